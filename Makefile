@@ -1,0 +1,34 @@
+# make demo: set up .venv and run the whole pipeline on the bundled real data (outputs in demo-output/)
+# make test: set up .venv and run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.mrcnn-installed
+
+.PHONY: install test demo demo-quick bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): setup.py $(PY)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+test: install
+	$(PY) -m pytest -q tests
+
+demo: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh demo-output
+
+demo-quick: install
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" QUICK=1 bash examples/demo.sh demo-output
+
+bench: install
+	$(PY) benchmarks/encode.py
+
+clean:
+	rm -rf demo-output build *.egg-info

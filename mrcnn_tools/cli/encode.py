@@ -1,0 +1,112 @@
+"""mrcnn-encode: genome FASTA + methylation calls -> dataset NPZ of windows, labels and coordinates."""
+
+import os
+import shlex
+import sys
+
+from ..errors import UsageError
+from ..genome import Genome
+from ..methylation import FORMATS, read_calls
+from ..regions import IntervalSet, parse_region, read_bed
+from ..sites import Selection, encode_all_cpgs, encode_calls
+from .common import (fraction, genome_parser, make_parser, non_negative_int, positive_int, run, seed_parser,
+                     selection_parser)
+
+PROG = "mrcnn-encode"
+
+
+def get_parser():
+    parser = make_parser(
+        PROG,
+        "Encode the windows around CpG sites and their methylation levels into a dataset NPZ "
+        "(DESIGN.md §3) for mrcnn-train, mrcnn-predict and mrcnn-eval.\n\n"
+        "example:\n  mrcnn-encode --genome hg19.fa.gz --calls sample.bismark.cov.gz --cgi cpgIslands.bed "
+        "--chroms chr20 -o chr20.npz",
+        parents=[genome_parser(), selection_parser(), seed_parser()])
+    src = parser.add_argument_group("input")
+    what = src.add_mutually_exclusive_group(required=True)
+    what.add_argument("-c", "--calls", metavar="FILE",
+                      help="methylation calls (Bismark .cov or CpG report, bedMethyl, MethylDackel bedGraph, "
+                           "bedGraph, TSV); .gz read transparently; - for stdin (with --format)")
+    what.add_argument("--all-cpgs", action="store_true",
+                      help="every CpG of the genome (or of --chroms/--region), unlabelled, for prediction")
+    src.add_argument("-f", "--format", choices=FORMATS, help="format of --calls (default: detected)")
+    src.add_argument("--cgi", metavar="BED", help="CpG islands BED; sets the dataset's cgi column")
+    enc = parser.add_argument_group("encoding")
+    enc.add_argument("--flank", type=positive_int, default=200,
+                     help="bases on each side of the site, the site not counted (window = 2*flank)")
+    enc.add_argument("--keep-strands", action="store_true",
+                     help="keep + and - calls of a CpG apart (minus windows reverse-complemented); "
+                          "default: merged as Bismark's --merge_CpG")
+    flt = parser.add_argument_group("filters")
+    flt.add_argument("--min-coverage", type=non_negative_int, default=5,
+                     help="drop sites with fewer reads (after strand merging)")
+    flt.add_argument("--max-n-fraction", type=fraction, default=0.1,
+                     help="drop sites whose window has a larger fraction of N (0 = no N at all, 1 = keep all)")
+    flt.add_argument("--max-sites", type=positive_int, help="keep a random subset of this many sites (--seed)")
+    flt.add_argument("--min-cpg-fraction", type=fraction, default=0.9,
+                     help="refuse calls of which fewer sit on CpGs of the genome (wrong assembly or coordinates)")
+    flt.add_argument("--skip-missing-chroms", action="store_true",
+                     help="drop calls on chromosomes absent from the genome instead of stopping")
+    out = parser.add_argument_group("output")
+    out.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="dataset NPZ (written atomically)")
+    out.add_argument("--shard-size", type=positive_int, metavar="N",
+                     help="write shards PREFIX.000.npz, PREFIX.001.npz, ... of N sites each (PREFIX = -o without .npz)")
+    return parser
+
+
+def _selection(args):
+    intervals = []
+    for text in args.region or []:
+        intervals.append(parse_region(text))
+    if args.regions:
+        intervals.extend(read_bed(args.regions))
+    return Selection(chroms=args.chroms, exclude_chroms=args.exclude_chroms,
+                     regions=IntervalSet(intervals) if intervals else None,
+                     max_sites=args.max_sites, seed=args.seed)
+
+
+def _body(args, log):
+    if args.format and not args.calls:
+        raise UsageError("--format applies to --calls only")
+    if not args.output.endswith(".npz"):
+        raise UsageError(f"-o {args.output}: the dataset is an NPZ file; give a name ending in .npz")
+    out_dir = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(out_dir):
+        from ..errors import MrcnnError
+        raise MrcnnError(f"{args.output}: output directory {out_dir} does not exist; create it first")
+    selection = _selection(args)
+    cgi = IntervalSet(read_bed(args.cgi)) if args.cgi else None
+    genome = Genome(args.genome)
+    extra = {"command": " ".join(shlex.quote(a) for a in [PROG, *sys.argv[1:]]) if sys.argv else PROG,
+             "inputs": [os.path.basename(p) for p in (args.calls, args.cgi) if p]}
+    if args.all_cpgs:
+        data, summary = encode_all_cpgs(genome, flank=args.flank, keep_strands=args.keep_strands, cgi=cgi,
+                                        max_n_fraction=args.max_n_fraction, selection=selection, extra_meta=extra)
+    else:
+        calls = read_calls(args.calls, args.format)
+        data, summary = encode_calls(genome, calls, flank=args.flank, min_coverage=args.min_coverage,
+                                     keep_strands=args.keep_strands, cgi=cgi, max_n_fraction=args.max_n_fraction,
+                                     selection=selection, skip_missing_chroms=args.skip_missing_chroms,
+                                     min_cpg_fraction=args.min_cpg_fraction, calls_path=args.calls,
+                                     extra_meta=extra)
+    if len(data) == 0:
+        from ..errors import DatasetError
+        raise DatasetError(f"no site left to write ({'; '.join(summary.lines())}); loosen the filters or check "
+                           "the region")
+    for line in summary.lines():
+        log.info(line)
+    if args.shard_size:
+        paths = data.save_shards(args.output[:-4], args.shard_size)
+        log.info("wrote %d sites to %d shards %s ... %s", len(data), len(paths), paths[0], paths[-1])
+    else:
+        data.save(args.output)
+        log.info("wrote %d sites to %s", len(data), args.output)
+
+
+def main(argv=None):
+    return run(PROG, get_parser(), _body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

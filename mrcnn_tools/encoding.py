@@ -1,0 +1,156 @@
+"""Base codes, window extraction and one-hot encoding (DESIGN.md §2).
+
+Codes are uint8: T=0, C=1, G=2, A=3, N (and every other letter) = 4, so that code k is one-hot channel k of
+the paper's encoding and the complement of k < 4 is ``3 - k``.
+"""
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+T, C, G, A, N = 0, 1, 2, 3, 4
+ALPHABET = "TCGA"
+ENCODING_NAME = "TCGA-N4"
+
+_LUT = np.full(256, N, dtype=np.uint8)
+for _code, _base in enumerate(ALPHABET):
+    _LUT[ord(_base)] = _code
+    _LUT[ord(_base.lower())] = _code
+_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+
+
+def encode_bytes(seq):
+    """Encode a DNA sequence to codes.
+
+    Parameters
+    ----------
+    seq : bytes, str or numpy.ndarray of uint8 (ASCII)
+
+    Returns
+    -------
+    numpy.ndarray, uint8, shape (len(seq),)
+    """
+    if isinstance(seq, str):
+        seq = seq.encode("ascii", errors="replace")
+    arr = np.frombuffer(seq, dtype=np.uint8) if isinstance(seq, (bytes, bytearray)) else np.asarray(seq, np.uint8)
+    return _LUT[arr]
+
+
+def decode(codes):
+    """Codes back to a string (N for code 4)."""
+    return "".join("TCGAN"[int(c)] for c in codes)
+
+
+def complement(codes):
+    """Complement of codes (N stays N); shape and dtype kept."""
+    return _COMPLEMENT[codes]
+
+
+def find_cpgs(codes, start=0, end=None):
+    """0-based positions of the C of every CG dinucleotide in ``codes[start:end]``.
+
+    Returns
+    -------
+    numpy.ndarray, int64, shape (n,)
+    """
+    end = len(codes) if end is None else min(end, len(codes))
+    start = max(0, start)
+    if end - start < 2:
+        return np.empty(0, dtype=np.int64)
+    sub = codes[start:end]
+    hits = np.flatnonzero((sub[:-1] == C) & (sub[1:] == G))
+    return hits.astype(np.int64) + start
+
+
+def is_cpg(codes, pos, strand):
+    """Whether each site is on a CpG: '+' needs C at pos and G after; '-' needs G at pos and C before.
+
+    Parameters
+    ----------
+    codes : uint8 (L,)
+    pos : int64 (n,) 0-based
+    strand : array of '+'/'-' (n,)
+
+    Returns
+    -------
+    numpy.ndarray of bool, shape (n,)
+    """
+    pos = np.asarray(pos, dtype=np.int64)
+    n = len(codes)
+    inside = (pos >= 0) & (pos < n)
+    p = np.clip(pos, 0, max(n - 1, 0))
+    nxt = np.clip(pos + 1, 0, max(n - 1, 0))
+    prv = np.clip(pos - 1, 0, max(n - 1, 0))
+    plus = (codes[p] == C) & (codes[nxt] == G) & (pos + 1 < n)
+    minus = (codes[p] == G) & (codes[prv] == C) & (pos - 1 >= 0)
+    strand = np.asarray(strand)
+    return inside & np.where(strand == "-", minus, plus)
+
+
+def extract_windows(codes, pos, flank, strand=None, out=None, chunk=16384):
+    """Cut windows of ``flank`` bases on each side of each site, the site itself left out.
+
+    Minus-strand windows are reverse-complemented so that every window reads 5'->3' on its own strand.
+    Positions beyond the chromosome ends are N.
+
+    Parameters
+    ----------
+    codes : numpy.ndarray, uint8, shape (L,)
+        One chromosome.
+    pos : numpy.ndarray, int64, shape (n,)
+        0-based site positions on the + strand (for '-' sites: the G of the CpG, i.e. the C of the - strand).
+    flank : int
+    strand : array of str, shape (n,), optional
+        '+', '-' or '.'; None means all '+'.
+    out : numpy.ndarray, uint8, shape (n, 2*flank), optional
+
+    Returns
+    -------
+    numpy.ndarray, uint8, shape (n, 2*flank)
+    """
+    pos = np.asarray(pos, dtype=np.int64)
+    n = len(pos)
+    if out is None:
+        out = np.empty((n, 2 * flank), dtype=np.uint8)
+    if n == 0:
+        return out
+    lo, hi = int(pos.min()), int(pos.max())
+    # pad only the part of the chromosome these sites touch, so a chunk of sites costs a chunk of memory
+    left = lo - flank
+    right = hi + flank + 1
+    seg = np.full(right - left, N, dtype=np.uint8)
+    a, b = max(left, 0), min(right, len(codes))
+    if b > a:
+        seg[a - left:b - left] = codes[a:b]
+    view = sliding_window_view(seg, flank)
+    rel = pos - left
+    # chunks keep each gather in cache: ~3x faster than one gather of all rows
+    for i in range(0, n, chunk):
+        r = rel[i:i + chunk]
+        block = out[i:i + chunk]
+        block[:, :flank] = view[r - flank]
+        block[:, flank:] = view[r + 1]
+    if strand is not None:
+        minus = np.flatnonzero(np.asarray(strand) == "-")
+        if len(minus):
+            out[minus] = _COMPLEMENT[out[minus, ::-1]]
+    return out
+
+
+def n_fraction(windows):
+    """Fraction of N (code 4) per window; float32 (n,)."""
+    return (windows == N).mean(axis=1, dtype=np.float32)
+
+
+def one_hot(windows):
+    """One-hot of codes; N rows are all zero.
+
+    Parameters
+    ----------
+    windows : numpy.ndarray, uint8, shape (n, W)
+
+    Returns
+    -------
+    numpy.ndarray, float32, shape (n, W, 4)
+    """
+    eye = np.vstack([np.eye(4, dtype=np.float32), np.zeros((1, 4), np.float32)])
+    return eye[windows]

@@ -1,0 +1,125 @@
+"""File helpers: transparent gzip, stdin/stdout as ``-``, atomic outputs."""
+
+import contextlib
+import gzip
+import io
+import os
+import sys
+import tempfile
+
+from .errors import InputFormatError, MrcnnError
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def is_gzip(path):
+    """Return True when *path* starts with the gzip magic bytes."""
+    with open(path, "rb") as fh:
+        return fh.read(2) == GZIP_MAGIC
+
+
+def check_readable(path, what="input file"):
+    """Raise a clear error when *path* does not exist or is not a file."""
+    if path == "-":
+        return
+    if not os.path.exists(path):
+        raise MrcnnError(f"{path}: {what} does not exist; check the path")
+    if os.path.isdir(path):
+        raise MrcnnError(f"{path}: {what} is a directory, expected a file")
+
+
+def open_text(path):
+    """Open *path* for reading text; ``-`` is stdin, gzip is detected by content, not name."""
+    if path == "-":
+        raw = sys.stdin.buffer
+        head = raw.peek(2)[:2] if hasattr(raw, "peek") else b""
+        if head == GZIP_MAGIC:
+            return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="replace")
+        return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
+    check_readable(path)
+    if is_gzip(path):
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
+    return open(path, "rt", encoding="utf-8", errors="replace")
+
+
+def iter_lines(path):
+    """Yield ``(line_number, line)`` of a text file; a truncated gzip becomes an InputFormatError."""
+    fh = open_text(path)
+    lineno = 0
+    try:
+        for lineno, line in enumerate(fh, 1):
+            yield lineno, line
+    except (EOFError, gzip.BadGzipFile, OSError) as exc:
+        raise InputFormatError(
+            f"the gzip stream is truncated or corrupt after line {lineno} ({exc}); "
+            "re-download or re-compress the file",
+            path,
+        ) from None
+    finally:
+        if fh is not sys.stdin:
+            fh.close()
+
+
+def _check_out_dir(path):
+    out_dir = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(out_dir):
+        raise MrcnnError(f"{path}: output directory {out_dir} does not exist; create it first")
+    return out_dir
+
+
+@contextlib.contextmanager
+def atomic_path(path, suffix=""):
+    """Yield a temporary path beside *path*; rename it onto *path* only on success.
+
+    A failed or interrupted run leaves nothing behind, so a partial file is never mistaken for a result.
+    """
+    out_dir = _check_out_dir(path)
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix="." + os.path.basename(path) + ".", suffix=".part" + suffix)
+    os.close(fd)
+    try:
+        yield tmp
+        # mkstemp makes the file private; give it the mode a plain open() would have
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+@contextlib.contextmanager
+def open_output(path):
+    """Open a text output: ``-`` or None is stdout; a ``.gz`` name is gzip-compressed; written atomically."""
+    if path in (None, "-"):
+        yield sys.stdout
+        sys.stdout.flush()
+        return
+    with atomic_path(path) as tmp:
+        if path.endswith(".gz"):
+            # mtime=0 keeps gzip output byte-identical between runs
+            with open(tmp, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+                with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as fh:
+                    yield fh
+        else:
+            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+                yield fh
+
+
+def save_npz(path, arrays, compresslevel=1):
+    """Write arrays as a compressed NPZ that ``numpy.load`` reads, atomically.
+
+    ``numpy.savez_compressed`` always deflates at level 6, ~6x slower than level 1 for base codes
+    while saving only a third of the size.
+    """
+    import zipfile
+
+    import numpy as np
+
+    with atomic_path(path, suffix=".npz") as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
+            for name, value in arrays.items():
+                with zf.open(name + ".npy", "w", force_zip64=True) as fh:
+                    np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)
+    return path

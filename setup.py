@@ -1,0 +1,38 @@
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+version = re.search(r'__version__ = "([^"]+)"', Path("mrcnn_tools/__init__.py").read_text()).group(1)
+
+setup(
+    name="mrcnn-tools",
+    version=version,
+    description="Predict CpG methylation levels from DNA sequence with MRCNN (Tian et al. 2019)",
+    long_description=Path("README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    packages=find_packages(include=["mrcnn_tools", "mrcnn_tools.*"]),
+    python_requires=">=3.9",
+    install_requires=[
+        "numpy>=1.23",
+        "pandas>=1.5",
+        "pyfaidx>=0.7",
+        "biopython>=1.80",
+        "scikit-learn>=1.2",
+        "joblib",
+        "tensorflow>=2.16",
+        "matplotlib>=3.5",
+    ],
+    extras_require={"test": ["pytest>=7"], "man": ["argparse-manpage>=4"]},
+    entry_points={
+        "console_scripts": [
+            "mrcnn-encode=mrcnn_tools.cli.encode:main",
+        ]
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3",
+        "Topic :: Scientific/Engineering :: Bio-Informatics",
+        "License :: OSI Approved :: MIT License",
+    ],
+)
