@@ -61,6 +61,46 @@ def find_cpgs(codes, start=0, end=None):
     return hits.astype(np.int64) + start
 
 
+def minus_mask(strand):
+    """Boolean (n,) of minus-strand sites; *strand* is str ('+', '-', '.') or int8 (1, -1, 0)."""
+    strand = np.asarray(strand)
+    return strand == "-" if strand.dtype.kind in "UO" else strand < 0
+
+
+def n_counts(codes, pos, flank):
+    """Number of N (code 4, or beyond the chromosome ends) in each window, without cutting the windows.
+
+    Works on the runs of N, so memory does not grow with the chromosome (a cumulative sum over a
+    250 Mb chromosome would take 2 GB).
+
+    Returns
+    -------
+    numpy.ndarray, int64, shape (n,)
+    """
+    pos = np.asarray(pos, dtype=np.int64)
+    length = len(codes)
+    isn = codes == N
+    change = np.flatnonzero(isn[1:] != isn[:-1]) + 1
+    edges = np.concatenate([[0] if length and isn[0] else [], change, [length] if length and isn[-1] else []])
+    run_start, run_end = edges[0::2].astype(np.int64), edges[1::2].astype(np.int64)
+    before = np.concatenate([[0], np.cumsum(run_end - run_start)])
+
+    def n_before(x):
+        # N bases in [0, x): whole runs ending at or before x, plus the part of a run that straddles x
+        x = np.clip(x, 0, length)
+        if len(run_start) == 0:
+            return np.zeros(len(x), np.int64)
+        i = np.searchsorted(run_end, x, side="right")
+        part = np.where(i < len(run_start), np.clip(x - run_start[np.minimum(i, len(run_start) - 1)], 0, None), 0)
+        return before[i] + part
+
+    lo, hi = pos - flank, pos + flank + 1
+    inside = n_before(hi) - n_before(lo)
+    outside = np.clip(-lo, 0, None) + np.clip(hi - length, 0, None)
+    centre_n = codes[np.clip(pos, 0, length - 1)] == N
+    return inside + outside - centre_n
+
+
 def is_cpg(codes, pos, strand):
     """Whether each site is on a CpG: '+' needs C at pos and G after; '-' needs G at pos and C before.
 
@@ -82,8 +122,7 @@ def is_cpg(codes, pos, strand):
     prv = np.clip(pos - 1, 0, max(n - 1, 0))
     plus = (codes[p] == C) & (codes[nxt] == G) & (pos + 1 < n)
     minus = (codes[p] == G) & (codes[prv] == C) & (pos - 1 >= 0)
-    strand = np.asarray(strand)
-    return inside & np.where(strand == "-", minus, plus)
+    return inside & np.where(minus_mask(strand), minus, plus)
 
 
 def extract_windows(codes, pos, flank, strand=None, out=None, chunk=16384):
@@ -99,8 +138,8 @@ def extract_windows(codes, pos, flank, strand=None, out=None, chunk=16384):
     pos : numpy.ndarray, int64, shape (n,)
         0-based site positions on the + strand (for '-' sites: the G of the CpG, i.e. the C of the - strand).
     flank : int
-    strand : array of str, shape (n,), optional
-        '+', '-' or '.'; None means all '+'.
+    strand : array of str or int8, shape (n,), optional
+        '+', '-' or '.' (or 1, -1, 0); None means all '+'.
     out : numpy.ndarray, uint8, shape (n, 2*flank), optional
 
     Returns
@@ -130,15 +169,10 @@ def extract_windows(codes, pos, flank, strand=None, out=None, chunk=16384):
         block[:, :flank] = view[r - flank]
         block[:, flank:] = view[r + 1]
     if strand is not None:
-        minus = np.flatnonzero(np.asarray(strand) == "-")
+        minus = np.flatnonzero(minus_mask(strand))
         if len(minus):
             out[minus] = _COMPLEMENT[out[minus, ::-1]]
     return out
-
-
-def n_fraction(windows):
-    """Fraction of N (code 4) per window; float32 (n,)."""
-    return (windows == N).mean(axis=1, dtype=np.float32)
 
 
 def one_hot(windows):

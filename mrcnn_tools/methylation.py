@@ -28,16 +28,18 @@ class Calls:
 
     Attributes
     ----------
-    chrom : numpy.ndarray of str (n,)
+    chrom_index : numpy.ndarray int32 (n,), index into ``chrom_names``
+    chrom_names : list of str, chromosome names as the file spells them
     pos : numpy.ndarray int64 (n,), 0-based position of the called base on the + strand
-    strand : numpy.ndarray of str (n,), '+', '-' or '.' (unknown: taken from the reference base)
+    strand : numpy.ndarray int8 (n,), 1 '+', -1 '-', 0 unknown (taken from the reference base)
     count_m, count_u : numpy.ndarray float64 (n,), NaN when the format has no counts
     level : numpy.ndarray float64 (n,), methylated fraction 0..1
     format : str
     has_counts : bool
     """
 
-    chrom: np.ndarray
+    chrom_index: np.ndarray
+    chrom_names: list
     pos: np.ndarray
     strand: np.ndarray
     count_m: np.ndarray
@@ -50,7 +52,7 @@ class Calls:
         return len(self.pos)
 
     def subset(self, mask):
-        return Calls(self.chrom[mask], self.pos[mask], self.strand[mask], self.count_m[mask],
+        return Calls(self.chrom_index[mask], self.chrom_names, self.pos[mask], self.strand[mask], self.count_m[mask],
                      self.count_u[mask], self.level[mask], self.format, self.has_counts)
 
 
@@ -195,6 +197,15 @@ def _numeric(df, col, path, skip, fmt, integer=False, minimum=None, maximum=None
     return values
 
 
+def _strand(df, path, skip):
+    text = df["strand"].astype(str)
+    codes = np.select([text == "+", text == "-", text == "."], [1, -1, 0], 9).astype(np.int8)
+    bad = np.flatnonzero(codes == 9)
+    if len(bad):
+        raise InputFormatError(f"strand '{text.iloc[bad[0]]}' is not +, - or .", path, int(bad[0]) + skip + 1)
+    return codes
+
+
 def read_calls(path, fmt=None):
     """Read a methylation calls file.
 
@@ -218,13 +229,13 @@ def read_calls(path, fmt=None):
     if fmt not in FORMATS:
         raise InputFormatError(f"unknown format {fmt}; use one of {', '.join(FORMATS)}", path)
     df, skip = _read_table(path, fmt)
-    chrom = df["chrom"].astype(str).to_numpy()
-    bad = np.flatnonzero(pd.isna(df["chrom"]).to_numpy())
+    chrom_index, chrom_names = pd.factorize(df["chrom"], use_na_sentinel=True)
+    bad = np.flatnonzero(chrom_index < 0)
     if len(bad):
         raise InputFormatError("empty chromosome name", path, int(bad[0]) + skip + 1)
     start = _numeric(df, "start", path, skip, fmt, minimum=0)
     n = len(df)
-    strand = np.full(n, ".", dtype="<U1")
+    strand = np.zeros(n, dtype=np.int8)
     nan = np.full(n, np.nan)
     has_counts = True
     if fmt in ("bismark-cov", "bismark-cpg-report"):
@@ -238,7 +249,7 @@ def read_calls(path, fmt=None):
         if fmt == "bismark-cov":
             _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100)
         else:
-            strand = df["strand"].astype(str).to_numpy().astype("<U1")
+            strand = _strand(df, path, skip)
     elif fmt == "methyldackel":
         pos = start.astype(np.int64)
         _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100)
@@ -250,7 +261,7 @@ def read_calls(path, fmt=None):
         pct = _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100)
         m = np.rint(cov * pct / 100.0)
         u = cov - m
-        strand = df["strand"].astype(str).to_numpy().astype("<U1")
+        strand = _strand(df, path, skip)
     elif fmt == "bedgraph":
         pos = start.astype(np.int64)
         level = _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100) / 100.0
@@ -268,12 +279,9 @@ def read_calls(path, fmt=None):
             raise InputFormatError("a TSV needs a 'level' column (0..1) or 'count_m' and 'count_u' columns",
                                    path, 1)
         if "strand" in cols:
-            strand = df["strand"].astype(str).to_numpy().astype("<U1")
-    bad = np.flatnonzero(~np.isin(strand, ["+", "-", "."]))
-    if len(bad):
-        raise InputFormatError(f"strand '{strand[bad[0]]}' is not +, - or .", path, int(bad[0]) + skip + 1)
+            strand = _strand(df, path, skip)
     if has_counts:
         with np.errstate(invalid="ignore", divide="ignore"):
             level = m / (m + u)
-    return Calls(chrom=chrom, pos=pos, strand=strand, count_m=m, count_u=u, level=level, format=fmt,
+    return Calls(chrom_index=chrom_index.astype(np.int32), chrom_names=[str(c) for c in chrom_names], pos=pos, strand=strand, count_m=m, count_u=u, level=level, format=fmt,
                  has_counts=has_counts)

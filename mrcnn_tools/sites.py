@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dataset import Dataset, make_meta
-from .encoding import C, G, N, extract_windows, find_cpgs, is_cpg, n_fraction
+from .encoding import C, G, N, extract_windows, find_cpgs, is_cpg, minus_mask, n_counts
 from .errors import GenomeMismatchError, UsageError
 from .genome import canonical_chrom
 
@@ -63,17 +63,20 @@ class Selection:
         return True
 
 
+STRAND_TEXT = np.array([".", "+", "-"])  # indexed by int8 strand 0, 1, -1
+
+
 def _cpg_fraction(genome, chrom, pos, strand):
-    """Fraction of calls on a CpG, strand from the file or (unknown) either C->+ or G->-."""
+    """Which calls sit on a CpG: strand from the file, or (unknown) either C->+ or G->-."""
     codes = genome.codes(chrom)
-    known = strand != "."
+    known = strand != 0
     ok = np.zeros(len(pos), bool)
     if known.any():
         ok[known] = is_cpg(codes, pos[known], strand[known])
     unk = ~known
     if unk.any():
         p = pos[unk]
-        ok[unk] = is_cpg(codes, p, np.full(len(p), "+")) | is_cpg(codes, p, np.full(len(p), "-"))
+        ok[unk] = is_cpg(codes, p, np.ones(len(p), np.int8)) | is_cpg(codes, p, -np.ones(len(p), np.int8))
     return ok
 
 
@@ -107,13 +110,14 @@ def _check_on_cpg(genome, calls, by_chrom, min_cpg_fraction, path):
 
 
 def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
-    """Index arrays of the calls per genome chromosome; calls elsewhere are dropped or refused."""
+    """Index arrays of the calls per chromosome name of the file; calls elsewhere are dropped or refused."""
     by_chrom = {}
     missing = Counter()
     renamed = set()
-    uniq, inverse = np.unique(calls.chrom, return_inverse=True)
-    for k, name in enumerate(uniq):
-        ix = np.flatnonzero(inverse == k)
+    order = np.argsort(calls.chrom_index, kind="stable")
+    bounds = np.searchsorted(calls.chrom_index[order], np.arange(len(calls.chrom_names) + 1))
+    for k, name in enumerate(calls.chrom_names):
+        ix = order[bounds[k]:bounds[k + 1]]
         if not selection.chrom_ok(name):
             summary.dropped["not selected"] += len(ix)
             continue
@@ -138,29 +142,36 @@ def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
     return by_chrom
 
 
-def _merge(chrom_name, pos, strand, m, u, level, keep_strands, has_counts, summary):
-    """Sum counts per site (duplicates, and both strands of a CpG unless keep_strands)."""
+def _merge(pos, strand, m, u, level, keep_strands, has_counts, summary):
+    """Sum counts per site (duplicates, and both strands of a CpG unless keep_strands); sorted by site."""
+    minus = strand < 0
+    call_code = pos * 2 + minus
+    order = np.argsort(call_code, kind="stable")  # timsort: near-linear on the usual sorted input
+    sorted_code = call_code[order]
+    summary.duplicates += int((sorted_code[1:] == sorted_code[:-1]).sum())
     if keep_strands:
         key_pos, key_strand = pos, strand
+        code = sorted_code
     else:
-        key_pos = np.where(strand == "-", pos - 1, pos)
-        key_strand = np.full(len(pos), ".")
-    code = key_pos * 2 + (key_strand == "-")
-    order = np.argsort(code, kind="stable")
-    code_sorted = code[order]
-    starts = np.flatnonzero(np.r_[True, code_sorted[1:] != code_sorted[:-1]])
-    # a strand-specific duplicate: same site, same strand, more than once
-    dup_code = (pos * 2 + (strand == "-"))
-    summary.duplicates += len(dup_code) - len(np.unique(dup_code))
-    n = np.add.reduceat(np.ones(len(order)), starts) if len(order) else np.empty(0)
+        key_pos = np.where(minus, pos - 1, pos)
+        key_strand = np.zeros(len(pos), np.int8)
+        code = key_pos[order] * 2
+        if len(code) and (code[1:] < code[:-1]).any():
+            resort = np.argsort(code, kind="stable")
+            order, code = order[resort], code[resort]
+    if len(order) == 0:
+        empty = np.empty(0)
+        return np.empty(0, np.int64), np.empty(0, np.int8), empty, empty
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
     if has_counts:
-        m_s = np.add.reduceat(m[order], starts) if len(order) else np.empty(0)
-        u_s = np.add.reduceat(u[order], starts) if len(order) else np.empty(0)
+        m_s = np.add.reduceat(m[order], starts)
+        u_s = np.add.reduceat(u[order], starts)
         with np.errstate(invalid="ignore", divide="ignore"):
             lev = m_s / (m_s + u_s)
         cov = m_s + u_s
     else:
-        lev = np.add.reduceat(level[order], starts) / n if len(order) else np.empty(0)
+        n = np.add.reduceat(np.ones(len(order)), starts)
+        lev = np.add.reduceat(level[order], starts) / n
         cov = np.zeros(len(starts))
     first = order[starts]
     return key_pos[first], key_strand[first], lev, cov
@@ -197,7 +208,6 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     selection = selection or Selection()
     summary = Summary(calls=len(calls))
     by_chrom = _group_by_chrom(genome, calls, selection, skip_missing_chroms, calls_path, summary)
-    # positions outside the chromosome are dropped before the CpG check so they do not count twice
     for name in list(by_chrom):
         ix = by_chrom[name]
         length = genome.length(name)
@@ -209,52 +219,64 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     _check_on_cpg(genome, calls, by_chrom, min_cpg_fraction, calls_path)
     if not calls.has_counts and min_coverage:
         log.info("format %s has no read counts: --min-coverage is not applied", calls.format)
-    parts = []
+    max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
+    # np.empty pages are only backed by memory once written, so an upper bound costs nothing
+    seq = np.empty((sum(len(ix) for ix in by_chrom.values()), 2 * flank), np.uint8)
+    parts, filled = [], 0
     for name, ix in by_chrom.items():
         codes = genome.codes(name)
         pos, strand = calls.pos[ix], calls.strand[ix].copy()
-        unknown = strand == "."
+        unknown = strand == 0
         if unknown.any():
             base = codes[pos[unknown]]
-            strand[unknown] = np.where(base == C, "+", np.where(base == G, "-", "."))
-        on = (strand != ".") & is_cpg(codes, pos, np.where(strand == ".", "+", strand))
+            strand[unknown] = np.where(base == C, 1, np.where(base == G, -1, 0))
+        on = (strand != 0) & is_cpg(codes, pos, strand)
         summary.dropped["not a CpG"] += int((~on).sum())
         ix, pos, strand = ix[on], pos[on], strand[on]
         if selection.regions is not None:
-            site = np.where(strand == "-", pos - 1, pos)
-            inside = selection.regions.contains(name, site)
+            inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
             summary.dropped["outside regions"] += int((~inside).sum())
             ix, pos, strand = ix[inside], pos[inside], strand[inside]
-        spos, sstrand, lev, cov = _merge(name, pos, strand, calls.count_m[ix], calls.count_u[ix],
-                                         calls.level[ix], keep_strands, calls.has_counts, summary)
+        spos, sstrand, lev, cov = _merge(pos, strand, calls.count_m[ix], calls.count_u[ix], calls.level[ix],
+                                         keep_strands, calls.has_counts, summary)
+        keep = np.ones(len(spos), bool)
         if calls.has_counts:
             keep = (cov >= min_coverage) & (cov > 0)
             summary.dropped["coverage"] += int((~keep).sum())
-            spos, sstrand, lev, cov = spos[keep], sstrand[keep], lev[keep], cov[keep]
-        windows = extract_windows(codes, spos, flank, sstrand)
-        nfrac = n_fraction(windows)
-        keep = nfrac <= max_n_fraction
-        summary.dropped["N-rich"] += int((~keep).sum())
-        if not keep.all():
-            windows, spos, sstrand, lev, cov = windows[keep], spos[keep], sstrand[keep], lev[keep], cov[keep]
-        parts.append(Dataset(
-            seq=windows, y=lev.astype(np.float32), coverage=np.minimum(cov, 2**31 - 1).astype(np.int32),
-            chrom=np.full(len(spos), name), pos=spos.astype(np.int64), strand=sstrand.astype("<U1"),
-            cgi=_cgi_flags(cgi, name, spos, sstrand), meta={}))
+        n_rich = keep & (n_counts(codes, spos, flank) > max_n)
+        summary.dropped["N-rich"] += int(n_rich.sum())
+        keep &= ~n_rich
+        spos, sstrand, lev, cov = spos[keep], sstrand[keep], lev[keep], cov[keep]
+        extract_windows(codes, spos, flank, sstrand, out=seq[filled:filled + len(spos)])
+        filled += len(spos)
+        parts.append((name, spos, sstrand, lev, cov))
     meta = make_meta(genome, flank, min_coverage=min_coverage if calls.has_counts else None,
                      strands="kept" if keep_strands else "merged", format=calls.format,
                      max_n_fraction=max_n_fraction, **(extra_meta or {}))
-    data = Dataset.concatenate(parts, meta=meta) if parts else Dataset.empty(flank, meta)
+    data = _assemble(seq[:filled], parts, cgi, meta)
     data = _subsample(data, selection, summary)
     summary.kept = len(data)
     summary.groups = group_counts(data.y)
     return data, summary
 
 
+def _assemble(seq, parts, cgi, meta):
+    """One Dataset from the filled window array and per-chromosome (name, pos, strand, level, coverage)."""
+    def cat(i, dtype):
+        return np.concatenate([p[i] for p in parts]).astype(dtype) if parts else np.empty(0, dtype)
+
+    strand = cat(2, np.int8)
+    chrom = np.concatenate([np.full(len(p[1]), p[0]) for p in parts]) if parts else np.empty(0, "<U1")
+    cgi_flags = (np.concatenate([_cgi_flags(cgi, p[0], p[1], p[2]) for p in parts]) if parts
+                 else np.empty(0, np.int8))
+    return Dataset(seq=seq, y=cat(3, np.float32), coverage=np.minimum(cat(4, np.float64), 2**31 - 1).astype(np.int32),
+                   chrom=chrom, pos=cat(1, np.int64), strand=STRAND_TEXT[strand], cgi=cgi_flags, meta=meta)
+
+
 def _cgi_flags(cgi, chrom, pos, strand):
     if cgi is None:
         return np.full(len(pos), -1, np.int8)
-    site = np.where(strand == "-", pos - 1, pos)
+    site = np.where(minus_mask(strand), pos - 1, pos)
     return cgi.contains(chrom, site).astype(np.int8)
 
 
@@ -279,39 +301,47 @@ def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fr
     """
     selection = selection or Selection()
     summary = Summary()
-    parts = []
+    max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
+    sites = []
     for name in genome.chromosomes():
         if not selection.chrom_ok(name):
             continue
-        codes = genome.codes(name)
-        if selection.regions is not None:
-            starts, ends = selection.regions.intervals(name)
-            pos = np.concatenate([find_cpgs(codes, s, e + 1)  for s, e in zip(starts, ends)] or [np.empty(0, np.int64)])
-            # a CpG counts when its C lies in the region; find_cpgs over [s, e+1) may add one at e
-            pos = pos[selection.regions.contains(name, pos)]
-        else:
-            pos = find_cpgs(codes)
-        summary.calls += len(pos)
-        if keep_strands:
-            pos = np.concatenate([pos, pos + 1])
-            strand = np.concatenate([np.full(len(pos) // 2, "+"), np.full(len(pos) // 2, "-")])
-            order = np.argsort(pos, kind="stable")
-            pos, strand = pos[order], strand[order]
-        else:
-            strand = np.full(len(pos), ".")
-        windows = extract_windows(codes, pos, flank, strand)
-        keep = n_fraction(windows) <= max_n_fraction
-        summary.dropped["N-rich"] += int((~keep).sum())
-        if not keep.all():
-            windows, pos, strand = windows[keep], pos[keep], strand[keep]
-        parts.append(Dataset(seq=windows, y=np.full(len(pos), np.nan, np.float32),
-                             coverage=np.zeros(len(pos), np.int32), chrom=np.full(len(pos), name),
-                             pos=pos.astype(np.int64), strand=strand.astype("<U1"),
-                             cgi=_cgi_flags(cgi, name, pos, strand), meta={}))
+        pos, strand = cpg_sites(genome.codes(name), name, selection.regions, keep_strands)
+        summary.calls += len(pos) // (2 if keep_strands else 1)
+        n_rich = n_counts(genome.codes(name), pos, flank) > max_n
+        summary.dropped["N-rich"] += int(n_rich.sum())
+        sites.append((name, pos[~n_rich], strand[~n_rich]))
     log.info("found %d CpG dinucleotides", summary.calls)
+    seq = np.empty((sum(len(p) for _, p, _ in sites), 2 * flank), np.uint8)
+    parts, filled = [], 0
+    for name, pos, strand in sites:
+        extract_windows(genome.codes(name), pos, flank, strand, out=seq[filled:filled + len(pos)])
+        filled += len(pos)
+        parts.append((name, pos, strand, np.full(len(pos), np.nan), np.zeros(len(pos))))
     meta = make_meta(genome, flank, strands="kept" if keep_strands else "merged", all_cpgs=True,
                      max_n_fraction=max_n_fraction, **(extra_meta or {}))
-    data = Dataset.concatenate(parts, meta=meta) if parts else Dataset.empty(flank, meta)
+    data = _assemble(seq, parts, cgi, meta)
     data = _subsample(data, selection, summary)
     summary.kept = len(data)
     return data, summary
+
+
+def cpg_sites(codes, name, regions=None, keep_strands=False):
+    """Positions (int64) and strands (int8) of the CpGs of one chromosome, optionally within regions.
+
+    Merged (default): the C of each CpG, strand 0. With *keep_strands*: the C (+1) and the G (-1), in order.
+    """
+    if regions is not None:
+        starts, ends = regions.intervals(name)
+        pos = np.concatenate([find_cpgs(codes, s, e + 1) for s, e in zip(starts, ends)] or [np.empty(0, np.int64)])
+        # a CpG belongs to a region when its C does; find_cpgs over [s, e+1) may add one at e
+        pos = pos[regions.contains(name, pos)]
+    else:
+        pos = find_cpgs(codes)
+    if not keep_strands:
+        return pos, np.zeros(len(pos), np.int8)
+    both = np.empty(2 * len(pos), np.int64)
+    both[0::2], both[1::2] = pos, pos + 1
+    strand = np.empty(2 * len(pos), np.int8)
+    strand[0::2], strand[1::2] = 1, -1
+    return both, strand

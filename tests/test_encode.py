@@ -246,3 +246,20 @@ def test_region_selection_subsample_and_shards(td, tmp_path, capsys):
     shards = sorted(tmp_path.glob("sh.*.npz"))
     assert len(shards) == -(-len(d["pos"]) // 1000)
     assert (np.concatenate([load(s)["pos"] for s in shards]) == d["pos"]).all()
+
+
+def test_n_counts_equal_naive():
+    from mrcnn_tools.encoding import n_counts
+
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 4, 3000).astype(np.uint8)
+    for s, e in ((0, 7), (100, 180), (181, 182), (1500, 1900), (2990, 3000)):
+        codes[s:e] = 4
+    pos = np.r_[0, 5, 6, 7, 150, 2995, 2999, rng.integers(0, 3000, 300)]
+    for flank in (1, 10, 200):
+        padded = np.r_[np.full(flank, 4), codes, np.full(flank + 1, 4)]
+        naive = [int((padded[p:p + flank] == 4).sum() + (padded[p + flank + 1:p + 2 * flank + 1] == 4).sum())
+                 for p in pos]
+        assert n_counts(codes, pos, flank).tolist() == naive
+    clean = np.zeros(50, np.uint8)  # no N at all: only the chromosome ends count
+    assert n_counts(clean, np.array([0, 25, 49]), 3).tolist() == [3, 0, 3]
