@@ -21,6 +21,7 @@ setup(
         "biopython>=1.80",
         "scikit-learn>=1.2",
         "joblib",
+        "threadpoolctl",
         "tensorflow>=2.16",
         "matplotlib>=3.5",
     ],
@@ -28,6 +29,7 @@ setup(
     entry_points={
         "console_scripts": [
             "mrcnn-encode=mrcnn_tools.cli.encode:main",
+            "mrcnn-train=mrcnn_tools.cli.train:main",
         ]
     },
     classifiers=[

@@ -1,0 +1,319 @@
+"""Training: validation split, tf.data input pipeline over uint8 codes, early stopping, checkpoints, resume."""
+
+import json
+import logging
+import math
+import os
+import time
+
+import numpy as np
+
+from . import __version__
+from .dataset import Dataset
+from .encoding import ENCODING_NAME
+from .errors import DatasetError, ModelError, UsageError
+from .genome import canonical_chrom
+from .io import atomic_path
+
+log = logging.getLogger(__name__)
+
+VAL_BLOCK = 10_000  # bp; --val-fraction holds out whole blocks so that few windows straddle the split
+
+
+def labelled(data, path="dataset"):
+    """The sites with a label; refuses a dataset without any."""
+    if len(data) == 0:
+        raise DatasetError(f"{path}: the dataset is empty; check the mrcnn-encode filters")
+    keep = np.isfinite(data.y)
+    if not keep.any():
+        raise DatasetError(f"{path}: no site has a label (all y are NaN, as from mrcnn-encode --all-cpgs); "
+                           "encode training data with --calls")
+    return data if keep.all() else data.subset(keep)
+
+
+def split_validation(data, *, validation=None, val_chroms=None, val_fraction=0.0, seed=0):
+    """Split off the validation sites.
+
+    Parameters
+    ----------
+    data : Dataset
+    validation : Dataset, optional
+        A separate validation dataset (recommended: other chromosomes or regions).
+    val_chroms : list of str, optional
+        Hold out whole chromosomes.
+    val_fraction : float
+        Otherwise hold out this fraction of 10-kb blocks, chosen at random with *seed*.
+
+    Returns
+    -------
+    (train, val or None, description)
+    """
+    if validation is not None:
+        return data, validation, "separate validation dataset"
+    if val_chroms:
+        keys = {canonical_chrom(c) for c in val_chroms}
+        mask = np.array([canonical_chrom(c) in keys for c in data.chrom], bool)
+        if not mask.any():
+            raise UsageError(f"--val-chroms {' '.join(val_chroms)}: no training site lies on these chromosomes")
+        if mask.all():
+            raise UsageError("--val-chroms holds out every site; leave some chromosomes for training")
+        return data.subset(~mask), data.subset(mask), f"chromosomes {', '.join(val_chroms)}"
+    if not val_fraction:
+        return data, None, "none"
+    block_keys = np.char.add(data.chrom.astype(str), np.char.mod(":%d", data.pos // VAL_BLOCK))
+    blocks, inverse = np.unique(block_keys, return_inverse=True)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(blocks))
+    sizes = np.bincount(inverse, minlength=len(blocks))[order]
+    take = order[: int(np.searchsorted(np.cumsum(sizes), val_fraction * len(data))) + 1]
+    mask = np.isin(inverse, take)
+    if mask.all() or not mask.any():
+        raise UsageError(f"--val-fraction {val_fraction}: cannot split {len(data)} sites in "
+                         f"{len(blocks)} blocks of {VAL_BLOCK} bp; use --validation or --val-chroms")
+    return data.subset(~mask), data.subset(mask), f"{100 * mask.mean():.1f}% of sites in random {VAL_BLOCK // 1000}-kb blocks"
+
+
+def leaking_sites(train, val, distance):
+    """Number of validation sites within *distance* bp of a training site on the same chromosome."""
+    count = 0
+    for chrom in np.unique(val.chrom):
+        tpos = np.sort(train.pos[train.chrom == chrom])
+        vpos = val.pos[val.chrom == chrom]
+        if len(tpos) == 0:
+            continue
+        i = np.searchsorted(tpos, vpos)
+        left = np.abs(vpos - tpos[np.clip(i - 1, 0, len(tpos) - 1)])
+        right = np.abs(tpos[np.clip(i, 0, len(tpos) - 1)] - vpos)
+        count += int((np.minimum(left, right) < distance).sum())
+    return count
+
+
+def batches(seq, y, batch_size, *, shuffle=False, seed=0, epoch=0):
+    """Yield (codes uint8 (b, W), labels float32 (b,)) batches; shuffled by (seed, epoch) when asked."""
+    n = len(y)
+    order = np.random.default_rng([seed, epoch]).permutation(n) if shuffle else None
+    for i in range(0, n, batch_size):
+        if order is None:
+            yield seq[i:i + batch_size], y[i:i + batch_size]
+        else:
+            idx = np.sort(order[i:i + batch_size])  # sorted gathers read memory in order
+            yield seq[idx], y[idx]
+
+
+def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0):
+    """A tf.data pipeline over uint8 codes; one-hot happens inside the model, per batch.
+
+    Each pass over the dataset is one epoch with its own permutation of (seed, epoch), so that a resumed run
+    sees the same order as an uninterrupted one.
+    """
+    import tensorflow as tf
+
+    epoch = [first_epoch]
+
+    def gen():
+        e = epoch[0]
+        epoch[0] += 1
+        yield from batches(seq, y, batch_size, shuffle=shuffle, seed=seed, epoch=e)
+
+    spec = (tf.TensorSpec((None, seq.shape[1]), tf.uint8), tf.TensorSpec((None,), tf.float32))
+    # repeat(): Keras counts epochs by steps, and each new pass of the generator is the next epoch's order
+    return tf.data.Dataset.from_generator(gen, output_signature=spec).repeat().prefetch(2)
+
+
+def get_strategy(name):
+    """TensorFlow's distribution strategy by name (auto: Mirrored when several GPUs are visible)."""
+    import tensorflow as tf
+
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    if len(tf.config.list_physical_devices("GPU")) > 1:
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+class TrainConfig:
+    """Options of a training run (see mrcnn-train --help)."""
+
+    def __init__(self, arch="mrcnn", epochs=30, batch_size=256, learning_rate=1e-3, patience=5, seed=0,
+                 threads=None, checkpoint_dir=None, resume=False, strategy="auto", model_kwargs=None):
+        self.arch = arch
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.patience = patience
+        self.seed = seed
+        self.threads = threads
+        self.checkpoint_dir = checkpoint_dir
+        self.resume = resume
+        self.strategy = strategy
+        self.model_kwargs = dict(model_kwargs or {})
+
+
+def _summary(train, val, split, paths):
+    y = train.y
+    return {"n_train": int(len(train)), "n_val": int(len(val)) if val is not None else 0, "split": split,
+            "train_label_mean": float(np.mean(y)), "train_label_sd": float(np.std(y)),
+            "datasets": [os.path.basename(p) for p in paths], "genome": train.meta.get("genome"),
+            "genome_checksum": train.meta.get("genome_checksum")}
+
+
+def base_meta(config, train, val, split, paths):
+    return {"arch": config.arch, "flank": train.window // 2, "window": train.window, "encoding": ENCODING_NAME,
+            "version": __version__, "seed": config.seed, "training": _summary(train, val, split, paths),
+            "hyperparameters": {"epochs": config.epochs, "batch_size": config.batch_size,
+                                "learning_rate": config.learning_rate, "patience": config.patience,
+                                **config.model_kwargs}}
+
+
+def _state_paths(directory):
+    return (os.path.join(directory, "last.keras"), os.path.join(directory, "best.weights.h5"),
+            os.path.join(directory, "state.json"))
+
+
+def _write_json(path, obj):
+    with atomic_path(path) as tmp:
+        with open(tmp, "w") as fh:
+            json.dump(obj, fh, indent=1)
+
+
+def train_keras(train, val, config, *, meta, extra_callbacks=()):
+    """Train a Keras architecture; returns (model with best weights, history rows)."""
+    from .backend import load_tensorflow
+
+    tf = load_tensorflow(config.threads)
+    import keras
+
+    from .models import build_model, one_hot_layer
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    one_hot_layer()
+    strategy = get_strategy(config.strategy)
+    history, state = [], {"epoch": 0, "best": math.inf, "wait": 0, "stopped": False}
+    ckpt = config.checkpoint_dir
+    if ckpt:
+        os.makedirs(ckpt, exist_ok=True)
+        last_path, best_path, state_path = _state_paths(ckpt)
+    with strategy.scope():
+        if config.resume:
+            if not ckpt or not os.path.exists(os.path.join(ckpt, "state.json")):
+                raise UsageError("--resume needs --checkpoint-dir with the checkpoint of an earlier run")
+            try:
+                with open(state_path) as fh:
+                    saved = json.load(fh)
+                model = keras.models.load_model(last_path, compile=True, safe_mode=True)
+            except Exception as exc:  # damaged zip/h5/json: many exception types
+                raise ModelError(f"{ckpt}: the checkpoint is unreadable ({type(exc).__name__}: {exc}); delete "
+                                 "the directory and train without --resume") from None
+            history, state = saved["history"], saved["state"]
+            log.info("resuming after epoch %d of %d", state["epoch"], config.epochs)
+        else:
+            model = build_model(config.arch, train.window, seed=config.seed, **config.model_kwargs)
+            model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse",
+                          metrics=[keras.metrics.RootMeanSquaredError(name="rmse")], jit_compile=False)
+    best_weights = None
+    if config.resume and ckpt and os.path.exists(best_path):
+        best_model = keras.models.clone_model(model)
+        best_model.load_weights(best_path)
+        best_weights = best_model.get_weights()
+
+    n_train = len(train)
+    stopper = None
+
+    class Epochs(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t0 = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            nonlocal best_weights
+            secs = time.perf_counter() - self.t0
+            row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "rmse": float(logs["rmse"])}
+            if val is not None:
+                row["val_loss"] = float(logs["val_loss"])
+                row["val_rmse"] = float(logs["val_rmse"])
+            row["samples_per_s"] = n_train / secs
+            row["seconds"] = secs
+            history.append(row)
+            state["epoch"] = epoch + 1
+            monitor = row.get("val_loss", row["loss"])
+            if monitor < state["best"]:
+                state["best"], state["wait"] = monitor, 0
+                best_weights = self.model.get_weights()
+                if ckpt:
+                    self.model.save_weights(best_path)
+            else:
+                state["wait"] += 1
+                if val is not None and config.patience and state["wait"] >= config.patience:
+                    self.model.stop_training = True
+                    state["stopped"] = True
+            if ckpt:
+                with atomic_path(last_path, suffix=".keras") as tmp:
+                    self.model.save(tmp)
+                _write_json(state_path, {"history": history, "state": state, "meta": meta})
+            text = f"epoch {epoch + 1}/{config.epochs} loss {row['loss']:.4f}"
+            if val is not None:
+                text += f" val_loss {row['val_loss']:.4f} val_rmse {row['val_rmse']:.4f}"
+            log.info("%s %s samples/s %.1f s%s", text, f"{row['samples_per_s']:,.0f}", secs,
+                     " (early stop)" if state["stopped"] else "")
+
+    if state["epoch"] < config.epochs and not state["stopped"]:
+        train_ds = make_tf_dataset(train.seq, train.y, config.batch_size, shuffle=True, seed=config.seed,
+                                   first_epoch=state["epoch"])
+        val_ds = make_tf_dataset(val.seq, val.y, config.batch_size) if val is not None else None
+        stopper = Epochs()
+        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=state["epoch"],
+                  steps_per_epoch=-(-n_train // config.batch_size),
+                  validation_steps=-(-len(val) // config.batch_size) if val is not None else None,
+                  callbacks=[stopper, *extra_callbacks], verbose=0, shuffle=False)
+    if best_weights is not None and val is not None:
+        model.set_weights(best_weights)
+    return model, history
+
+
+def train_sklearn(train, val, config):
+    """Train the k-mer GBR baseline; returns (estimator, history with one row)."""
+    from threadpoolctl import threadpool_limits
+
+    from .baselines import build_kmer_gbr, features
+
+    flank = train.window // 2
+    t0 = time.perf_counter()
+    x = features(train.seq, flank)
+    with threadpool_limits(config.threads):
+        model = build_kmer_gbr(seed=config.seed, learning_rate=config.learning_rate,
+                               patience=config.patience or 10, validation=len(train) >= 100)
+        model.fit(x, train.y)
+    secs = time.perf_counter() - t0
+    row = {"epoch": 1, "loss": float(np.mean((model.predict(x) - train.y) ** 2))}
+    if val is not None:
+        pred = model.predict(features(val.seq, flank))
+        row["val_loss"] = float(np.mean((pred - val.y) ** 2))
+        row["val_rmse"] = math.sqrt(row["val_loss"])
+    row["samples_per_s"] = len(train) / secs
+    row["seconds"] = secs
+    log.info("kmer-gbr: %d boosting iterations, loss %.4f%s, %.1f s", model.n_iter_, row["loss"],
+             f" val_loss {row['val_loss']:.4f} val_rmse {row['val_rmse']:.4f}" if val is not None else "", secs)
+    return model, [row]
+
+
+def write_history(path, history):
+    """Write the per-epoch history as TSV (header line starts with '#')."""
+    from .io import open_output
+
+    cols = []
+    for row in history:
+        cols += [k for k in row if k not in cols]
+    with open_output(path) as fh:
+        fh.write("#" + "\t".join(cols) + "\n")
+        for row in history:
+            fh.write("\t".join(_fmt(row.get(c)) for c in cols) + "\n")
+
+
+def _fmt(v):
+    if v is None:
+        return "NA"
+    if isinstance(v, float):
+        return repr(v)
+    return str(v)
