@@ -103,21 +103,45 @@ def batches(seq, y, batch_size, *, shuffle=False, seed=0, epoch=0):
 def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0):
     """A tf.data pipeline over uint8 codes; one-hot happens inside the model, per batch.
 
-    Each pass over the dataset is one epoch with its own permutation of (seed, epoch), so that a resumed run
-    sees the same order as an uninterrupted one.
+    Shuffling and batching run inside TensorFlow; only the gather of a batch's rows is NumPy, on the caller's
+    array, so the codes are held once. Epoch ``e`` is shuffled by the stateless seed ``(seed, e)``, so that a
+    resumed run sees the same order as an uninterrupted one.
+
+    Parameters
+    ----------
+    seq : numpy.ndarray, uint8, shape (n, W)
+    y : numpy.ndarray, float32, shape (n,)
+
+    Returns
+    -------
+    tf.data.Dataset of (uint8 (b, W), float32 (b,)), repeating epoch after epoch
     """
     import tensorflow as tf
 
-    epoch = [first_epoch]
+    n = len(y)
+    width = seq.shape[1]
+    y = np.asarray(y, np.float32)
+    def epoch_batches(e):
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, e]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
-    def gen():
-        e = epoch[0]
-        epoch[0] += 1
-        yield from batches(seq, y, batch_size, shuffle=shuffle, seed=seed, epoch=e)
+    def gather_np(i):
+        i = np.sort(i)  # in-order gathers read memory in order
+        return seq[i], y[i]
 
-    spec = (tf.TensorSpec((None, seq.shape[1]), tf.uint8), tf.TensorSpec((None,), tf.float32))
-    # repeat(): Keras counts epochs by steps, and each new pass of the generator is the next epoch's order
-    return tf.data.Dataset.from_generator(gen, output_signature=spec).repeat().prefetch(2)
+    def gather(i):
+        # a NumPy gather on the caller's array: a TensorFlow copy of the codes would double their memory
+        x, t = tf.numpy_function(gather_np, [i], (tf.uint8, tf.float32), stateful=False)
+        x.set_shape((None, width))
+        t.set_shape((None,))
+        return x, t
+
+    # batched per epoch, so that no batch straddles two epochs and steps_per_epoch = ceil(n / batch_size)
+    if shuffle:
+        idx = tf.data.Dataset.range(first_epoch, 2**31).flat_map(epoch_batches)
+    else:
+        idx = tf.data.Dataset.range(n).batch(batch_size).repeat()
+    return idx.map(gather, num_parallel_calls=1, deterministic=True).prefetch(2)
 
 
 def get_strategy(name):

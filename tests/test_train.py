@@ -73,7 +73,7 @@ def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch,
     from mrcnn_tools.prediction import Predictor
 
     out = tmp_path / f"m.{ext}"
-    rc, err = run_main(train, [h1 / "train.npz", "--arch", arch, "--epochs", epochs, "--seed", 1,
+    rc, err = run_main(train, [h1 / "train.npz", "--arch", arch, "--epochs", epochs, "--seed", 1, "--batch-size", 32,
                                "--history", tmp_path / "h.tsv", "-o", out], capsys)
     assert rc == 0, err
     model, meta = load_model(str(out))
