@@ -22,6 +22,8 @@ setup(
         "scikit-learn>=1.2",
         "joblib",
         "threadpoolctl",
+        "pybigtools>=0.2",
+        "tqdm",
         "tensorflow>=2.16",
         "matplotlib>=3.5",
     ],
@@ -30,6 +32,8 @@ setup(
         "console_scripts": [
             "mrcnn-encode=mrcnn_tools.cli.encode:main",
             "mrcnn-train=mrcnn_tools.cli.train:main",
+            "mrcnn-predict=mrcnn_tools.cli.predict:main",
+            "mrcnn-eval=mrcnn_tools.cli.evaluate:main",
         ]
     },
     classifiers=[

@@ -62,3 +62,41 @@ class Predictor:
             for i in range(0, len(seq), self.batch_size):
                 out[i:i + self.batch_size] = self.model.predict(features(seq[i:i + self.batch_size], self.flank))
         return np.clip(out, 0.0, 1.0)
+
+
+def shard_range(total, shard):
+    """Global site indices [start, end) of shard ``(i, n)``, i 1-based: contiguous, disjoint, covering all."""
+    if shard is None:
+        return 0, total
+    i, n = shard
+    return (i - 1) * total // n, i * total // n
+
+
+def genome_chunks(genome, *, regions=None, chroms_ok=None, keep_strands=False, chunk_size=65536, shard=None):
+    """Stream the CpGs of a genome in chunks, one chromosome in memory at a time.
+
+    Yields
+    ------
+    (chrom, pos int64 (k,), strand int8 (k,), windows uint8 (k, 2*flank) or None)
+        Windows are cut by the caller (it knows the flank); here only positions are made.
+    """
+    from .sites import cpg_sites
+
+    names = [c for c in genome.chromosomes() if chroms_ok is None or chroms_ok(c)]
+    counts = None
+    if shard is not None:
+        # a first pass counts the CpGs so that every shard gets a contiguous, equal part of the whole
+        counts = [len(cpg_sites(genome.codes(c), c, regions, keep_strands)[0]) for c in names]
+        lo, hi = shard_range(sum(counts), shard)
+    seen = 0
+    for k, name in enumerate(names):
+        if counts is not None and (seen >= hi or seen + counts[k] <= lo):
+            seen += counts[k]
+            continue
+        pos, strand = cpg_sites(genome.codes(name), name, regions, keep_strands)
+        if counts is not None:
+            a, b = max(lo - seen, 0), min(hi - seen, len(pos))
+            seen += len(pos)
+            pos, strand = pos[a:b], strand[a:b]
+        for i in range(0, len(pos), chunk_size):
+            yield name, pos[i:i + chunk_size], strand[i:i + chunk_size]
