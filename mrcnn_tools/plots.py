@@ -65,7 +65,10 @@ def group_bars(rows, path, metrics=("rmse", "mae"), groups=None, title="", ylabe
         ax.set_xticks(range(len(groups)))
         ax.set_xticklabels(groups)
         ax.set_title(metric.upper() if len(metric) <= 4 else metric)
-        ax.set_ylim(bottom=0)
+        if metric in ("sensitivity", "specificity", "accuracy", "auc", "auprc"):
+            ax.set_ylim(0, 1.05)  # same scale on every panel: these all lie in [0, 1]
+        else:
+            ax.set_ylim(bottom=0)
     axes[0][0].set_ylabel(ylabel)
     axes[0][-1].legend(frameon=False, fontsize=9)
     fig.suptitle(title)

@@ -72,7 +72,7 @@ def read_predictions(path):
 
 def _fmt(v):
     if isinstance(v, float):
-        return "NA" if math.isnan(v) else f"{v:.6g}"
+        return "NA" if math.isnan(v) else f"{v:.10g}"
     return str(v)
 
 
