@@ -12,7 +12,7 @@ from ..errors import MrcnnError, UsageError
 from .common import compute_parser, genome_parser, make_parser, run, selection_parser
 
 PROG = "mrcnn-predict"
-FLOAT = "%.6f"
+DECIMALS = 6
 
 
 def get_parser():
@@ -47,15 +47,37 @@ def _parse_shard(text):
 
 
 class _Writer:
-    """Writes prediction rows (vectorized per chunk) and, for --bigwig, a bedGraph copy to convert at the end."""
+    """Writes prediction rows (vectorized per chunk) and, for --bigwig, a bedGraph copy to convert at the end.
+
+    Rows are formatted and written by a background thread while TensorFlow predicts the next chunk
+    (TensorFlow releases the GIL); the order of rows is kept.
+    """
 
     def __init__(self, fh, fmt, extra_cols, bigwig_fh=None):
+        from concurrent.futures import ThreadPoolExecutor
+
         self.fh, self.fmt, self.extra, self.bw = fh, fmt, extra_cols, bigwig_fh
         self.rows = 0
+        self._pool = ThreadPoolExecutor(1)
+        self._pending = None
         if fmt == "tsv":
             fh.write("#" + "\t".join(["chrom", "start", "end", "strand", "prediction", *extra_cols]) + "\n")
 
-    def write(self, chrom, pos, strand, pred, y=None, coverage=None, cgi=None):
+    def write(self, *args, **kwargs):
+        self.flush()
+        self.rows += len(args[1])
+        self._pending = self._pool.submit(self._write, *args, **kwargs)
+
+    def flush(self):
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()  # re-raises an error of the writer thread here
+
+    def close(self):
+        self.flush()
+        self._pool.shutdown()
+
+    def _write(self, chrom, pos, strand, pred, y=None, coverage=None, cgi=None):
         import pandas as pd
 
         if len(pos) == 0:
@@ -64,17 +86,18 @@ class _Writer:
         cols = {"chrom": np.broadcast_to(np.asarray(chrom), start.shape), "start": start, "end": start + 1}
         if self.fmt == "tsv":
             cols["strand"] = strand
+        # rounded float64 is written by NumPy's shortest repr, in C; a float_format would format in Python
+        pred = np.round(np.asarray(pred, np.float64), DECIMALS)
         cols["prediction"] = pred
         if self.fmt == "tsv":
             for name, values in (("y_true", y), ("coverage", coverage), ("cgi", cgi)):
                 if name in self.extra:
-                    cols[name] = values
+                    cols[name] = np.round(np.asarray(values, np.float64), DECIMALS) if name == "y_true" else values
         frame = pd.DataFrame(cols)
-        frame.to_csv(self.fh, sep="\t", header=False, index=False, float_format=FLOAT, na_rep="NA")
+        frame.to_csv(self.fh, sep="\t", header=False, index=False, na_rep="NA")
         if self.bw is not None:
             pd.DataFrame({"chrom": cols["chrom"], "start": start, "end": start + 1, "v": pred}).to_csv(
-                self.bw, sep="\t", header=False, index=False, float_format=FLOAT)
-        self.rows += len(pos)
+                self.bw, sep="\t", header=False, index=False)
 
 
 def _strand_text(strand):
@@ -169,6 +192,7 @@ def _body(args, log):
                 writer.write(part.chrom, part.pos, part.strand, pred, part.y, part.coverage, part.cgi)
                 if bar:
                     bar.update(len(part))
+            writer.close()
             sizes = {}
             lengths = data.meta.get("chrom_lengths", {})
             from ..genome import canonical_chrom
@@ -190,6 +214,7 @@ def _body(args, log):
                              cgi=_cgi_flags(cgi, chrom, pos, strand) if cgi is not None else None)
                 if bar:
                     bar.update(len(pos))
+            writer.close()
             if writer.rows == 0:
                 raise MrcnnError("no CpG in the selected chromosomes/regions; check --region/--regions/--chroms "
                                  f"against the chromosome names of {args.genome}")
