@@ -24,6 +24,9 @@ setup(
         "threadpoolctl",
         "pybigtools>=0.2",
         "tqdm",
+        "memelite>=0.5",
+        "pyjaspar>=3",
+        "logomaker>=0.8",
         "tensorflow>=2.16",
         "matplotlib>=3.5",
     ],
@@ -34,6 +37,7 @@ setup(
             "mrcnn-train=mrcnn_tools.cli.train:main",
             "mrcnn-predict=mrcnn_tools.cli.predict:main",
             "mrcnn-eval=mrcnn_tools.cli.evaluate:main",
+            "mrcnn-filters2meme=mrcnn_tools.cli.filters2meme:main",
         ]
     },
     classifiers=[
