@@ -272,6 +272,28 @@ def seqlets(seq, scores, width=15, per_seq=1, keep_fraction=0.5):
     return np.stack([seq[r, j:j + width] for _, r, j in found])
 
 
+def orient(x, iters=5):
+    """Flip one-hot seqlets (n, w, 4, code order) onto one strand: a motif found in both orientations would
+    otherwise blur into a palindrome. Starts from the highest-scoring seqlet (the first) and refines.
+
+    In code order T, C, G, A the complement is the reversed channel axis, so the reverse complement of a
+    one-hot seqlet is ``x[::-1, ::-1]``.
+    """
+    if len(x) == 0:
+        return x
+    rc = x[:, ::-1, ::-1]
+    flip = np.zeros(len(x), bool)
+    ref = x[0] + 0.1
+    for _ in range(iters):
+        logp = np.log(ref / ref.sum(1, keepdims=True))
+        new = np.einsum("nwc,wc->n", rc, logp) > np.einsum("nwc,wc->n", x, logp)
+        if (new == flip).all() and _:
+            break
+        flip = new
+        ref = np.where(flip[:, None, None], rc, x).sum(0) + 0.5
+    return np.where(flip[:, None, None], rc, x)
+
+
 def cluster_seqlets(lets, n_motifs=4, seed=0, min_sites=10):
     """k-means of one-hot seqlets into PWMs (MEME order), biggest cluster first.
 
@@ -283,7 +305,7 @@ def cluster_seqlets(lets, n_motifs=4, seed=0, min_sites=10):
 
     if len(lets) < min_sites:
         return []
-    x = onehot(lets)
+    x = orient(onehot(lets))
     k = max(1, min(n_motifs, len(lets) // min_sites))
     labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(x.reshape(len(x), -1))
     out = []

@@ -33,7 +33,7 @@ def get_parser():
                              "first-layer filter (simple-cnn)")
     parser.add_argument("--max-sites", type=positive_int, default=2000, help="sites per group (random, --seed)")
     parser.add_argument("--n-motifs", type=positive_int, default=4, help="motifs per group (attribution)")
-    parser.add_argument("--seqlet-width", type=positive_int, default=15, help="seqlet width (attribution)")
+    parser.add_argument("--seqlet-width", type=positive_int, default=20, help="seqlet width (attribution)")
     db = parser.add_mutually_exclusive_group()
     db.add_argument("--motif-db", metavar="FILE.meme", help="known motifs in MEME format to match against")
     db.add_argument("--jaspar", action="store_true", help="match against JASPAR CORE vertebrates (bundled, offline)")

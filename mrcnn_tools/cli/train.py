@@ -17,7 +17,7 @@ def get_parser():
         "Train a model that predicts the methylation level of a CpG from the window around it.\n\n"
         "example:\n  mrcnn-train train.npz --validation val.npz --arch mrcnn --epochs 30 --seed 1 "
         "--history history.tsv -o model.keras",
-        parents=[seed_parser(), compute_parser(batch_size=256)])
+        parents=[seed_parser(), compute_parser(batch_size=128)])
     parser.add_argument("datasets", nargs="+", metavar="TRAIN.npz", help="training dataset(s) or shards")
     parser.add_argument("-o", "--output", required=True, metavar="MODEL",
                         help="model file: .keras for mrcnn/simple-cnn, .joblib for kmer-gbr (written atomically)")
