@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrcnn-installed
 
-.PHONY: install test demo demo-quick bench clean
+.PHONY: install test demo demo-quick bench clean reproduce
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,3 +32,6 @@ bench: install
 
 clean:
 	rm -rf demo-output build *.egg-info
+
+reproduce: install
+	$(PY) examples/reproduce.py
