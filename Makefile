@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrcnn-installed
 
-.PHONY: install test demo demo-quick bench clean reproduce
+.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,18 @@ $(STAMP): setup.py $(PY)
 
 install: $(STAMP)
 
-test: install
+test: install lint
 	$(PY) -m pytest -q tests
+
+# planemo in its own venv: its Galaxy libraries pin versions that need not match ours
+PLANEMO := .venv-planemo/bin/planemo
+$(PLANEMO):
+	$(PYTHON) -m venv .venv-planemo
+	.venv-planemo/bin/pip install -q --upgrade pip
+	.venv-planemo/bin/pip install -q planemo
+
+lint: $(PLANEMO)
+	$(PLANEMO) lint --fail_level warn galaxy/
 
 demo: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh demo-output
@@ -35,3 +45,6 @@ clean:
 
 reproduce: install
 	$(PY) examples/reproduce.py
+
+galaxy-test: install
+	bash galaxy/run-tests.sh
