@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrcnn-installed
 
-.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint
+.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint man
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ clean:
 
 reproduce: install
 	$(PY) examples/reproduce.py
+
+man: install
+	PY=$(PY) bash man/build.sh
 
 galaxy-test: install
 	bash galaxy/run-tests.sh

@@ -1,6 +1,8 @@
 import re
 from pathlib import Path
 
+from glob import glob
+
 from setuptools import find_packages, setup
 
 version = re.search(r'__version__ = "([^"]+)"', Path("mrcnn_tools/__init__.py").read_text()).group(1)
@@ -30,7 +32,9 @@ setup(
         "tensorflow>=2.16",
         "matplotlib>=3.5",
     ],
-    extras_require={"test": ["pytest>=7"], "man": ["argparse-manpage>=4"]},
+    extras_require={"test": ["pytest>=7", "argparse-manpage>=4"], "man": ["argparse-manpage>=4"]},
+    # man pages are built from the parsers by man/build.sh (make man) and installed with the package
+    data_files=[("share/man/man1", sorted(glob("man/*.1")))],
     entry_points={
         "console_scripts": [
             "mrcnn-encode=mrcnn_tools.cli.encode:main",
