@@ -49,5 +49,5 @@ reproduce: install
 man: install
 	PY=$(PY) bash man/build.sh
 
-galaxy-test: install
+galaxy-test: install $(PLANEMO)
 	bash galaxy/run-tests.sh
