@@ -71,14 +71,27 @@ for i in $(seq 1 180); do
 done
 curl -sf "$URL/api/version" > /dev/null || { tail -30 "$W/galaxy.log"; echo "galaxy-test: Galaxy did not answer"; exit 1; }
 USER_KEY=$("$GXV/bin/python" - "$URL" "$ADMIN_KEY" <<'PY'
-import json, sys, urllib.request
+import json, sys, urllib.error, urllib.request
 url, key = sys.argv[1], sys.argv[2]
 def call(path, data=None):
     req = urllib.request.Request(url + path, data=json.dumps(data).encode() if data is not None else None,
                                  headers={"x-api-key": key, "content-type": "application/json"},
                                  method="POST" if data is not None else "GET")
     return json.load(urllib.request.urlopen(req))
-user = call("/api/users", {"username": "tester", "email": "admin@example.org", "password": "testpass123"})
+import time
+for attempt in range(30):
+    try:
+        user = call("/api/users", {"username": "tester", "email": "admin@example.org", "password": "testpass123"})
+        break
+    except urllib.error.HTTPError as exc:  # the API can answer before user creation is ready
+        body = exc.read().decode(errors="replace")
+        if attempt == 29:
+            sys.exit(f"galaxy-test: cannot create the test user: {exc} {body}")
+        users = [u for u in call("/api/users") if u.get("email") == "admin@example.org"]
+        if users:
+            user = users[0]
+            break
+        time.sleep(2)
 print(call(f"/api/users/{user['id']}/api_key", {}))
 PY
 )
@@ -87,14 +100,19 @@ if [ -n "${EXPORT_GA:-}" ]; then
   # one-off: let Galaxy turn the format-2 workflow into the native .ga that is committed
   "$GXV/bin/python" - "$URL" "$USER_KEY" "$ROOT/galaxy/workflows/mrcnn-pipeline.gxwf.yml" \
     "$ROOT/galaxy/workflows/mrcnn-pipeline.ga" <<'PY'
-import json, sys, urllib.request
+import json, sys, urllib.error, urllib.request
 url, key, src, dst = sys.argv[1:]
 def call(path, data=None):
     req = urllib.request.Request(url + path, data=json.dumps(data).encode() if data is not None else None,
                                  headers={"x-api-key": key, "content-type": "application/json"},
                                  method="POST" if data is not None else "GET")
     return json.load(urllib.request.urlopen(req))
-wf = call("/api/workflows", {"yaml_content": open(src).read(), "exact_tools": False})
+try:
+    import yaml
+
+    wf = call("/api/workflows", {"workflow": yaml.safe_load(open(src))})
+except urllib.error.HTTPError as exc:
+    sys.exit(f"galaxy-test: Galaxy refused the workflow: {exc} {exc.read().decode(errors='replace')}")
 ga = call(f"/api/workflows/{wf['id']}/download?format=json-download")
 json.dump(ga, open(dst, "w"), indent=4)
 print(f"galaxy-test: wrote {dst}")
