@@ -160,7 +160,7 @@ def get_strategy(name):
 class TrainConfig:
     """Options of a training run (see mrcnn-train --help)."""
 
-    def __init__(self, arch="mrcnn", epochs=30, batch_size=256, learning_rate=1e-3, patience=5, seed=0,
+    def __init__(self, arch="mrcnn", epochs=30, batch_size=128, learning_rate=1e-3, patience=5, seed=0,
                  threads=None, checkpoint_dir=None, resume=False, strategy="auto", model_kwargs=None):
         self.arch = arch
         self.epochs = epochs

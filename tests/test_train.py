@@ -136,18 +136,20 @@ def test_resume_after_kill(small, tmp_path, capsys):
     data = load_dataset(str(small))
     tr, va, _ = split_validation(data, val_fraction=0.2, seed=0)
     ckpt = tmp_path / "ckpt"
-    config = TrainConfig(epochs=3, patience=0, seed=0, checkpoint_dir=str(ckpt))
+    config = TrainConfig(epochs=3, patience=0, seed=0, batch_size=64, checkpoint_dir=str(ckpt))
     with pytest.raises(KeyboardInterrupt):
         train_keras(tr, va, config, meta={}, extra_callbacks=[_Kill(1)])
     state = json.loads((ckpt / "state.json").read_text())
     assert state["state"]["epoch"] == 1 and len(state["history"]) == 1
-    args = [small, "--epochs", 3, "--patience", 0, "--val-fraction", 0.2, "--seed", 0, "--checkpoint-dir", ckpt]
+    args = [small, "--epochs", 3, "--patience", 0, "--val-fraction", 0.2, "--seed", 0, "--batch-size", 64,
+            "--checkpoint-dir", ckpt]
     rc, err = run_main(train, args + ["--resume", "--history", tmp_path / "res.tsv", "-o", tmp_path / "r.keras"],
                        capsys)
     assert rc == 0, err
     assert any("resuming after epoch 1 of 3" in e for e in err)
     rc, err = run_main(train, [small, "--epochs", 3, "--patience", 0, "--val-fraction", 0.2, "--seed", 0,
-                               "--history", tmp_path / "full.tsv", "-o", tmp_path / "f.keras"], capsys)
+                               "--batch-size", 64, "--history", tmp_path / "full.tsv", "-o", tmp_path / "f.keras"],
+                       capsys)
     assert rc == 0, err
     resumed = (tmp_path / "res.tsv").read_text().splitlines()
     full = (tmp_path / "full.tsv").read_text().splitlines()
