@@ -1,0 +1,26 @@
+"""The demo-quick path of examples/demo.sh, end to end on the real data in test-data/."""
+
+import os
+import subprocess
+import sys
+
+from conftest import ROOT
+
+
+def test_demo_quick(tmp_path):
+    env = dict(os.environ, QUICK="1", PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
+    out = tmp_path / "demo-output"
+    p = subprocess.run(["bash", str(ROOT / "examples" / "demo.sh"), str(out)], env=env, capture_output=True,
+                       text=True, timeout=900)
+    assert p.returncode == 0, p.stderr[-2000:]
+    d = out / "quick"
+    for name in ("eval/metrics.tsv", "eval/roc.png", "motifs/motifs.meme", "region.bedGraph.gz", "region.bw",
+                 "mrcnn.keras", "kmer-gbr.joblib"):
+        assert (d / name).stat().st_size > 0, name
+    # the printed summary is the 'all' rows of metrics.tsv
+    rows = [ln.split("\t") for ln in (d / "eval" / "metrics.tsv").read_text().splitlines() if not ln.startswith("#")]
+    summary = (out / "summary.txt").read_text()
+    for r in rows:
+        if r[1] == "all":
+            assert f"RMSE {r[3]}  AUC {r[13]}" in summary
+    assert summary.count("\n") == 2
