@@ -39,6 +39,8 @@ demo-quick: install
 
 bench: install
 	$(PY) benchmarks/encode.py
+	$(PY) benchmarks/train.py
+	$(PY) benchmarks/predict.py
 
 clean:
 	rm -rf demo-output build *.egg-info

@@ -77,7 +77,7 @@ def genome_chunks(genome, *, regions=None, chroms_ok=None, keep_strands=False, c
 
     Yields
     ------
-    (chrom, pos int64 (k,), strand int8 (k,), windows uint8 (k, 2*flank) or None)
+    (chrom, pos int64 (k,), strand int8 (k,))
         Windows are cut by the caller (it knows the flank); here only positions are made.
     """
     from .sites import cpg_sites
