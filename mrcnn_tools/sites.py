@@ -66,9 +66,8 @@ class Selection:
 STRAND_TEXT = np.array([".", "+", "-"])  # indexed by int8 strand 0, 1, -1
 
 
-def _cpg_fraction(genome, chrom, pos, strand):
+def _on_cpg(codes, pos, strand):
     """Which calls sit on a CpG: strand from the file, or (unknown) either C->+ or G->-."""
-    codes = genome.codes(chrom)
     known = strand != 0
     ok = np.zeros(len(pos), bool)
     if known.any():
@@ -80,32 +79,28 @@ def _cpg_fraction(genome, chrom, pos, strand):
     return ok
 
 
-def _check_on_cpg(genome, calls, by_chrom, min_cpg_fraction, path):
-    """Refuse calls that do not sit on CpGs of this genome, and say which fix would fit."""
-    total = sum(len(ix) for ix in by_chrom.values())
+def _check_on_cpg(hits, total, calls_format, genome_name, min_cpg_fraction, path):
+    """Refuse calls that do not sit on CpGs of this genome, and say which fix would fit.
+
+    *hits* maps a shift (0, -1, +1) to the number of calls on a CpG after that shift.
+    """
     if total == 0:
         return
-    hits = {s: 0 for s in (0, -1, 1)}
-    for name, ix in by_chrom.items():
-        for s in hits:
-            if s and hits[0] >= min_cpg_fraction * total:
-                continue
-            hits[s] += int(_cpg_fraction(genome, name, calls.pos[ix] + s, calls.strand[ix]).sum())
     frac = hits[0] / total
     if frac >= min_cpg_fraction:
         return
-    msg = (f"{path}: only {100 * frac:.1f}% of {total} calls sit on a CpG of {genome.name} "
+    msg = (f"{path}: only {100 * frac:.1f}% of {total} calls sit on a CpG of {genome_name} "
            f"(need {100 * min_cpg_fraction:.0f}%, --min-cpg-fraction).")
     best = max((-1, 1), key=lambda s: hits[s])
     if hits[best] / total >= min_cpg_fraction:
         msg += (f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: "
-                f"the file looks {'0-based' if best == 1 else '1-based'} where format {calls.format} is "
-                f"{'1-based' if calls.format.startswith('bismark') else '0-based'}; check --format or the "
+                f"the file looks {'0-based' if best == 1 else '1-based'} where format {calls_format} is "
+                f"{'1-based' if calls_format.startswith('bismark') else '0-based'}; check --format or the "
                 "coordinate base of the file.")
     else:
         msg += (" Shifts of +-1 base do not fix it, so the calls probably come from another assembly than the "
                 "genome (e.g. hg19 vs hg38), or the format is wrong (detected "
-                f"{calls.format}; set --format).")
+                f"{calls_format}; set --format).")
     raise GenomeMismatchError(msg)
 
 
@@ -208,29 +203,33 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     selection = selection or Selection()
     summary = Summary(calls=len(calls))
     by_chrom = _group_by_chrom(genome, calls, selection, skip_missing_chroms, calls_path, summary)
-    for name in list(by_chrom):
-        ix = by_chrom[name]
-        length = genome.length(name)
-        inside = (calls.pos[ix] >= 0) & (calls.pos[ix] < length)
-        # a call on N (e.g. outside the pieces of a region FASTA) has no sequence to check or encode
-        inside[inside] = genome.codes(name)[calls.pos[ix][inside]] != N
-        summary.dropped["outside genome"] += int((~inside).sum())
-        by_chrom[name] = ix[inside]
-    _check_on_cpg(genome, calls, by_chrom, min_cpg_fraction, calls_path)
     if not calls.has_counts and min_coverage:
         log.info("format %s has no read counts: --min-coverage is not applied", calls.format)
     max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
     # np.empty pages are only backed by memory once written, so an upper bound costs nothing
     seq = np.empty((sum(len(ix) for ix in by_chrom.values()), 2 * flank), np.uint8)
     parts, filled = [], 0
+    hits, total = {0: 0, -1: 0, 1: 0}, 0
+    # one pass, one read of each chromosome; the CpG check is decided after it (work is only lost on error)
     for name, ix in by_chrom.items():
         codes = genome.codes(name)
+        inside = (calls.pos[ix] >= 0) & (calls.pos[ix] < len(codes))
+        # a call on N (e.g. outside the pieces of a region FASTA) has no sequence to check or encode
+        inside[inside] = codes[calls.pos[ix][inside]] != N
+        summary.dropped["outside genome"] += int((~inside).sum())
+        ix = ix[inside]
+        total += len(ix)
         pos, strand = calls.pos[ix], calls.strand[ix].copy()
+        on = _on_cpg(codes, pos, strand)
+        hits[0] += int(on.sum())
+        if on.sum() < min_cpg_fraction * len(on):
+            # only for the error message (would a one-base shift fit?); a chromosome that passes adds ~0 here
+            for shift in (-1, 1):
+                hits[shift] += int(_on_cpg(codes, pos + shift, strand).sum())
         unknown = strand == 0
         if unknown.any():
             base = codes[pos[unknown]]
             strand[unknown] = np.where(base == C, 1, np.where(base == G, -1, 0))
-        on = (strand != 0) & is_cpg(codes, pos, strand)
         summary.dropped["not a CpG"] += int((~on).sum())
         ix, pos, strand = ix[on], pos[on], strand[on]
         if selection.regions is not None:
@@ -250,6 +249,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         extract_windows(codes, spos, flank, sstrand, out=seq[filled:filled + len(spos)])
         filled += len(spos)
         parts.append((name, spos, sstrand, lev, cov))
+    _check_on_cpg(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
     meta = make_meta(genome, flank, min_coverage=min_coverage if calls.has_counts else None,
                      strands="kept" if keep_strands else "merged", format=calls.format,
                      max_n_fraction=max_n_fraction, **(extra_meta or {}))
@@ -267,13 +267,13 @@ def _assemble(seq, parts, cgi, meta):
 
     strand = cat(2, np.int8)
     chrom = np.concatenate([np.full(len(p[1]), p[0]) for p in parts]) if parts else np.empty(0, "<U1")
-    cgi_flags = (np.concatenate([_cgi_flags(cgi, p[0], p[1], p[2]) for p in parts]) if parts
+    flags = (np.concatenate([cgi_flags(cgi, p[0], p[1], p[2]) for p in parts]) if parts
                  else np.empty(0, np.int8))
     return Dataset(seq=seq, y=cat(3, np.float32), coverage=np.minimum(cat(4, np.float64), 2**31 - 1).astype(np.int32),
-                   chrom=chrom, pos=cat(1, np.int64), strand=STRAND_TEXT[strand], cgi=cgi_flags, meta=meta)
+                   chrom=chrom, pos=cat(1, np.int64), strand=STRAND_TEXT[strand], cgi=flags, meta=meta)
 
 
-def _cgi_flags(cgi, chrom, pos, strand):
+def cgi_flags(cgi, chrom, pos, strand):
     if cgi is None:
         return np.full(len(pos), -1, np.int8)
     site = np.where(minus_mask(strand), pos - 1, pos)

@@ -137,6 +137,7 @@ def _body(args, log):
     from ..io import open_output
     from ..models import check_model_fits, load_model, read_model_meta
     from ..prediction import Predictor, genome_chunks, shard_range
+    from ..sites import cgi_flags
 
     if bool(args.datasets) == bool(args.genome):
         raise UsageError("give either dataset NPZ files or --genome (to predict every CpG of the genome)")
@@ -208,10 +209,8 @@ def _body(args, log):
                                                     shard=shard):
                 windows = extract_windows(genome.codes(chrom), pos, flank, strand)
                 pred = predictor.predict(windows)
-                from ..sites import _cgi_flags
-
                 writer.write(chrom, pos, _strand_text(strand), pred,
-                             cgi=_cgi_flags(cgi, chrom, pos, strand) if cgi is not None else None)
+                             cgi=cgi_flags(cgi, chrom, pos, strand) if cgi is not None else None)
                 if bar:
                     bar.update(len(pos))
             writer.close()
