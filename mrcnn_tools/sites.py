@@ -174,7 +174,7 @@ def _merge(pos, strand, m, u, level, keep_strands, has_counts, summary):
 
 def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False, cgi=None,
                  max_n_fraction=1.0, selection=None, skip_missing_chroms=False, min_cpg_fraction=0.9,
-                 calls_path="calls", extra_meta=None):
+                 calls_path="calls", extra_meta=None, windows=True):
     """Turn methylation calls into a labelled :class:`Dataset`.
 
     Parameters
@@ -195,6 +195,9 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     skip_missing_chroms : bool
     min_cpg_fraction : float
         Refuse the input when fewer calls sit on CpGs (wrong assembly or coordinate base).
+    windows : bool
+        Cut the windows; False gives a sites-only dataset (``seq`` of shape (n, 0)) for genome-scale work,
+        whose windows the consumer cuts from the genome.
 
     Returns
     -------
@@ -207,7 +210,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         log.info("format %s has no read counts: --min-coverage is not applied", calls.format)
     max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
     # np.empty pages are only backed by memory once written, so an upper bound costs nothing
-    seq = np.empty((sum(len(ix) for ix in by_chrom.values()), 2 * flank), np.uint8)
+    seq = np.empty((sum(len(ix) for ix in by_chrom.values()), 2 * flank if windows else 0), np.uint8)
     parts, filled = [], 0
     hits, total = {0: 0, -1: 0, 1: 0}, 0
     # one pass, one read of each chromosome; the CpG check is decided after it (work is only lost on error)
@@ -246,13 +249,14 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         summary.dropped["N-rich"] += int(n_rich.sum())
         keep &= ~n_rich
         spos, sstrand, lev, cov = spos[keep], sstrand[keep], lev[keep], cov[keep]
-        extract_windows(codes, spos, flank, sstrand, out=seq[filled:filled + len(spos)])
+        if windows:
+            extract_windows(codes, spos, flank, sstrand, out=seq[filled:filled + len(spos)])
         filled += len(spos)
         parts.append((name, spos, sstrand, lev, cov))
     _check_on_cpg(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
     meta = make_meta(genome, flank, min_coverage=min_coverage if calls.has_counts else None,
                      strands="kept" if keep_strands else "merged", format=calls.format,
-                     max_n_fraction=max_n_fraction, **(extra_meta or {}))
+                     max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))
     data = _assemble(seq[:filled], parts, cgi, meta)
     data = _subsample(data, selection, summary)
     summary.kept = len(data)
@@ -292,8 +296,10 @@ def _subsample(data, selection, summary):
 
 
 def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fraction=1.0, selection=None,
-                    extra_meta=None):
+                    extra_meta=None, windows=True):
     """Every CpG of the genome (or of the selected chromosomes/regions), unlabelled (y = NaN).
+
+    *windows* False gives a sites-only dataset (``seq`` of shape (n, 0)), as in :func:`encode_calls`.
 
     Returns
     -------
@@ -312,14 +318,15 @@ def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fr
         summary.dropped["N-rich"] += int(n_rich.sum())
         sites.append((name, pos[~n_rich], strand[~n_rich]))
     log.info("found %d CpG dinucleotides", summary.calls)
-    seq = np.empty((sum(len(p) for _, p, _ in sites), 2 * flank), np.uint8)
+    seq = np.empty((sum(len(p) for _, p, _ in sites), 2 * flank if windows else 0), np.uint8)
     parts, filled = [], 0
     for name, pos, strand in sites:
-        extract_windows(genome.codes(name), pos, flank, strand, out=seq[filled:filled + len(pos)])
+        if windows:
+            extract_windows(genome.codes(name), pos, flank, strand, out=seq[filled:filled + len(pos)])
         filled += len(pos)
         parts.append((name, pos, strand, np.full(len(pos), np.nan), np.zeros(len(pos))))
     meta = make_meta(genome, flank, strands="kept" if keep_strands else "merged", all_cpgs=True,
-                     max_n_fraction=max_n_fraction, **(extra_meta or {}))
+                     max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))
     data = _assemble(seq, parts, cgi, meta)
     data = _subsample(data, selection, summary)
     summary.kept = len(data)

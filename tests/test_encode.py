@@ -263,3 +263,43 @@ def test_n_counts_equal_naive():
         assert n_counts(codes, pos, flank).tolist() == naive
     clean = np.zeros(50, np.uint8)  # no N at all: only the chromosome ends count
     assert n_counts(clean, np.array([0, 25, 49]), 3).tolist() == [3, 0, 3]
+
+
+def test_no_windows_sites_only(td, tmp_path, capsys):
+    calls = td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
+    # independent expectation straight from the Bismark columns: C at start-1, level m/(m+u), coverage >= 5
+    expect = {}
+    for ln in open(calls):
+        c = ln.split("\t")
+        m, u = int(c[4]), int(c[5])
+        if m + u >= 5:
+            expect[int(c[1]) - 1] = (m / (m + u), m + u)
+    out = tmp_path / "s.npz"
+    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--max-n-fraction", 1,
+                              "--no-windows", "-o", out], capsys)
+    assert rc == 0, err
+    d = load(out)
+    assert d["seq"].shape == (len(expect), 0) and d["seq"].dtype == np.uint8
+    assert sorted(expect) == d["pos"].tolist()
+    assert d["y"] == pytest.approx([expect[p][0] for p in d["pos"].tolist()], abs=1e-6)
+    assert d["coverage"].tolist() == [expect[p][1] for p in d["pos"].tolist()]
+    import json
+    meta = json.loads(str(d["meta"]))
+    assert meta["windows"] is False and meta["flank"] == 200 and meta["genome_checksum"]
+    assert out.stat().st_size / len(expect) <= 64
+    # the dataset loader accepts it
+    from mrcnn_tools.dataset import load_dataset
+    assert len(load_dataset(str(out))) == len(expect)
+
+
+def test_no_windows_all_cpgs(td, tmp_path, capsys):
+    seq = "".join(ln.strip() for ln in open(td / "22_20-21M.fa") if not ln.startswith(">")).upper()
+    expect = [i for i in range(len(seq) - 1) if seq[i:i + 2] == "CG"]
+    out = tmp_path / "a.npz"
+    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--all-cpgs", "--no-windows", "--max-n-fraction", 1,
+                              "-o", out], capsys)
+    assert rc == 0, err
+    d = load(out)
+    assert d["seq"].shape == (len(expect), 0)
+    assert (d["pos"] - 20000000).tolist() == expect
+    assert np.isnan(d["y"]).all()

@@ -38,6 +38,9 @@ def get_parser():
     enc.add_argument("--keep-strands", action="store_true",
                      help="keep + and - calls of a CpG apart (minus windows reverse-complemented); "
                           "default: merged as Bismark's --merge_CpG")
+    enc.add_argument("--no-windows", action="store_true",
+                     help="sites only (genome scale): cut no windows; seq is stored with shape (n, 0) and "
+                          "mrcnn-train/mrcnn-predict cut the windows from --genome")
     flt = parser.add_argument_group("filters")
     flt.add_argument("--min-coverage", type=non_negative_int, default=5,
                      help="drop sites with fewer reads (after strand merging)")
@@ -82,14 +85,15 @@ def _body(args, log):
              "inputs": [os.path.basename(p) for p in (args.calls, args.cgi) if p]}
     if args.all_cpgs:
         data, summary = encode_all_cpgs(genome, flank=args.flank, keep_strands=args.keep_strands, cgi=cgi,
-                                        max_n_fraction=args.max_n_fraction, selection=selection, extra_meta=extra)
+                                        max_n_fraction=args.max_n_fraction, selection=selection, extra_meta=extra,
+                                        windows=not args.no_windows)
     else:
         calls = read_calls(args.calls, args.format)
         data, summary = encode_calls(genome, calls, flank=args.flank, min_coverage=args.min_coverage,
                                      keep_strands=args.keep_strands, cgi=cgi, max_n_fraction=args.max_n_fraction,
                                      selection=selection, skip_missing_chroms=args.skip_missing_chroms,
                                      min_cpg_fraction=args.min_cpg_fraction, calls_path=args.calls,
-                                     extra_meta=extra)
+                                     extra_meta=extra, windows=not args.no_windows)
     if len(data) == 0:
         from ..errors import DatasetError
         raise DatasetError(f"no site left to write ({'; '.join(summary.lines())}); loosen the filters or check "
