@@ -10,6 +10,7 @@ import tempfile
 from .errors import InputFormatError, MrcnnError
 
 GZIP_MAGIC = b"\x1f\x8b"
+TEMP_STEM = 40  # characters of the output's name kept in its temporary name
 
 
 def is_gzip(path):
@@ -74,7 +75,9 @@ def atomic_path(path, suffix=""):
     A failed or interrupted run leaves nothing behind, so a partial file is never mistaken for a result.
     """
     out_dir = _check_out_dir(path)
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix="." + os.path.basename(path) + ".", suffix=".part" + suffix)
+    # the temporary name must fit where the output's name fits (255 bytes): keep only the start of the name
+    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix="." + os.path.basename(path)[:TEMP_STEM] + ".",
+                               suffix=".part" + suffix)
     os.close(fd)
     try:
         yield tmp

@@ -1,18 +1,59 @@
-"""Shared command-line plumbing: parent parsers, logging, and turning errors into exit codes."""
+"""Shared command-line plumbing: parent parsers, logging, and turning errors and signals into exit codes.
+
+Every command runs through :func:`run`, which gives all of them the same protections without code of their own:
+outputs are checked before any work (not an input, creatable, not a directory), SIGTERM is handled like SIGINT
+(temporary files removed), and errors of the operating system become one line naming the path and the fix.
+"""
 
 import argparse
+import contextlib
+import errno
 import logging
 import os
+import signal
 import sys
+import tempfile
+import time
+import traceback
+import warnings
 
 from .. import __version__
 from ..errors import MrcnnError
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
+
+FORMATS_DOC = "docs/FORMATS.md"
+
+# Option destinations that name files or directories a command writes; every other path-valued option that
+# names an existing file is an input, and no output may resolve to one.
+OUTPUT_FILES = ("output", "bigwig", "history", "tsne")
+OUTPUT_DIRS = ("out_dir",)
 
 
-class _Formatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
-    pass
+def help_with_default(action):
+    """The help text of *action* with ``(default: X)`` appended when the default says something.
+
+    Nothing is appended for flags, for options whose default is None (unset) or an empty list, or when the
+    help text already describes its default; the man pages (man/build.sh) use the same text.
+    """
+    text = action.help or ""
+    if text == argparse.SUPPRESS or action.nargs == 0 or "default" in text.lower():
+        return text
+    default = action.default
+    if default is None or default is argparse.SUPPRESS or isinstance(default, bool) or default == []:
+        return text
+    if isinstance(default, (list, tuple)):
+        default = " ".join(str(d) for d in default)
+    return f"{text} (default: {default})"
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Keeps the examples of the description as written and shows only defaults worth showing."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        extra = help_with_default(action)[len(text):]
+        return text + extra.replace("%", "%%")
 
 
 def make_parser(prog, description, parents=()):
@@ -113,32 +154,265 @@ def set_threads(threads):
             os.environ[var] = str(threads)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (Slurm's time limit, scancel, kill) raised in the main thread.
+
+    A subclass of KeyboardInterrupt so that every cleanup that runs on Ctrl-C (temporary files of
+    :func:`mrcnn_tools.io.atomic_path`, checkpoints) also runs on SIGTERM.
+    """
+
+
+@contextlib.contextmanager
+def _signals_raise():
+    """Turn SIGINT and SIGTERM into exceptions for the duration of a command; restore the handlers after."""
+    first = []
+
+    def handler(signum, frame):
+        # a second signal within a few seconds would interrupt the cleanup the first one started
+        if first and time.monotonic() - first[0] < 5:
+            return
+        first[:] = [time.monotonic()]
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # nohup or a background job of a script: the caller chose to ignore it
+            previous[sig] = signal.signal(sig, handler)
+        if hasattr(signal, "SIGXFSZ"):
+            # beyond `ulimit -f` a write must fail with EFBIG (cleaned up, one line), not kill the process
+            previous[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    except ValueError:
+        pass  # not the main thread (a command called from a worker thread): signals stay with the caller
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            with contextlib.suppress(ValueError, TypeError):
+                signal.signal(sig, old if old is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _warnings_to_log(log):
+    """Python warnings of libraries (pyfaidx, matplotlib, NumPy ...) go to the debug log (-v), without the
+    site-packages paths that mean nothing to a user; warnings of this package become one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if os.sep + "mrcnn_tools" + os.sep in filename and issubclass(category, UserWarning):
+                log.warning("warning: %s", clean_message(str(message)))
+            else:
+                log.debug("%s: %s (%s:%s)", category.__name__, clean_message(str(message)), filename, lineno)
+
+        warnings.showwarning = show
+        yield
+
+
+def clean_message(text, limit=1000):
+    """One printable line: no raw bytes of a binary file, no newline, at most *limit* characters."""
+    out, bad = [], False
+    for ch in str(text):
+        if ch in "\n\r\t":
+            ch = " "
+        if ch == "\ufffd" or not ch.isprintable():
+            if not bad:
+                out.append("?")  # a run of raw bytes becomes one '?'
+            bad = True
+            continue
+        bad = False
+        out.append(ch)
+    text = "".join(out)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _option_names(parser):
+    names = {}
+    for action in parser._actions:
+        names[action.dest] = "/".join(action.option_strings) if action.option_strings else (
+            action.metavar or action.dest)
+    return names
+
+
+def _path_values(value):
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _same_file(a, b):
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def _probe_writable(directory, path):
+    """Create and remove a file in *directory*: permission, read-only or full file systems show now, not
+    after hours of work."""
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".mrcnn.", suffix=".probe")
+    except OSError as exc:
+        raise MrcnnError(f"{path}: cannot create files in {directory} ({exc.strerror}); "
+                         "choose a writable directory or fix its permissions") from None
+    os.close(fd)
+    os.remove(probe)
+
+
+def check_outputs(args, parser=None):
+    """Refuse, before any work, outputs that would overwrite an input or cannot be created.
+
+    Parameters
+    ----------
+    args : argparse.Namespace
+        Parsed options; the outputs are the destinations in ``OUTPUT_FILES`` and ``OUTPUT_DIRS``.
+    parser : argparse.ArgumentParser, optional
+        Used to name options in messages.
+
+    Returns
+    -------
+    list of str
+        Output directories that do not exist yet (the command creates them; :func:`run` removes them again,
+        if still empty, when the command fails).
+
+    Raises
+    ------
+    MrcnnError
+        When an output resolves to an input file (symbolic or hard links included), names a directory
+        instead of a file (or a file instead of a directory), or its directory is missing or not writable.
+    """
+    values = vars(args)
+    names = _option_names(parser) if parser is not None else {}
+    files = [(k, values[k]) for k in OUTPUT_FILES if isinstance(values.get(k), str) and values[k] != "-"]
+    dirs = [(k, values[k]) for k in OUTPUT_DIRS if isinstance(values.get(k), str)]
+    inputs = [(k, p) for k, v in values.items() if k not in OUTPUT_FILES + OUTPUT_DIRS
+              for p in _path_values(v) if p != "-" and os.path.isfile(p)]
+    for key, out in files:
+        for ikey, inp in inputs:
+            if _same_file(out, inp):
+                raise MrcnnError(f"{out}: {names.get(key, key)} is the input {inp} ({names.get(ikey, ikey)}); "
+                                 "writing it would destroy the input: choose another output name")
+    for i, (key, out) in enumerate(files):
+        for key2, out2 in files[i + 1:]:
+            if _same_file(out, out2):
+                raise MrcnnError(f"{out}: {names.get(key, key)} and {names.get(key2, key2)} name the same file; "
+                                 "give them different names")
+    for key, out in files:
+        if os.path.isdir(out):
+            raise MrcnnError(f"{out}: {names.get(key, key)} names a directory; give a file name, "
+                             f"e.g. {os.path.join(out, 'out' + os.path.splitext(out.rstrip(os.sep))[1])}")
+        parent = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(parent):
+            raise MrcnnError(f"{out}: output directory {parent} does not exist; create it first")
+        try:
+            name_max = os.pathconf(parent, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            name_max = 255
+        if len(os.fsencode(os.path.basename(out))) > name_max:
+            raise MrcnnError(f"{out[:60]}...: file name too long (over {name_max} bytes); choose a shorter name")
+        _probe_writable(parent, out)
+    created = []
+    for key, out in dirs:
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise MrcnnError(f"{out}: {names.get(key, key)} names a file, not a directory; give a directory "
+                             "(it is created when absent)")
+        if os.path.isdir(out):
+            _probe_writable(out, out)
+            continue
+        parent = os.path.dirname(os.path.abspath(out))
+        if not os.path.isdir(parent):
+            raise MrcnnError(f"{out}: the parent directory {parent} does not exist; create it first")
+        _probe_writable(parent, out)
+        created.append(out)
+    return created
+
+
+_OS_FIXES = {
+    errno.EACCES: "permission denied; check the permissions of the file and its directory (ls -l) or use "
+                  "another path",
+    errno.EPERM: "operation not permitted; check the permissions of the file and its directory or use "
+                 "another path",
+    errno.ENOSPC: "no space left on the device; free space or write the output elsewhere",
+    errno.EDQUOT: "disk quota exceeded; free space or write the output elsewhere",
+    errno.EFBIG: "file too large for the file-size limit (ulimit -f) or the file system; raise the limit "
+                 "or write the output elsewhere",
+    errno.ENAMETOOLONG: "file name too long; choose a shorter name",
+    errno.EISDIR: "is a directory; give a file name",
+    errno.ENOTDIR: "a part of the path is not a directory; check the path",
+    errno.ENOENT: "does not exist; check the path",
+    errno.EROFS: "read-only file system; write the output elsewhere",
+    errno.EIO: "input/output error (failing disk or network file system); check the storage and rerun",
+    errno.EMFILE: "too many open files; raise the limit (ulimit -n) and rerun",
+}
+
+
+def os_error_message(exc, outputs=()):
+    """One line for an OSError: the path it concerns (the output when the error has none) and the fix."""
+    path = exc.filename2 or exc.filename
+    if path is None:
+        path = next(iter(outputs), None) or "-"
+    fix = _OS_FIXES.get(exc.errno)
+    if fix is None:
+        fix = f"{exc.strerror or exc}; check the path and the storage and rerun"
+    return clean_message(f"{os.fsdecode(path)}: {fix}")
+
+
+def _remove_empty_dirs(top):
+    """Remove *top* and its subdirectories where empty, deepest first; files are never touched."""
+    for root, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count(os.sep)):
+        with contextlib.suppress(OSError):
+            os.rmdir(root)
+
+
 def run(prog, parser, body, argv=None):
     """Parse *argv*, run ``body(args, log)`` and map outcomes to exit codes.
 
-    User errors (MrcnnError) become one line on stderr, never a traceback.
+    Outputs are checked first (:func:`check_outputs`). User errors (MrcnnError) and errors of the operating
+    system (OSError: permission, disk full, file-size limit ...) become one line on stderr, never a traceback
+    (``--verbose`` adds it). SIGINT exits 130 and SIGTERM 143, after the temporary files are removed.
     """
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     log = setup_logging(prog, args)
-    try:
-        result = body(args, log)
-        return EXIT_OK if result is None else int(result)
-    except MrcnnError as exc:
-        log.error("error: %s", exc)
-        return exc.exit_code
-    except KeyboardInterrupt:
-        log.error("interrupted")
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # the reader of our stdout went away (e.g. `| head`): not an error of ours
+    outputs = [v for k in OUTPUT_FILES + OUTPUT_DIRS for v in _path_values(vars(args).get(k)) if v != "-"]
+    created = []
+    code = EXIT_ERROR
+    with _signals_raise(), _warnings_to_log(log):
         try:
-            sys.stdout = open(os.devnull, "w")
-        except OSError:
-            pass
-        return EXIT_OK
-    except MemoryError:
-        log.error("error: out of memory; use --batch-size, --shard-size or --max-sites to work in smaller parts")
-        return EXIT_ERROR
+            created = check_outputs(args, parser)
+            result = body(args, log)
+            code = EXIT_OK if result is None else int(result)
+        except MrcnnError as exc:
+            log.debug("%s", traceback.format_exc().rstrip())
+            log.error("error: %s", clean_message(exc))
+            code = exc.exit_code
+        except Terminated:
+            log.error("terminated (SIGTERM); temporary files removed")
+            code = EXIT_TERMINATED
+        except KeyboardInterrupt:
+            log.error("interrupted")
+            code = EXIT_INTERRUPTED
+        except BrokenPipeError:
+            # the reader of our stdout went away (e.g. `| head`): not an error of ours
+            with contextlib.suppress(OSError):
+                sys.stdout = open(os.devnull, "w")
+            code = EXIT_OK
+        except OSError as exc:
+            log.debug("%s", traceback.format_exc().rstrip())
+            log.error("error: %s", os_error_message(exc, outputs))
+            code = EXIT_ERROR
+        except MemoryError:
+            log.error("error: out of memory; use --batch-size, --shard-size or --max-sites to work in smaller parts")
+            code = EXIT_ERROR
+        finally:
+            if code != EXIT_OK:
+                for d in created:
+                    _remove_empty_dirs(d)
+    return code
