@@ -8,11 +8,19 @@ from .encoding import N
 
 log = logging.getLogger(__name__)
 
-MIN_BATCH = 16  # a batch of one row takes another kernel path; padding keeps results batch-size independent
+# Keras models always see batches of exactly this many rows, the last one padded with N windows. Kernels pick
+# their code path (blocking, vector width, threading) by shape, so a row's prediction may change in the last bit
+# with the batch it travels in; at one fixed shape it depends on the row alone, whatever --batch-size,
+# --chunk-size, --shard or NPZ vs genome mode cut the sites into.
+PREDICT_ROWS = 1024
 
 
 class Predictor:
     """Wrap a model from :func:`mrcnn_tools.models.load_model` for prediction on uint8 codes.
+
+    Predictions are bit-identical however the windows are split into calls: a Keras model is run on blocks
+    of :data:`PREDICT_ROWS` rows at one fixed shape (the last block padded); a scikit-learn model predicts
+    each row on its own anyway.
 
     Parameters
     ----------
@@ -20,6 +28,8 @@ class Predictor:
     meta : dict
         The model's metadata (``arch``, ``flank``).
     batch_size : int
+        Rows whose k-mer features are computed at once (``kmer-gbr``: memory); Keras models always run at
+        :data:`PREDICT_ROWS` rows per call.
     """
 
     def __init__(self, model, meta, batch_size=2048):
@@ -32,14 +42,16 @@ class Predictor:
         if self.is_keras:
             import tensorflow as tf
 
-            # a compiled forward pass is ~2x faster than model.predict's per-call machinery
-            self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+            # a compiled forward pass is ~2x faster than model.predict's per-call machinery; the signature
+            # pins the shape, so it is traced once
+            self._fn = tf.function(lambda x: model(x, training=False),
+                                   input_signature=[tf.TensorSpec((PREDICT_ROWS, 2 * self.flank), tf.uint8)])
 
-    def _keras_batch(self, codes):
+    def _keras_block(self, codes):
         n = len(codes)
-        if n < MIN_BATCH:
-            codes = np.concatenate([codes, np.full((MIN_BATCH - n, codes.shape[1]), N, np.uint8)])
-        return self._fn(codes).numpy().reshape(-1)[:n]
+        if n < PREDICT_ROWS:
+            codes = np.concatenate([codes, np.full((PREDICT_ROWS - n, codes.shape[1]), N, np.uint8)])
+        return self._fn(np.ascontiguousarray(codes, np.uint8)).numpy().reshape(-1)[:n]
 
     def predict(self, seq):
         """Predicted levels for windows.
@@ -54,8 +66,8 @@ class Predictor:
         """
         out = np.empty(len(seq), np.float32)
         if self.is_keras:
-            for i in range(0, len(seq), self.batch_size):
-                out[i:i + self.batch_size] = self._keras_batch(seq[i:i + self.batch_size])
+            for i in range(0, len(seq), PREDICT_ROWS):
+                out[i:i + PREDICT_ROWS] = self._keras_block(seq[i:i + PREDICT_ROWS])
         else:
             from .baselines import features
 

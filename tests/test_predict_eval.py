@@ -29,7 +29,7 @@ def trained(tmp_path_factory):
                    "--max-n-fraction", "1", "-o", str(d / "te.npz")]) == 0
     assert train(["-q", str(d / "tr.npz"), "--epochs", "1", "--val-fraction", "0.2", "-o", str(d / "m.keras")]) == 0
     assert train(["-q", str(d / "tr.npz"), "--arch", "kmer-gbr", "--val-fraction", "0.2",
-                  "-o", str(d / "g.joblib")]) == 0
+                  "-o", str(d / "g.skops")]) == 0
     return d
 
 
@@ -64,7 +64,7 @@ def test_every_architecture_predicts_and_bedgraph_bigwig(trained, tmp_path, caps
     import pybigtools
 
     d = trained
-    rc, err = run_main(predict, ["-m", d / "g.joblib", d / "te.npz", "--format", "bedgraph",
+    rc, err = run_main(predict, ["-m", d / "g.skops", d / "te.npz", "--format", "bedgraph",
                                  "-o", tmp_path / "p.bedGraph.gz", "--bigwig", tmp_path / "p.bw"], capsys)
     assert rc == 0, err
     import gzip
@@ -179,3 +179,69 @@ def test_eval_bad_input(tmp_path, capsys, content, word):
     rc, err = run_main(evaluate, [bad, "--out-dir", tmp_path / "ev"], capsys)
     assert rc == 1 and word in err[-1] and "bad.tsv" in err[-1]
     assert not (tmp_path / "ev" / "metrics.tsv").exists()
+
+
+def test_keras_model_always_runs_at_one_shape(trained):
+    """Whatever the batch size and the number of rows, every call sees PREDICT_ROWS rows (the last block
+    padded), and each row's prediction is the model's output for that row."""
+    from mrcnn_tools.models import load_model
+    from mrcnn_tools.prediction import PREDICT_ROWS, Predictor
+
+    model, meta = load_model(str(trained / "m.keras"))
+    rng = np.random.default_rng(1)
+    seq = rng.integers(0, 5, (PREDICT_ROWS + 37, 400)).astype(np.uint8)
+    for batch in (1, 37, 1000):
+        p = Predictor(model, meta, batch_size=batch)
+        shapes = []
+
+        def spy(x):  # stands in for the model: the level of a row is its first code / 4
+            shapes.append(tuple(x.shape))
+            return type("T", (), {"numpy": lambda self: (np.asarray(x)[:, :1] / 4.0).astype(np.float32)})()
+
+        p._fn = spy
+        out = p.predict(seq)
+        assert set(shapes) == {(PREDICT_ROWS, 400)} and len(shapes) == 2
+        np.testing.assert_array_equal(out, np.clip(seq[:, 0] / 4.0, 0, 1).astype(np.float32))
+
+
+def test_predictions_bit_identical_however_cut(trained):
+    """Batch sizes 1, 37, 1000, chunk sizes 500 and 65536, four shards and NPZ vs genome mode give the same
+    float32 bits for every site (no rounding in between)."""
+    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.encoding import extract_windows
+    from mrcnn_tools.genome import Genome
+    from mrcnn_tools.models import load_model
+    from mrcnn_tools.prediction import Predictor, genome_chunks
+    from mrcnn_tools.regions import IntervalSet, parse_region
+
+    model, meta = load_model(str(trained / "m.keras"))
+    data = load_dataset(str(trained / "te.npz"))
+    by_batch = [Predictor(model, meta, batch_size=b).predict(data.seq) for b in (1, 37, 1000)]
+    np.testing.assert_array_equal(by_batch[0], by_batch[1])
+    np.testing.assert_array_equal(by_batch[0], by_batch[2])
+    # one row at a time, then in reverse order: a row's value does not depend on its neighbours
+    p = Predictor(model, meta)
+    alone = np.concatenate([p.predict(data.seq[i:i + 1]) for i in range(0, len(data), max(1, len(data) // 50))])
+    np.testing.assert_array_equal(alone, by_batch[0][::max(1, len(data) // 50)])
+    np.testing.assert_array_equal(p.predict(data.seq[::-1])[::-1], by_batch[0])
+    npz = dict(zip(data.pos.tolist(), by_batch[0]))
+
+    genome = Genome(str(GENOME))
+    regions = IntervalSet([parse_region(REGION)])
+
+    def genome_mode(chunk_size, shard=None, batch=2048):
+        pred = Predictor(model, meta, batch_size=batch)
+        out = {}
+        for chrom, pos, strand in genome_chunks(genome, regions=regions, chunk_size=chunk_size, shard=shard):
+            values = pred.predict(extract_windows(genome.codes(chrom), pos, 200, strand))
+            out.update(zip(pos.tolist(), values))
+        return out
+
+    g500, g65536 = genome_mode(500, batch=37), genome_mode(65536)
+    shards = {}
+    for i in (1, 2, 3, 4):
+        shards.update(genome_mode(777, shard=(i, 4), batch=1))
+    assert g500.keys() == g65536.keys() == shards.keys() and set(npz) <= set(g500)
+    for other in (g65536, shards):
+        assert all(g500[k].tobytes() == other[k].tobytes() for k in g500)
+    assert all(npz[k].tobytes() == g500[k].tobytes() for k in npz)
