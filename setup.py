@@ -22,7 +22,8 @@ setup(
         "pyfaidx>=0.7",
         "biopython>=1.80",
         "scikit-learn>=1.2",
-        "joblib",
+        # k-mer GBR models are skops files (no pickle); 0.13 has the fixes of its 2025 advisories
+        "skops>=0.13",
         "threadpoolctl",
         "pybigtools>=0.2",
         "tqdm",
@@ -30,6 +31,8 @@ setup(
         "pyjaspar>=3",
         "logomaker>=0.8",
         "tensorflow>=2.16",
+        # Keras safe mode (no code from model files) had bypasses fixed up to 3.12
+        "keras>=3.12",
         "matplotlib>=3.5",
     ],
     extras_require={"test": ["pytest>=7", "argparse-manpage>=4"], "man": ["argparse-manpage>=4"]},

@@ -18,7 +18,7 @@ if [ -n "${QUICK:-}" ]; then
   echo "== quick: IMR90 WGBS on the 1 Mb region of chr22 (train < 20.5 Mb, test > 20.61 Mb), one epoch"
   mrcnn-encode --genome "$G" --calls "$WGBS" --cgi "$CGI" --region chr22:20000001-20500000 -o "$D/train.npz"
   mrcnn-encode --genome "$G" --calls "$WGBS" --cgi "$CGI" --region chr22:20610001-21000000 -o "$D/test.npz"
-  for am in mrcnn:keras kmer-gbr:joblib; do
+  for am in mrcnn:keras kmer-gbr:skops; do
     a=${am%%:*}
     mrcnn-train "$D/train.npz" --arch "$a" --epochs 1 --seed 1 --history "$D/$a.history.tsv" -o "$D/$a.${am##*:}"
     mrcnn-predict -m "$D/$a.${am##*:}" "$D/test.npz" -o "$D/$a.pred.tsv"
@@ -38,7 +38,7 @@ else
   echo "== 1. H1 RRBS (ENCODE bedMethyl, true zeros) on the whole hg19 chr20: train below 45 Mb, test above"
   mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:1-45000000 -o "$D/train.npz"
   mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:45000001-63025520 -o "$D/test.npz"
-  for am in mrcnn:keras simple-cnn:keras kmer-gbr:joblib; do
+  for am in mrcnn:keras simple-cnn:keras kmer-gbr:skops; do
     a=${am%%:*}; m="$D/$a.${am##*:}"
     mrcnn-train "$D/train.npz" --arch "$a" --val-fraction 0.15 --epochs 80 --patience 8 --batch-size 32 --seed 1 \
       --history "$D/$a.history.tsv" -o "$m"
@@ -62,7 +62,7 @@ else
   for part in train:1-31000000 val:31000001-32000000 test:32100001-35000000; do
     mrcnn-encode --genome "$G22" --calls "$WGBS" --max-n-fraction 0 --region "chr22:${part#*:}" -o "$D/${part%%:*}.npz"
   done
-  for am in mrcnn:keras kmer-gbr:joblib; do
+  for am in mrcnn:keras kmer-gbr:skops; do
     a=${am%%:*}; m="$D/$a.${am##*:}"
     mrcnn-train "$D/train.npz" --validation "$D/val.npz" --arch "$a" --epochs 15 --patience 3 --seed 1 \
       --history "$D/$a.history.tsv" -o "$m"

@@ -20,7 +20,7 @@ from mrcnn_tools.cli.predict import main as predict  # noqa: E402
 from mrcnn_tools.cli.train import main as train  # noqa: E402
 
 DATA = os.path.join(ROOT, "examples", "data")
-ARCHS = (("mrcnn", "keras"), ("simple-cnn", "keras"), ("kmer-gbr", "joblib"))
+ARCHS = (("mrcnn", "keras"), ("simple-cnn", "keras"), ("kmer-gbr", "skops"))
 PAPER = """The paper's own figures (Tian et al. 2019, H1 WGBS, ~10M training CpGs, random split; quoted from the
   text of its Results, not recomputed):
 

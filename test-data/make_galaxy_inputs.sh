@@ -8,7 +8,7 @@ mrcnn-encode -q --genome 22_20-21M.fa --calls IMR90_r1_chr22_20-21M_GRCh37.bisma
 mrcnn-encode -q --genome 22_20-21M.fa --calls IMR90_r1_chr22_20-21M_GRCh37.bismark.cov \
   --cgi cpgIslands_hg19_chr22_20-21M.bed --region chr22:20610001-20700000 -o test_small.npz
 mrcnn-train -q train_small.npz --arch mrcnn --filters 8 --dense-units 16 --epochs 2 --seed 1 -o model_small.keras
-mrcnn-train -q train_small.npz --arch kmer-gbr --seed 1 -o model_small_gbr.joblib
+mrcnn-train -q train_small.npz --arch kmer-gbr --seed 1 -o model_small_gbr.skops
 mrcnn-predict -q -m model_small.keras test_small.npz -o pred_small.tsv
-mrcnn-predict -q -m model_small_gbr.joblib test_small.npz -o pred_small_gbr.tsv
+mrcnn-predict -q -m model_small_gbr.skops test_small.npz -o pred_small_gbr.tsv
 rm -f 22_20-21M.fa.fai

@@ -15,7 +15,7 @@ def test_demo_quick(tmp_path):
     assert p.returncode == 0, p.stderr[-2000:]
     d = out / "quick"
     for name in ("eval/metrics.tsv", "eval/roc.png", "motifs/motifs.meme", "region.bedGraph.gz", "region.bw",
-                 "mrcnn.keras", "kmer-gbr.joblib"):
+                 "mrcnn.keras", "kmer-gbr.skops"):
         assert (d / name).stat().st_size > 0, name
     # the printed summary is the 'all' rows of metrics.tsv
     rows = [ln.split("\t") for ln in (d / "eval" / "metrics.tsv").read_text().splitlines() if not ln.startswith("#")]

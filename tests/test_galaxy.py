@@ -25,7 +25,7 @@ def test_test_files_exist(tool):
         for param in test.iter("param"):
             value = param.get("value", "")
             for name in value.split(","):
-                if re.search(r"\.(fa|cov|bed|bedMethyl|npz|keras|joblib|tsv|meme)$", name):
+                if re.search(r"\.(fa|cov|bed|bedMethyl|npz|keras|skops|joblib|tsv|meme)$", name):
                     named.add(name)
     assert named, f"{tool.name}: tests name no input file"
     missing = [n for n in named if not (TEST_DATA / n).exists()]

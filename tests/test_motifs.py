@@ -124,7 +124,7 @@ def test_bad_inputs(planted, tmp_path, capsys):
     rc, err = run_main(filters2meme, ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", tmp_path / "o",
                                       "--motif-db", notmeme], capsys)
     assert rc == 1 and "not a MEME motif file" in err[-1] and not (tmp_path / "o").exists()
-    gbr = tmp_path / "g.joblib"
+    gbr = tmp_path / "g.skops"
     assert train(["-q", str(d / "planted.npz"), "--arch", "kmer-gbr", "-o", str(gbr)]) == 0
     rc, err = run_main(filters2meme, ["-m", gbr, d / "planted.npz", "--out-dir", tmp_path / "o",
                                       "--method", "weighted-sequences"], capsys)

@@ -65,7 +65,7 @@ def test_one_hot_layer_matches_paper_encoding():
 
 
 @pytest.mark.parametrize("arch,ext,epochs", [("mrcnn", "keras", 15), ("simple-cnn", "keras", 15),
-                                             ("kmer-gbr", "joblib", 1)])
+                                             ("kmer-gbr", "skops", 1)])
 def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch, ext, epochs):
     from sklearn.metrics import roc_auc_score
 

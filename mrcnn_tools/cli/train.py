@@ -5,7 +5,8 @@ import sys
 
 from ..dataset import load_dataset, load_datasets
 from ..errors import UsageError
-from ..models import ARCHITECTURES, MRCNN_DEFAULTS, check_window, save_keras_model, save_sklearn_model
+from ..models import (ARCHITECTURES, MRCNN_DEFAULTS, check_model_suffix, check_window, save_keras_model,
+                      save_sklearn_model)
 from .common import compute_parser, fraction, make_parser, non_negative_int, positive_int, run, seed_parser
 
 PROG = "mrcnn-train"
@@ -20,7 +21,7 @@ def get_parser():
         parents=[seed_parser(), compute_parser(batch_size=128)])
     parser.add_argument("datasets", nargs="+", metavar="TRAIN.npz", help="training dataset(s) or shards")
     parser.add_argument("-o", "--output", required=True, metavar="MODEL",
-                        help="model file: .keras for mrcnn/simple-cnn, .joblib for kmer-gbr (written atomically)")
+                        help="model file: .keras for mrcnn/simple-cnn, .skops for kmer-gbr (written atomically)")
     parser.add_argument("-a", "--arch", choices=ARCHITECTURES, default="mrcnn", help="model architecture")
     val = parser.add_argument_group("validation (whole chromosomes or regions are the honest split)")
     how = val.add_mutually_exclusive_group()
@@ -52,6 +53,7 @@ def get_parser():
 
 
 def _body(args, log):
+    check_model_suffix(args.arch, args.output)
     from ..training import (TrainConfig, base_meta, labelled, leaking_sites, split_validation, train_keras,
                             train_sklearn, write_history)
 
