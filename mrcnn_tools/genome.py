@@ -1,7 +1,7 @@
 """Reference genome access: one chromosome at a time, as uint8 codes.
 
-pyfaidx builds and reads the ``.fai`` (and, for bgzip, the ``.gzi``) index; the bases of a chromosome are then
-read in one sequential pass (a per-site fetch is ~100x slower).
+pyfaidx builds the ``.fai`` (and, for bgzip, the ``.gzi``) index, atomically; it is read and checked against the
+FASTA here, and the bases of a chromosome are then read in one sequential pass (a per-site fetch is ~100x slower).
 """
 
 import bisect
@@ -36,14 +36,28 @@ def is_bgzf(path):
     return len(head) >= 18 and head[:2] == GZIP_MAGIC and head[3] & 4 and head[12:14] == b"BC"
 
 
-def _read_bgzf(path, gzi_path, start, nbytes):
-    """Read ``nbytes`` uncompressed bytes from uncompressed offset ``start`` of a BGZF file."""
+def _gzi_blocks(gzi_path):
+    """(compressed offset, uncompressed offset) of the BGZF blocks listed in a ``.gzi``, the first block included."""
     blocks = [(0, 0)]
-    if os.path.exists(gzi_path):
+    if gzi_path and os.path.exists(gzi_path):
         with open(gzi_path, "rb") as fh:
-            (count,) = struct.unpack("<Q", fh.read(8))
-            data = struct.unpack(f"<{2 * count}Q", fh.read(16 * count))
-        blocks += list(zip(data[0::2], data[1::2]))
+            head = fh.read(8)
+            if len(head) == 8:
+                (count,) = struct.unpack("<Q", head)
+                body = fh.read(16 * count)
+                if len(body) != 16 * count:
+                    raise InputFormatError("the .gzi index is truncated; delete it and rerun", gzi_path)
+                data = struct.unpack(f"<{2 * count}Q", body)
+                blocks += list(zip(data[0::2], data[1::2]))
+    return blocks
+
+
+def _read_bgzf(path, gzi_path, start, nbytes, allow_short=False, blocks=None):
+    """Read ``nbytes`` uncompressed bytes from uncompressed offset ``start`` of a BGZF file.
+
+    With *allow_short*, fewer bytes are returned at the end of the file instead of an error.
+    """
+    blocks = blocks if blocks is not None else _gzi_blocks(gzi_path)
     ustarts = [u for _, u in blocks]
     i = bisect.bisect_right(ustarts, start) - 1
     coff, uoff = blocks[i]
@@ -65,9 +79,29 @@ def _read_bgzf(path, gzi_path, start, nbytes):
                     dec = zlib.decompressobj(31)
                 else:
                     chunk = b""
-    if len(out) < need:
+    if len(out) < need and not allow_short:
         raise InputFormatError("the bgzip file is truncated; re-compress it with bgzip", path)
     return bytes(out[skip:skip + nbytes])
+
+
+def cache_dir():
+    """Where indexes go when a FASTA's own directory is not writable.
+
+    ``$MRCNN_TOOLS_CACHE``, else ``$XDG_CACHE_HOME/mrcnn-tools``, else ``~/.cache/mrcnn-tools``.
+    """
+    if os.environ.get("MRCNN_TOOLS_CACHE"):
+        return os.environ["MRCNN_TOOLS_CACHE"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mrcnn-tools")
+
+
+def _cache_stem(path):
+    """Cache name of a FASTA's index: tied to its real path, size and modification time, so a changed FASTA
+    never meets an old index."""
+    st = os.stat(path)
+    key = f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}"
+    return os.path.join(cache_dir(), "fai", hashlib.sha1(key.encode()).hexdigest()[:16] + "-"
+                        + os.path.basename(path)[:60])
 
 
 class Genome:
@@ -79,7 +113,8 @@ class Genome:
     Parameters
     ----------
     path : str
-        FASTA file; the ``.fai`` is built beside it when absent.
+        FASTA file; the ``.fai`` (and ``.gzi``) is built beside it when absent, or in :func:`cache_dir` when
+        its directory is not writable.
     """
 
     def __init__(self, path):
@@ -109,27 +144,146 @@ class Genome:
         self._cache = None
 
     def _index(self):
+        """Records of the ``.fai`` index: found beside the FASTA or in the cache, else built; checked against
+        the FASTA so that a stale index is reported as such."""
+        fai, gzi = self._find_index()
+        if fai is None:
+            fai, gzi = self._build_index()
+        self.fai_path, self.gzi_path = fai, gzi
+        self._blocks = _gzi_blocks(gzi) if self.bgzf else None
+        records = self._read_fai(fai)
+        self._check_index(records, fai)
+        return records
+
+    def _find_index(self):
+        beside = (self.path + ".fai", self.path + ".gzi" if self.bgzf else None)
+        cached = (_cache_stem(self.path) + ".fai", _cache_stem(self.path) + ".gzi" if self.bgzf else None)
+        for fai, gzi in (beside, cached):
+            if os.path.isfile(fai) and (gzi is None or os.path.isfile(gzi)):
+                return fai, gzi
+        return None, None
+
+    def _build_index(self):
+        """Build the index in a temporary directory and move it into place: a failed build leaves nothing.
+
+        Beside the FASTA when its directory is writable (as samtools does), else in :func:`cache_dir`.
+        """
+        import shutil
+        import tempfile
+
+        folder = os.path.dirname(os.path.abspath(self.path))
+        targets = [(folder, self.path)]
+        stem = _cache_stem(self.path)
+        targets.append((os.path.dirname(stem), stem))
+        tmp = None
+        for i, (directory, base) in enumerate(targets):
+            try:
+                if i:
+                    os.makedirs(directory, exist_ok=True)
+                tmp = tempfile.mkdtemp(dir=directory, prefix=".mrcnn-index.")
+                break
+            except OSError:
+                continue
+        if tmp is None:
+            raise MrcnnError(
+                f"{self.path}: the FASTA has no index (.fai) and neither its directory nor the cache {cache_dir()} "
+                f"is writable; run 'samtools faidx {self.path}' where you can write, or set MRCNN_TOOLS_CACHE to "
+                "a writable directory")
+        if i:
+            log.info("%s: its directory is not writable; the index is written to %s", self.path, directory)
+        try:
+            fai, gzi = os.path.join(tmp, "index.fai"), os.path.join(tmp, "index.gzi")
+            self._run_faidx(fai, gzi)
+            final_fai, final_gzi = base + ".fai", (base + ".gzi" if self.bgzf else None)
+            if self.bgzf:
+                os.replace(gzi, final_gzi)
+            os.replace(fai, final_fai)  # last: a .fai is only ever seen complete, with its .gzi
+            return final_fai, final_gzi
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def _run_faidx(self, fai, gzi):
+        import warnings
+
         import pyfaidx
 
         try:
-            fa = pyfaidx.Fasta(self.path, as_raw=True, read_long_names=False, rebuild=False)
-        except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat, ValueError) as exc:
-            raise InputFormatError(f"cannot index the FASTA ({exc}); check that it is valid FASTA", self.path) from None
-        except PermissionError:
-            raise MrcnnError(
-                f"{self.path}: cannot write the FASTA index beside it; run 'samtools faidx' on it "
-                "or copy the FASTA to a writable directory") from None
-        records = []
-        for name, rec in fa.faidx.index.items():
-            m = _REGION_RECORD.match(name)
-            if m and int(m["end"]) - int(m["start"]) + 1 == rec.rlen:
-                chrom, offset = m["chrom"], int(m["start"]) - 1
-            else:
-                chrom, offset = name, 0
-            records.append({"record": name, "chrom": chrom, "offset": offset, "length": rec.rlen,
-                            "file_offset": rec.offset, "lenc": rec.lenc, "lenb": rec.lenb})
-        fa.close()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fa = pyfaidx.Faidx(self.path, indexname=fai, gzi_indexname=gzi if self.bgzf else None,
+                                   read_long_names=False, rebuild=True, build_index=True)
+            fa.close()
+        except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat, ValueError, UnicodeDecodeError,
+                EOFError, zlib.error, struct.error) as exc:
+            text = str(exc)
+            text = text if len(text) <= 200 else text[:200] + "..."
+            raise InputFormatError(f"cannot index the FASTA ({text}); check that it is valid FASTA with lines "
+                                   "of equal length within each record", self.path) from None
+
+    def _read_fai(self, fai):
+        records, seen = [], set()
+        with open(fai, "rb") as fh:
+            for lineno, raw in enumerate(fh, 1):
+                fields = raw.rstrip(b"\r\n").split(b"\t")
+                if fields == [b""]:
+                    continue
+                try:
+                    if len(fields) < 5:
+                        raise ValueError
+                    name = fields[0].decode()
+                    length, offset, lenc, lenb = (int(f) for f in fields[1:5])
+                    if min(length, offset, lenc, lenb) < 0 or (length and (lenc < 1 or lenb < lenc)):
+                        raise ValueError
+                except (ValueError, UnicodeDecodeError):
+                    raise InputFormatError(f"the index is damaged (line {lineno}); delete it and rerun "
+                                           "(it is rebuilt)", fai) from None
+                if name in seen:
+                    raise InputFormatError(f"the record name {name} appears twice; give every record its own name",
+                                           self.path)
+                seen.add(name)
+                m = _REGION_RECORD.match(name)
+                if m and int(m["end"]) - int(m["start"]) + 1 == length:
+                    chrom, start = m["chrom"], int(m["start"]) - 1
+                else:
+                    chrom, start = name, 0
+                records.append({"record": name, "chrom": chrom, "offset": start, "length": length,
+                                "file_offset": offset, "lenc": lenc, "lenb": lenb})
         return records
+
+    def _peek(self, fh, offset, nbytes):
+        if offset < 0:
+            return b""
+        if self.bgzf:
+            return _read_bgzf(self.path, self.gzi_path, offset, nbytes, allow_short=True, blocks=self._blocks)
+        fh.seek(offset)
+        return fh.read(nbytes)
+
+    def _check_index(self, records, fai):
+        """Check that each record's bases sit where the index says: the byte before them ends a header line,
+        the last one is a base followed by a line end and the next header (or the end of the file).
+
+        An index made for another version of the FASTA (other lengths) fails here, instead of showing up
+        later as sites outside the genome.
+        """
+        todo = [r for r in records if r["length"]]
+        if self.bgzf and len(todo) > 200:  # each check decompresses a block: check a spread of records
+            step = len(todo) / 200
+            todo = [todo[int(k * step)] for k in range(200)] + [todo[-1]]
+        with open(self.path, "rb") as fh:
+            for rec in todo:
+                length, off, lenc, lenb = rec["length"], rec["file_offset"], rec["lenc"], rec["lenb"]
+                last = off + ((length - 1) // lenc) * lenb + (length - 1) % lenc
+                before = self._peek(fh, off - 1, 1)
+                tail = self._peek(fh, last, 2 + lenb - lenc)
+                rest = tail[1:].lstrip(b"\r\n")
+                ok = (before == b"\n" and tail[:1] not in (b"", b"\n", b"\r", b">")
+                      and (rest == b"" or rest[:1] == b">"))
+                if not ok:
+                    extra = " and its .gzi" if self.bgzf else ""
+                    raise InputFormatError(
+                        f"the index {fai} does not match the FASTA (record {rec['record']}: {length} bases at byte "
+                        f"{off} per the index); the FASTA changed after it was indexed: delete {fai}{extra} and "
+                        "rerun (it is rebuilt)", self.path)
 
     @property
     def name(self):
@@ -163,7 +317,7 @@ class Genome:
         nlines = -(-rec["length"] // rec["lenc"]) if rec["lenc"] else 0
         nbytes = rec["length"] + nlines * (rec["lenb"] - rec["lenc"])
         if self.bgzf:
-            raw = _read_bgzf(self.path, self.path + ".gzi", rec["file_offset"], nbytes)
+            raw = _read_bgzf(self.path, self.gzi_path, rec["file_offset"], nbytes, blocks=self._blocks)
         else:
             with open(self.path, "rb") as fh:
                 fh.seek(rec["file_offset"])
@@ -171,11 +325,12 @@ class Genome:
         raw = raw.replace(b"\n", b"").replace(b"\r", b"")[:rec["length"]]
         if len(raw) != rec["length"]:
             raise InputFormatError(
-                f"record {rec['record']} is shorter than its index says; delete the .fai/.gzi and rerun", self.path)
+                f"record {rec['record']} is shorter than its index {self.fai_path} says; delete the index and "
+                "rerun (it is rebuilt)", self.path)
         return encode_bytes(raw)
 
     def codes(self, chrom):
-        """Whole chromosome as uint8 codes (DESIGN §2); one chromosome is cached at a time.
+        """Whole chromosome as uint8 codes (docs/FORMATS.md §2); one chromosome is cached at a time.
 
         Returns
         -------
