@@ -40,6 +40,8 @@ class Dataset:
     strand: np.ndarray
     cgi: np.ndarray
     meta: dict = field(default_factory=dict)
+    genome_codes = None  # GenomeCodes the windows of a sites-only dataset are cut from (use_genome)
+    _sites = None
 
     def __len__(self):
         return len(self.y)
@@ -49,12 +51,59 @@ class Dataset:
         return int(self.meta.get("flank", self.seq.shape[1] // 2))
 
     @property
+    def has_windows(self):
+        """False for a sites-only dataset (``mrcnn-encode --no-windows``): windows come from the genome."""
+        return self.seq.shape[1] > 0 or (len(self) == 0 and self.meta.get("windows", True) is not False)
+
+    @property
     def window(self):
-        return int(self.seq.shape[1])
+        """Window width the sites are read with: stored, or ``2*flank`` for a sites-only dataset."""
+        return int(self.seq.shape[1]) if self.has_windows else 2 * self.flank
 
     def subset(self, index):
-        """A new Dataset with the rows selected by a boolean mask or an index array."""
-        return Dataset(**{k: getattr(self, k)[index] for k in ARRAYS}, meta=dict(self.meta))
+        """A new Dataset with the rows selected by a boolean mask or an index array (copied)."""
+        out = Dataset(**{k: getattr(self, k)[index] for k in ARRAYS}, meta=dict(self.meta))
+        out.genome_codes = getattr(self, "genome_codes", None)
+        return out
+
+    def rows(self, index):
+        """The rows *index* (an index array or boolean mask) as a :class:`Rows` view: nothing is copied."""
+        return Rows(self, _as_index(index, len(self)))
+
+    def use_genome(self, codes, source="dataset", fasta=None):
+        """Cut this dataset's windows from *codes* (a :class:`~mrcnn_tools.genome_codes.GenomeCodes`).
+
+        Raises
+        ------
+        GenomeMismatchError
+            When the dataset was encoded on another genome.
+        """
+        from .genome_codes import check_dataset_genome
+
+        check_dataset_genome(self.meta, codes.checksum, source, fasta or codes.fasta)
+        self.genome_codes = codes
+        self._sites = None
+        return self
+
+    def site_windows(self):
+        """Compact per-site offsets into the genome codes (made once, shared by the views of this dataset)."""
+        if getattr(self, "_sites", None) is None:
+            codes = getattr(self, "genome_codes", None)
+            if codes is None:
+                raise DatasetError(
+                    f"{self.meta.get('source', 'dataset')}: the dataset holds sites only (mrcnn-encode --no-windows); "
+                    "give --genome FASTA, the genome it was encoded with, to cut the windows")
+            self._sites = codes.sites(self.chrom, self.pos, self.strand, self.meta.get("source", "dataset"))
+        return self._sites
+
+    def window_source(self):
+        """(source, rows): ``source[rows]`` gives stored windows; for sites-only data a
+        :class:`~mrcnn_tools.genome_codes.SiteWindows` whose ``take(rows, flank)`` cuts them."""
+        return (self.seq if self.has_windows else self.site_windows()), None
+
+    def windows(self, index=None):
+        """uint8 (n, W) windows of the rows *index* (all when None): stored ones, or cut from the genome."""
+        return take_windows(*self.window_source(), self.flank, index)
 
     @classmethod
     def empty(cls, flank, meta=None):
@@ -99,6 +148,63 @@ class Dataset:
         return paths
 
 
+def _as_index(index, n):
+    index = np.asarray(index)
+    if index.dtype == bool:
+        index = np.flatnonzero(index)
+    # int32 halves the bytes of an index when the dataset is below 2**31 sites
+    return index.astype(np.int32 if n < 2**31 else np.int64, copy=False)
+
+
+def take_windows(source, rows, flank, index=None):
+    """Windows of the rows ``rows[index]`` of a window source (see :meth:`Dataset.window_source`)."""
+    if index is not None:
+        index = np.asarray(index)
+        rows = index if rows is None else rows[index]
+    if isinstance(source, np.ndarray):
+        return source if rows is None else source[rows]
+    return source.take(rows, flank)
+
+
+class Rows:
+    """Some rows of a :class:`Dataset`, held as an index array: the validation split costs 4 bytes a site.
+
+    Arrays (``y``, ``chrom``, ``pos``, ...) are gathered when asked for; ``windows()`` gathers or cuts the
+    windows of some rows only. A training pipeline reads batches through :meth:`window_source`.
+    """
+
+    def __init__(self, base, index):
+        self.base, self.index = base, index
+
+    def __len__(self):
+        return len(self.index)
+
+    def __getattr__(self, name):
+        if name in ARRAYS:
+            return getattr(self.base, name)[self.index]
+        raise AttributeError(name)
+
+    @property
+    def meta(self):
+        return self.base.meta
+
+    flank = property(lambda self: self.base.flank)
+    window = property(lambda self: self.base.window)
+    has_windows = property(lambda self: self.base.has_windows)
+
+    def rows(self, index):
+        return Rows(self.base, self.index[_as_index(index, len(self))])
+
+    def subset(self, index):
+        return self.base.subset(self.index[index])
+
+    def window_source(self):
+        return self.base.window_source()[0], self.index
+
+    def windows(self, index=None):
+        return take_windows(*self.window_source(), self.flank, index)
+
+
 def make_meta(genome, flank, **extra):
     """Metadata stored with a dataset; readers check flank, encoding and genome against it."""
     meta = {
@@ -131,11 +237,14 @@ def load_dataset(path):
             if schema != SCHEMA:
                 raise DatasetError(f"{path}: dataset schema '{schema}', this version reads '{SCHEMA}'; "
                                    "re-encode it with this mrcnn-encode")
-            missing = [k for k in ARRAYS + ("meta",) if k not in keys]
+            # a sites-only dataset may store seq as (N, 0) or leave it out
+            missing = [k for k in ARRAYS + ("meta",) if k not in keys and k != "seq"]
             if missing:
                 raise DatasetError(f"{path}: arrays {', '.join(missing)} are missing; re-encode with mrcnn-encode")
-            arrays = {k: npz[k] for k in ARRAYS}
+            arrays = {k: npz[k] for k in ARRAYS if k in keys}
             meta = json.loads(str(npz["meta"]))
+            if "seq" not in arrays:
+                arrays["seq"] = np.empty((len(arrays["y"]), 0), np.uint8)
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as exc:
         raise DatasetError(f"{path}: not a readable NPZ file ({exc}); make it with mrcnn-encode") from None
     n = len(arrays["y"])
@@ -158,7 +267,17 @@ def load_datasets(paths):
             if d.meta.get(key) != first.meta.get(key):
                 raise DatasetError(f"{p}: {key} {d.meta.get(key)} differs from {paths[0]} ({first.meta.get(key)}); "
                                    "datasets used together must be encoded with the same genome and --flank")
+        if d.has_windows != first.has_windows:
+            raise DatasetError(f"{p}: {'has' if d.has_windows else 'has no'} stored windows but {paths[0]} "
+                               f"{'has' if first.has_windows else 'has no'}; encode all parts the same way "
+                               "(with or without --no-windows)")
     if len(parts) == 1:
         return first
     meta = dict(first.meta, sources=[os.path.abspath(p) for p in paths])
-    return Dataset.concatenate(parts, meta=meta)
+    arrays = {}
+    for k in ARRAYS:
+        # one array at a time, each part's copy dropped once joined: the peak is the whole plus one array
+        arrays[k] = np.concatenate([getattr(d, k) for d in parts])
+        for d in parts:
+            setattr(d, k, None)
+    return Dataset(**arrays, meta=meta)

@@ -21,22 +21,60 @@ VAL_BLOCK = 10_000  # bp; --val-fraction holds out whole blocks so that few wind
 
 
 def labelled(data, path="dataset"):
-    """The sites with a label; refuses a dataset without any."""
+    """The sites with a label (a view of *data*, nothing copied); refuses a dataset without any."""
     if len(data) == 0:
         raise DatasetError(f"{path}: the dataset is empty; check the mrcnn-encode filters")
     keep = np.isfinite(data.y)
     if not keep.any():
         raise DatasetError(f"{path}: no site has a label (all y are NaN, as from mrcnn-encode --all-cpgs); "
                            "encode training data with --calls")
-    return data if keep.all() else data.subset(keep)
+    return data if keep.all() else data.rows(keep)
+
+
+def _chrom_codes(data):
+    """(names, int32 code per site, pos) of a Dataset or Rows view; the base's codes are made once."""
+    from .genome_codes import chrom_runs
+
+    base = getattr(data, "base", data)
+    cached = getattr(base, "_chrom_codes", None)
+    if cached is None:
+        cached = chrom_runs(base.chrom)
+        base._chrom_codes = cached
+    names, codes = cached
+    if base is data:
+        return names, codes, base.pos
+    return names, codes[data.index], base.pos[data.index]
+
+
+def _block_ids(names, codes, pos):
+    """Index of each site's 10-kb block among the blocks sorted as the strings "chrom:block" sort.
+
+    The string order keeps the blocks that a seed holds out as before; the strings are made once per block,
+    not per site. Sorted input (as mrcnn-encode writes it) needs no sort at all.
+    """
+    key = (codes.astype(np.int64) << 40) | (pos // VAL_BLOCK)
+    if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):
+        new = np.empty(len(key), bool)
+        new[:1] = True
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+        uniq = key[new]
+        inverse = np.cumsum(new) - 1
+        del new
+    else:
+        uniq, inverse = np.unique(key, return_inverse=True)
+    del key
+    text = np.array([f"{names[k >> 40]}:{k & ((1 << 40) - 1)}" for k in uniq.tolist()])
+    rank = np.empty(len(uniq), np.int64)
+    rank[np.argsort(text, kind="stable")] = np.arange(len(uniq))
+    return len(uniq), rank[inverse]
 
 
 def split_validation(data, *, validation=None, val_chroms=None, val_fraction=0.0, seed=0):
-    """Split off the validation sites.
+    """Split off the validation sites, as views (index arrays) of *data*: nothing is copied.
 
     Parameters
     ----------
-    data : Dataset
+    data : Dataset or Rows
     validation : Dataset, optional
         A separate validation dataset (recommended: other chromosomes or regions).
     val_chroms : list of str, optional
@@ -52,40 +90,52 @@ def split_validation(data, *, validation=None, val_chroms=None, val_fraction=0.0
         return data, validation, "separate validation dataset"
     if val_chroms:
         keys = {canonical_chrom(c) for c in val_chroms}
-        mask = np.array([canonical_chrom(c) in keys for c in data.chrom], bool)
+        names, codes, _ = _chrom_codes(data)
+        mask = np.array([canonical_chrom(str(c)) in keys for c in names], bool)[codes]
         if not mask.any():
             raise UsageError(f"--val-chroms {' '.join(val_chroms)}: no training site lies on these chromosomes")
         if mask.all():
             raise UsageError("--val-chroms holds out every site; leave some chromosomes for training")
-        return data.subset(~mask), data.subset(mask), f"chromosomes {', '.join(val_chroms)}"
+        return data.rows(~mask), data.rows(mask), f"chromosomes {', '.join(val_chroms)}"
     if not val_fraction:
         return data, None, "none"
-    block_keys = np.char.add(data.chrom.astype(str), np.char.mod(":%d", data.pos // VAL_BLOCK))
-    blocks, inverse = np.unique(block_keys, return_inverse=True)
+    nblocks, inverse = _block_ids(*_chrom_codes(data))
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(blocks))
-    sizes = np.bincount(inverse, minlength=len(blocks))[order]
+    order = rng.permutation(nblocks)
+    sizes = np.bincount(inverse, minlength=nblocks)[order]
     take = order[: int(np.searchsorted(np.cumsum(sizes), val_fraction * len(data))) + 1]
-    mask = np.isin(inverse, take)
+    chosen = np.zeros(nblocks, bool)
+    chosen[take] = True
+    mask = chosen[inverse]
+    del inverse
     if mask.all() or not mask.any():
         raise UsageError(f"--val-fraction {val_fraction}: cannot split {len(data)} sites in "
-                         f"{len(blocks)} blocks of {VAL_BLOCK} bp; use --validation or --val-chroms")
-    return data.subset(~mask), data.subset(mask), f"{100 * mask.mean():.1f}% of sites in random {VAL_BLOCK // 1000}-kb blocks"
+                         f"{nblocks} blocks of {VAL_BLOCK} bp; use --validation or --val-chroms")
+    return (data.rows(~mask), data.rows(mask),
+            f"{100 * mask.mean():.1f}% of sites in random {VAL_BLOCK // 1000}-kb blocks")
 
 
 def leaking_sites(train, val, distance):
-    """Number of validation sites within *distance* bp of a training site on the same chromosome."""
-    count = 0
-    for chrom in np.unique(val.chrom):
-        tpos = np.sort(train.pos[train.chrom == chrom])
-        vpos = val.pos[val.chrom == chrom]
-        if len(tpos) == 0:
-            continue
-        i = np.searchsorted(tpos, vpos)
-        left = np.abs(vpos - tpos[np.clip(i - 1, 0, len(tpos) - 1)])
-        right = np.abs(tpos[np.clip(i, 0, len(tpos) - 1)] - vpos)
-        count += int((np.minimum(left, right) < distance).sum())
-    return count
+    """Number of validation sites within *distance* bp of a training site on the same chromosome.
+
+    Vectorised over all chromosomes at once: sites become sorted keys (chromosome << 40 | position), so the
+    cost is one sort of the training sites whatever the number of chromosomes.
+    """
+    tnames, tcodes, tpos = _chrom_codes(train)
+    vnames, vcodes, vpos = _chrom_codes(val)
+    if len(tpos) == 0 or len(vpos) == 0:
+        return 0
+    lookup = {str(n): i for i, n in enumerate(tnames)}
+    vmap = np.array([lookup.get(str(n), -1) for n in vnames], np.int64)[vcodes]
+    tkeys = np.sort((tcodes.astype(np.int64) << 40) | tpos)
+    known = vmap >= 0
+    vkeys = (vmap[known] << 40) | vpos[known]
+    i = np.searchsorted(tkeys, vkeys)
+    near = np.zeros(len(vkeys), bool)
+    for j in (np.clip(i - 1, 0, len(tkeys) - 1), np.clip(i, 0, len(tkeys) - 1)):
+        t = tkeys[j]
+        near |= ((t >> 40) == (vkeys >> 40)) & (np.abs(t - vkeys) < distance)
+    return int(near.sum())
 
 
 def batches(seq, y, batch_size, *, shuffle=False, seed=0, epoch=0):
@@ -100,7 +150,7 @@ def batches(seq, y, batch_size, *, shuffle=False, seed=0, epoch=0):
             yield seq[idx], y[idx]
 
 
-def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0):
+def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0, rows=None, flank=None):
     """A tf.data pipeline over uint8 codes; one-hot happens inside the model, per batch.
 
     Shuffling and batching run inside TensorFlow; only the gather of a batch's rows is NumPy, on the caller's
@@ -109,8 +159,13 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0)
 
     Parameters
     ----------
-    seq : numpy.ndarray, uint8, shape (n, W)
+    seq : numpy.ndarray, uint8, shape (N, W), or SiteWindows
+        Stored windows, or the sites of a sites-only dataset whose windows are cut from the genome codes
+        batch by batch (:class:`mrcnn_tools.genome_codes.SiteWindows`; *flank* is then needed).
     y : numpy.ndarray, float32, shape (n,)
+        Labels of the rows trained on.
+    rows : numpy.ndarray of int, shape (n,), optional
+        Which rows of *seq* (a view from :func:`split_validation`); all when None.
 
     Returns
     -------
@@ -119,7 +174,8 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0)
     import tensorflow as tf
 
     n = len(y)
-    width = seq.shape[1]
+    stored = isinstance(seq, np.ndarray)
+    width = seq.shape[1] if stored else 2 * int(flank)
     y = np.asarray(y, np.float32)
     def epoch_batches(e):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, e]))
@@ -127,7 +183,8 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0)
 
     def gather_np(i):
         i = np.sort(i)  # in-order gathers read memory in order
-        return seq[i], y[i]
+        r = i if rows is None else rows[i]
+        return (seq[r] if stored else seq.take(r, flank)), y[i]
 
     def gather(i):
         # a NumPy gather on the caller's array: a TensorFlow copy of the codes would double their memory
@@ -142,6 +199,12 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0)
     else:
         idx = tf.data.Dataset.range(n).batch(batch_size).repeat()
     return idx.map(gather, num_parallel_calls=1, deterministic=True).prefetch(2)
+
+
+def input_pipeline(data, batch_size, **kwargs):
+    """:func:`make_tf_dataset` over a Dataset or Rows view, stored windows or cut from the genome."""
+    source, rows = data.window_source()
+    return make_tf_dataset(source, data.y, batch_size, rows=rows, flank=data.flank, **kwargs)
 
 
 def get_strategy(name):
@@ -283,9 +346,9 @@ def train_keras(train, val, config, *, meta, extra_callbacks=()):
                      " (early stop)" if state["stopped"] else "")
 
     if state["epoch"] < config.epochs and not state["stopped"]:
-        train_ds = make_tf_dataset(train.seq, train.y, config.batch_size, shuffle=True, seed=config.seed,
-                                   first_epoch=state["epoch"])
-        val_ds = make_tf_dataset(val.seq, val.y, config.batch_size) if val is not None else None
+        train_ds = input_pipeline(train, config.batch_size, shuffle=True, seed=config.seed,
+                                  first_epoch=state["epoch"])
+        val_ds = input_pipeline(val, config.batch_size) if val is not None else None
         stopper = Epochs()
         model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=state["epoch"],
                   steps_per_epoch=-(-n_train // config.batch_size),
@@ -304,7 +367,7 @@ def train_sklearn(train, val, config):
 
     flank = train.window // 2
     t0 = time.perf_counter()
-    x = features(train.seq, flank)
+    x = features(train.windows(), flank)
     with threadpool_limits(config.threads):
         model = build_kmer_gbr(seed=config.seed, learning_rate=config.learning_rate,
                                patience=config.patience or 10, validation=len(train) >= 100)
@@ -312,7 +375,7 @@ def train_sklearn(train, val, config):
     secs = time.perf_counter() - t0
     row = {"epoch": 1, "loss": float(np.mean((model.predict(x) - train.y) ** 2))}
     if val is not None:
-        pred = model.predict(features(val.seq, flank))
+        pred = model.predict(features(val.windows(), flank))
         row["val_loss"] = float(np.mean((pred - val.y) ** 2))
         row["val_rmse"] = math.sqrt(row["val_loss"])
     row["samples_per_s"] = len(train) / secs

@@ -24,7 +24,10 @@ def get_parser():
         "--bigwig chr20.bw\n  mrcnn-predict -m model.keras --genome hg19.fa.gz --shard $SLURM_ARRAY_TASK_ID/100 "
         "-o part.$SLURM_ARRAY_TASK_ID.tsv.gz",
         parents=[genome_parser(required=False), selection_parser(), compute_parser(batch_size=2048)])
-    parser.add_argument("datasets", nargs="*", metavar="DATA.npz", help="datasets from mrcnn-encode (or use --genome)")
+    parser.add_argument("datasets", nargs="*", metavar="DATA.npz",
+                        help="datasets from mrcnn-encode; without them, --genome predicts every CpG of the genome, "
+                             "with them, --genome is the genome whose codes the windows of sites-only datasets "
+                             "(mrcnn-encode --no-windows) are cut from")
     parser.add_argument("-m", "--model", required=True, help="model from mrcnn-train (.keras or .joblib)")
     parser.add_argument("-o", "--output", default="-", help="output file (- = stdout; .gz = gzip)")
     parser.add_argument("--format", choices=("tsv", "bedgraph"), default="tsv",
@@ -35,6 +38,9 @@ def get_parser():
                                                        "contiguous, disjoint parts for job arrays")
     parser.add_argument("--cgi", metavar="BED", help="CpG islands, to fill the cgi column in genome mode")
     parser.add_argument("--keep-strands", action="store_true", help="genome mode: predict the C of both strands")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="sites-only datasets: where to keep the genome as memory-mapped codes (default: "
+                             "$MRCNN_CACHE_DIR, else beside the FASTA, else ~/.cache/mrcnn-tools)")
     parser.add_argument("--chunk-size", type=int, default=65536, help="genome mode: sites per chunk (memory)")
     return parser
 
@@ -139,8 +145,8 @@ def _body(args, log):
     from ..prediction import Predictor, genome_chunks, shard_range
     from ..sites import cgi_flags
 
-    if bool(args.datasets) == bool(args.genome):
-        raise UsageError("give either dataset NPZ files or --genome (to predict every CpG of the genome)")
+    if not args.datasets and not args.genome:
+        raise UsageError("give dataset NPZ files, or --genome to predict every CpG of the genome")
     shard = _parse_shard(args.shard) if args.shard else None
     if args.bigwig and not os.path.isdir(os.path.dirname(os.path.abspath(args.bigwig))):
         raise MrcnnError(f"{args.bigwig}: output directory does not exist; create it first")
@@ -150,10 +156,13 @@ def _body(args, log):
     if args.datasets:
         from ..dataset import load_datasets
 
+        from .train import attach_genome
+
         data = load_datasets(args.datasets)
         check_model_fits(meta, data.meta, data.window, args.model, args.datasets[0])
         if len(data) == 0:
             raise MrcnnError(f"{args.datasets[0]}: the dataset is empty; nothing to predict")
+        attach_genome(data, args, args.datasets[0], log)
     else:
         from ..genome import Genome
         from ..regions import IntervalSet, parse_region, read_bed
@@ -189,7 +198,7 @@ def _body(args, log):
             bar = _progress(len(rows), args)
             for i in range(0, len(rows), 65536):
                 part = rows.subset(slice(i, i + 65536))
-                pred = predictor.predict(part.seq)
+                pred = predictor.predict(part.windows())
                 writer.write(part.chrom, part.pos, part.strand, pred, part.y, part.coverage, part.cgi)
                 if bar:
                     bar.update(len(part))

@@ -5,8 +5,7 @@ import sys
 
 from ..dataset import load_dataset, load_datasets
 from ..errors import UsageError
-from ..models import (ARCHITECTURES, MRCNN_DEFAULTS, check_model_suffix, check_window, save_keras_model,
-                      save_sklearn_model)
+from ..models import ARCHITECTURES, MRCNN_DEFAULTS, check_window, save_keras_model, save_sklearn_model
 from .common import compute_parser, fraction, make_parser, non_negative_int, positive_int, run, seed_parser
 
 PROG = "mrcnn-train"
@@ -21,7 +20,13 @@ def get_parser():
         parents=[seed_parser(), compute_parser(batch_size=128)])
     parser.add_argument("datasets", nargs="+", metavar="TRAIN.npz", help="training dataset(s) or shards")
     parser.add_argument("-o", "--output", required=True, metavar="MODEL",
-                        help="model file: .keras for mrcnn/simple-cnn, .skops for kmer-gbr (written atomically)")
+                        help="model file: .keras for mrcnn/simple-cnn, .joblib for kmer-gbr (written atomically)")
+    parser.add_argument("-g", "--genome", metavar="FASTA",
+                        help="genome FASTA the datasets were encoded with: needed for sites-only datasets "
+                             "(mrcnn-encode --no-windows), whose windows are cut from it batch by batch")
+    parser.add_argument("--cache-dir", metavar="DIR",
+                        help="where to keep the genome as memory-mapped codes (built once per genome; default: "
+                             "$MRCNN_CACHE_DIR, else beside the FASTA, else ~/.cache/mrcnn-tools)")
     parser.add_argument("-a", "--arch", choices=ARCHITECTURES, default="mrcnn", help="model architecture")
     val = parser.add_argument_group("validation (whole chromosomes or regions are the honest split)")
     how = val.add_mutually_exclusive_group()
@@ -52,8 +57,36 @@ def get_parser():
     return parser
 
 
+def attach_genome(data, args, path, log, codes=None):
+    """For a sites-only dataset, the genome codes its windows are cut from (checked by checksum).
+
+    Returns the codes (opened once, shared by the training and validation datasets), or None when the
+    dataset stores its windows and no --genome is given.
+    """
+    from ..errors import DatasetError
+
+    if data.has_windows and not args.genome:
+        return codes
+    if not args.genome:
+        raise DatasetError(f"{path}: the dataset holds sites only (mrcnn-encode --no-windows); give --genome FASTA, "
+                           "the genome it was encoded with, to cut the windows")
+    if codes is None:
+        from ..genome import Genome
+        from ..genome_codes import check_dataset_genome, open_genome_codes
+
+        genome = Genome(args.genome)
+        check_dataset_genome(data.meta, genome.checksum(), path, args.genome)  # before writing any codes
+        codes = open_genome_codes(args.genome, cache_dir=getattr(args, "cache_dir", None), genome=genome)
+    # checked for stored windows as well: a wrong --genome is a mistake worth a clear stop
+    data.use_genome(codes, path, args.genome)
+    if data.has_windows:
+        log.info("%s stores its windows; --genome only checked", path)
+    else:
+        log.info("cutting the windows of %s from %s", path, codes.path)
+    return codes
+
+
 def _body(args, log):
-    check_model_suffix(args.arch, args.output)
     from ..training import (TrainConfig, base_meta, labelled, leaking_sites, split_validation, train_keras,
                             train_sklearn, write_history)
 
@@ -61,12 +94,16 @@ def _body(args, log):
     if not os.path.isdir(out_dir):
         from ..errors import MrcnnError
         raise MrcnnError(f"{args.output}: output directory {out_dir} does not exist; create it first")
-    data = labelled(load_datasets(args.datasets), args.datasets[0])
+    data = load_datasets(args.datasets)
+    codes = attach_genome(data, args, args.datasets[0], log)
+    data = labelled(data, args.datasets[0])
     if args.arch != "kmer-gbr":
         check_window(args.arch, data.window)
     validation = None
     if args.validation:
-        validation = labelled(load_dataset(args.validation), args.validation)
+        validation = load_dataset(args.validation)
+        attach_genome(validation, args, args.validation, log, codes)
+        validation = labelled(validation, args.validation)
         if validation.window != data.window:
             raise UsageError(f"{args.validation}: window {validation.window} differs from the training data's "
                              f"{data.window}; encode both with the same --flank")
