@@ -1,26 +1,26 @@
 """Readers for methylation calls (DESIGN.md §3), all returning one table of per-cytosine calls.
 
-Every reader returns a :class:`Calls` with 0-based positions of the called cytosine on the + strand
+One reader per producer of :data:`mrcnn_tools.formats.PRODUCERS`, following the producer's documented
+columns. Every reader returns a :class:`Calls` with 0-based positions of the called cytosine on the + strand
 coordinate system (for a '-' call that is the G of the CpG), the strand when the file says it ('.' otherwise),
 and methylated/unmethylated counts (NaN for formats that carry only a level).
 """
 
-import gzip
 import logging
-import re
-import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputFormatError
-from .io import check_readable, open_text
+from .errors import InputFormatError, UsageError
+from .formats import BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS, Source, detect, detect_format, read_table  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("bismark-cov", "bismark-cpg-report", "bedmethyl", "methyldackel", "bedgraph", "tsv")
-
+# ChEBI numbers modkit writes for codes without a one-letter name
+_CHEBI = {"27551": "m", "76792": "h"}
+_MOD_NAMES = {"m": "5mC", "h": "5hmC", "C": "any C modification (--combine-mods)", "f": "5fC", "c": "5caC",
+              "a": "6mA", "A": "any A modification"}
 
 @dataclass
 class Calls:
@@ -36,6 +36,8 @@ class Calls:
     level : numpy.ndarray float64 (n,), methylated fraction 0..1
     format : str
     has_counts : bool
+    context_dropped : int
+        Rows the file itself marks as non-CpG context (CHG/CHH), dropped by the reader.
     """
 
     chrom_index: np.ndarray
@@ -47,241 +49,277 @@ class Calls:
     level: np.ndarray
     format: str
     has_counts: bool
+    context_dropped: int = 0
 
     def __len__(self):
         return len(self.pos)
 
     def subset(self, mask):
         return Calls(self.chrom_index[mask], self.chrom_names, self.pos[mask], self.strand[mask], self.count_m[mask],
-                     self.count_u[mask], self.level[mask], self.format, self.has_counts)
+                     self.count_u[mask], self.level[mask], self.format, self.has_counts, self.context_dropped)
 
 
-def _head_lines(path, n=50):
-    lines = []
-    fh = open_text(path)
-    try:
-        for line in fh:
-            if line.strip():
-                lines.append(line.rstrip("\n\r"))
-            if len(lines) >= n:
-                break
-    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-        if not lines:
-            raise InputFormatError(f"cannot read it as gzip ({exc}); re-compress or decompress it", path) from None
-    finally:
-        fh.close()
-    return lines
+class _Columns:
+    """Typed access to the columns of one table with errors that name the line."""
+
+    def __init__(self, df, path, skip, fmt):
+        self.df, self.path, self.skip, self.fmt = df, path, skip, fmt
+        self.rows = df.index.to_numpy()
+
+    def line(self, row):
+        return int(self.rows[row]) + self.skip + 1
+
+    def num(self, col, what, minimum=None, maximum=None, hint=""):
+        raw = self.df[col]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            r = raw.iloc[bad[0]]
+            text = "missing" if pd.isna(r) else f"'{r}' is not a number"
+            raise InputFormatError(f"{what} ({self.fmt} column {self._colno(col)}): {text}; fix the line or "
+                                   "check --format", self.path, self.line(bad[0]))
+        if minimum is not None:
+            bad = np.flatnonzero(values < minimum)
+            if len(bad):
+                raise InputFormatError(f"{what} is {values[bad[0]]:g}, below {minimum:g}; counts and positions "
+                                       "cannot be negative", self.path, self.line(bad[0]))
+        if maximum is not None:
+            bad = np.flatnonzero(values > maximum)
+            if len(bad):
+                raise InputFormatError(f"{what} is {values[bad[0]]:g}, above {maximum:g}{hint}", self.path,
+                                       self.line(bad[0]))
+        return values
+
+    def text(self, col):
+        return self.df[col].astype(str).str.strip("\"'")
+
+    def _colno(self, col):
+        return col + 1 if isinstance(col, (int, np.integer)) else f"'{col}'"
+
+    def strand(self, col, plus=("+",), minus=("-",), unknown=(".",)):
+        text = self.text(col).to_numpy()
+        codes = np.full(len(text), 9, np.int8)
+        codes[np.isin(text, plus)] = 1
+        codes[np.isin(text, minus)] = -1
+        codes[np.isin(text, unknown)] = 0
+        bad = np.flatnonzero(codes == 9)
+        if len(bad):
+            allowed = ", ".join(plus + minus + unknown)
+            raise InputFormatError(f"strand '{text[bad[0]]}' is not one of {allowed}", self.path,
+                                   self.line(bad[0]))
+        return codes
+
+    def position(self, col, one_based):
+        pos = self.num(col, "position", minimum=1 if one_based else 0,
+                       hint="").astype(np.int64) - (1 if one_based else 0)
+        return pos
 
 
-def _is_header(line):
-    first = line.split("\t")[0].lower()
-    return line.startswith(("track", "#", "browser")) or first in ("chrom", "chr", "chromosome", "seqnames")
+def _bedgraph_scale(level, scale, path):
+    """Percent or fraction, from the whole column unless forced."""
+    top = float(level.max()) if len(level) else 0.0
+    if scale is None:
+        scale = "percent" if top > 1 else "fraction"
+        log.info("%s: bedGraph levels read as %s (largest value %g; --level-scale to force)", path,
+                 "percent (0-100)" if scale == "percent" else "fractions (0-1)", top)
+    return level / 100.0 if scale == "percent" else level
 
 
-def detect_format(path):
-    """Guess the format of a calls file from its first lines.
-
-    Returns
-    -------
-    str, one of :data:`FORMATS`
-    """
-    lines = _head_lines(path)
-    if not lines:
-        raise InputFormatError("the file is empty; give a file with methylation calls", path)
-    has_track = lines[0].startswith("track")
-    first = lines[0].lstrip("#").split("\t")
-    if not has_track and "chrom" in [c.strip().lower() for c in first] and "start" in [c.strip().lower() for c in first]:
-        return "tsv"
-    data = [ln for ln in lines if not _is_header(ln)]
-    if not data:
-        raise InputFormatError("the file has a header but no calls", path)
-    cols = data[0].split("\t")
-    ncol = len(cols)
-    if ncol >= 11:
-        return "bedmethyl"
-    if ncol == 7 and cols[2] in ("+", "-") and cols[5].startswith("C"):
-        return "bismark-cpg-report"
-    if ncol == 6:
-        if has_track:
-            return "methyldackel"
-        try:
-            same = all(int(r.split("\t")[1]) == int(r.split("\t")[2]) for r in data[:20])
-        except (ValueError, IndexError):
-            same = False
-        return "bismark-cov" if same else "methyldackel"
-    if ncol == 4:
-        return "bedgraph"
-    raise InputFormatError(
-        f"cannot tell the format from {ncol} columns in line '{data[0][:60]}'; "
-        f"give --format (one of {', '.join(FORMATS)})", path)
-
-
-# column layout per format: (names, required numeric columns)
-_LAYOUT = {
-    "bismark-cov": ["chrom", "start", "end", "percent", "count_m", "count_u"],
-    "bismark-cpg-report": ["chrom", "start", "strand", "count_m", "count_u", "context", "trinuc"],
-    "methyldackel": ["chrom", "start", "end", "percent", "count_m", "count_u"],
-    "bedgraph": ["chrom", "start", "end", "percent"],
-}
-
-
-def _first_bad_row(values, ok_mask):
-    bad = np.flatnonzero(~ok_mask)
-    return int(bad[0]) if len(bad) else None
-
-
-def _read_table(path, fmt):
-    """Read the data lines into a DataFrame of strings/numbers and the number of skipped leading lines."""
-    lines = _head_lines(path, 5)
-    skip = 0
-    while skip < len(lines) and _is_header(lines[skip]):
-        skip += 1
-    header_names = None
-    if fmt == "tsv":
-        header_names = [c.strip().lower() for c in lines[0].lstrip("#").split("\t")]
-        skip = 1
-    fh = open_text(path)
-    try:
-        if fmt == "tsv":
-            names = header_names
-        elif fmt == "bedmethyl":
-            names = ["chrom", "start", "end", "name", "score", "strand", "tstart", "tend", "rgb", "coverage",
-                     "percent"]
-        else:
-            names = _LAYOUT[fmt]
-        ncol = len(names)
-        try:
-            df = pd.read_csv(fh, sep="\t", header=None, skiprows=skip, dtype={0: str}, engine="c",
-                             usecols=range(ncol) if fmt == "bedmethyl" else None,
-                             names=None if fmt == "bedmethyl" else names, na_filter=True,
-                             skip_blank_lines=True, low_memory=False)
-        except pd.errors.ParserError as exc:
-            m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
-            if m:
-                raise InputFormatError(
-                    f"{m[3]} columns where {fmt} has {m[1]}; check --format or fix the file",
-                    path, int(m[2]) + skip) from None
-            raise InputFormatError(f"cannot parse as {fmt} ({exc})", path) from None
-        except pd.errors.EmptyDataError:
-            raise InputFormatError("the file has no calls", path) from None
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise InputFormatError(f"the gzip stream is truncated or corrupt ({exc}); re-compress the file",
-                                   path) from None
-    finally:
-        fh.close()
-    if fmt == "bedmethyl":
-        df.columns = names
-    if len(df) == 0:
-        raise InputFormatError("the file has no calls", path)
-    return df, skip
-
-
-def _numeric(df, col, path, skip, fmt, integer=False, minimum=None, maximum=None):
-    values = pd.to_numeric(df[col], errors="coerce").to_numpy(dtype=np.float64)
-    ok = np.isfinite(values)
-    row = _first_bad_row(values, ok)
-    if row is not None:
-        raw = df[col].iloc[row]
-        what = "missing" if pd.isna(raw) else f"'{raw}' is not a number"
-        raise InputFormatError(f"column {col} ({fmt}): {what}; fix the line or check --format", path, row + skip + 1)
-    if minimum is not None:
-        row = _first_bad_row(values, values >= minimum)
-        if row is not None:
-            raise InputFormatError(f"column {col} is {values[row]:g}, below {minimum}; counts and positions "
-                                   "cannot be negative", path, row + skip + 1)
-    if maximum is not None:
-        row = _first_bad_row(values, values <= maximum)
-        if row is not None:
-            raise InputFormatError(f"column {col} is {values[row]:g}, above {maximum}; a percentage is 0..100 "
-                                   "(use --format tsv with a level column for fractions)", path, row + skip + 1)
-    return values
-
-
-def _strand(df, path, skip):
-    text = df["strand"].astype(str)
-    codes = np.select([text == "+", text == "-", text == "."], [1, -1, 0], 9).astype(np.int8)
-    bad = np.flatnonzero(codes == 9)
-    if len(bad):
-        raise InputFormatError(f"strand '{text.iloc[bad[0]]}' is not +, - or .", path, int(bad[0]) + skip + 1)
-    return codes
-
-
-def read_calls(path, fmt=None):
+def read_calls(path, fmt=None, mod_code=None, level_scale=None):
     """Read a methylation calls file.
 
     Parameters
     ----------
     path : str
-        File (``.gz`` read transparently) or ``-`` for stdin (then *fmt* is required).
+        File (``.gz`` read transparently) or ``-`` for stdin.
     fmt : str, optional
-        One of :data:`FORMATS`; auto-detected when None.
+        One of :data:`FORMATS`; detected from the content when None.
+    mod_code : str, optional
+        modkit: the modification code whose level is read (default ``m``, 5mC; ``C`` for ``--combine-mods``).
+    level_scale : {'percent', 'fraction'}, optional
+        bedGraph: force the scale of the level column (default: decided from the whole column).
 
     Returns
     -------
     Calls
     """
-    check_readable(path, "calls file")
+    source = Source(path)
     if fmt is None:
-        if path == "-":
-            raise InputFormatError("give --format when reading calls from stdin", path)
-        fmt = detect_format(path)
-        log.info("%s: detected format %s", path, fmt)
-    if fmt not in FORMATS:
-        raise InputFormatError(f"unknown format {fmt}; use one of {', '.join(FORMATS)}", path)
-    df, skip = _read_table(path, fmt)
-    chrom_index, chrom_names = pd.factorize(df["chrom"], use_na_sentinel=True)
-    bad = np.flatnonzero(chrom_index < 0)
-    if len(bad):
-        raise InputFormatError("empty chromosome name", path, int(bad[0]) + skip + 1)
-    start = _numeric(df, "start", path, skip, fmt, minimum=0)
+        fmt = detect(source)
+        log.info("%s: detected format %s (%s)", path, fmt, BY_NAME[fmt].tool)
+    if fmt not in BY_NAME:
+        raise UsageError(f"unknown format {fmt}; use one of {', '.join(FORMATS)}")
+    if level_scale is not None and level_scale not in LEVEL_SCALES:
+        raise UsageError(f"--level-scale must be one of {', '.join(LEVEL_SCALES)}")
+    df, skip = read_table(source, fmt)
+    cols = _Columns(df, path, skip, fmt)
+    keep = None  # rows of the right context / modification
+    context_dropped = 0
     n = len(df)
-    strand = np.zeros(n, dtype=np.int8)
-    nan = np.full(n, np.nan)
+    strand = np.zeros(n, np.int8)
     has_counts = True
-    if fmt in ("bismark-cov", "bismark-cpg-report"):
-        pos = start.astype(np.int64) - 1
-        if (pos < 0).any():
-            row = int(np.flatnonzero(pos < 0)[0])
-            raise InputFormatError(f"position 0 in a 1-based format ({fmt}); the file is probably 0-based: "
-                                   "check --format", path, row + skip + 1)
-        m = _numeric(df, "count_m", path, skip, fmt, minimum=0)
-        u = _numeric(df, "count_u", path, skip, fmt, minimum=0)
-        if fmt == "bismark-cov":
-            _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100)
-        else:
-            strand = _strand(df, path, skip)
+    level = None
+    if fmt in ("bismark-cov", "bismark-merged-cov"):
+        pos = cols.position(1, one_based=True)
+        cols.num(3, "percent", 0, 100)
+        m, u = cols.num(4, "count_m", 0), cols.num(5, "count_u", 0)
+        if fmt == "bismark-merged-cov":
+            end = cols.num(2, "end").astype(np.int64) - 1
+            bad = np.flatnonzero(end != pos + 1)
+            if len(bad):
+                raise InputFormatError("a merged-CpG .cov spans 2 bases (end = start + 1); this line does not: "
+                                       "check --format", path, cols.line(bad[0]))
+    elif fmt == "bismark-cpg-report":
+        pos = cols.position(1, one_based=True)
+        strand = cols.strand(2, unknown=())
+        m, u = cols.num(3, "count_m", 0), cols.num(4, "count_u", 0)
+        ctx = cols.text(5).to_numpy()
+        keep = np.isin(ctx, ("CG", "CpG"))
+        context_dropped = int((~keep).sum())
     elif fmt == "methyldackel":
-        pos = start.astype(np.int64)
-        _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100)
-        m = _numeric(df, "count_m", path, skip, fmt, minimum=0)
-        u = _numeric(df, "count_u", path, skip, fmt, minimum=0)
+        pos = cols.position(1, one_based=False)
+        end = cols.num(2, "end").astype(np.int64)
+        _check_end(end, pos, cols)
+        cols.num(3, "percent", 0, 100)
+        m, u = cols.num(4, "count_m", 0), cols.num(5, "count_u", 0)
+    elif fmt == "methylkit":
+        pos = cols.position(2, one_based=True)
+        strand = cols.strand(3, plus=("F", "+"), minus=("R", "-"), unknown=())
+        cov = cols.num(4, "coverage", 0)
+        freq = cols.num(5, "freqC", 0, 100, hint="; freqC is a percentage 0..100")
+        m = np.rint(cov * freq / 100.0)
+        u = cov - m
     elif fmt == "bedmethyl":
-        pos = start.astype(np.int64)
-        cov = _numeric(df, "coverage", path, skip, fmt, minimum=0)
-        pct = _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100)
+        pos = cols.position(1, one_based=False)
+        strand = cols.strand(5)
+        cov = cols.num(9, "coverage", 0)
+        pct = cols.num(10, "percent", 0, 100, hint="; column 11 of a bedMethyl is a percentage 0..100")
         m = np.rint(cov * pct / 100.0)
         u = cov - m
-        strand = _strand(df, path, skip)
+    elif fmt == "modkit":
+        pos = cols.position(1, one_based=False)
+        strand = cols.strand(5)
+        keep = _modkit_rows(cols, mod_code, path)
+        valid = cols.num(9, "Nvalid_cov", 0)
+        m = cols.num(11, "Nmod", 0)
+        bad = np.flatnonzero(m > valid)
+        if len(bad):
+            raise InputFormatError(f"Nmod {m[bad[0]]:g} exceeds Nvalid_cov {valid[bad[0]]:g}; check --format",
+                                   path, cols.line(bad[0]))
+        u = valid - m
+    elif fmt == "modbam2bed":
+        pos = cols.position(1, one_based=False)
+        strand = cols.strand(5)
+        u, m = cols.num(11, "Ncanonical", 0), cols.num(12, "Nmod", 0)
+    elif fmt == "cgmap":
+        pos = cols.position(2, one_based=True)
+        strand = cols.strand(1, plus=("C",), minus=("G",), unknown=())
+        m = cols.num(6, "count_m", 0)
+        total = cols.num(7, "count_total", 0)
+        u = total - m
+        keep = cols.text(3).to_numpy() == "CG"
+        context_dropped = int((~keep).sum())
+    elif fmt == "allc":
+        pos = cols.position(1, one_based=True)
+        strand = cols.strand(2)
+        m = cols.num(4, "count_m", 0)
+        u = cols.num(5, "coverage", 0) - m
+        keep = cols.text(3).str.startswith("CG").to_numpy()
+        context_dropped = int((~keep).sum())
+    elif fmt == "biscuit":
+        ncol = df.shape[1]
+        pos = cols.position(1, one_based=False)
+        end = cols.num(2, "end").astype(np.int64)
+        _check_end(end, pos, cols)
+        beta_text = cols.text(ncol - 2)
+        called = (beta_text != ".").to_numpy()
+        if ncol >= 9:
+            ctx = cols.text(4).to_numpy()
+            keep = np.isin(ctx, ("CG", "CpG"))
+            context_dropped = int((~keep).sum())
+            strand = np.where(cols.text(3).to_numpy() == "G", -1, np.where(cols.text(3).to_numpy() == "C", 1, 0))
+            strand = strand.astype(np.int8)
+        keep = called if keep is None else keep & called
+        beta = np.where(called, pd.to_numeric(beta_text.where(called, "0"), errors="coerce"), 0.0)
+        if not np.isfinite(beta).all():
+            bad = int(np.flatnonzero(~np.isfinite(beta))[0])
+            raise InputFormatError(f"beta '{beta_text.iloc[bad]}' is not a number", path, cols.line(bad))
+        cov = cols.num(ncol - 1, "coverage", 0)
+        m = np.rint(beta * cov)
+        u = cov - m
+    elif fmt == "counts":
+        pos = cols.position(1, one_based=True)
+        m, u = cols.num(2, "M", 0), cols.num(3, "U", 0)
     elif fmt == "bedgraph":
-        pos = start.astype(np.int64)
-        level = _numeric(df, "percent", path, skip, fmt, minimum=0, maximum=100) / 100.0
-        m, u, has_counts = nan, nan.copy(), False
+        pos = cols.position(1, one_based=False)
+        end = cols.num(2, "end").astype(np.int64)
+        _check_end(end, pos, cols)
+        raw = cols.num(3, "level", 0, 100, hint="; a bedGraph level is a percentage 0..100 or a fraction 0..1")
+        if level_scale == "fraction" and (raw > 1).any():
+            bad = int(np.flatnonzero(raw > 1)[0])
+            raise InputFormatError(f"level {raw[bad]:g} is above 1 with --level-scale fraction", path,
+                                   cols.line(bad))
+        level = _bedgraph_scale(raw, level_scale, path)
+        m, u, has_counts = np.full(n, np.nan), np.full(n, np.nan), False
     else:  # tsv
-        cols = set(df.columns)
-        pos = start.astype(np.int64)
-        if "count_m" in cols and "count_u" in cols:
-            m = _numeric(df, "count_m", path, skip, fmt, minimum=0)
-            u = _numeric(df, "count_u", path, skip, fmt, minimum=0)
-        elif "level" in cols:
-            level = _numeric(df, "level", path, skip, fmt, minimum=0, maximum=1)
-            m, u, has_counts = nan, nan.copy(), False
+        names = set(df.columns)
+        pos = cols.position("start", one_based=False)
+        if {"count_m", "count_u"} <= names:
+            m, u = cols.num("count_m", "count_m", 0), cols.num("count_u", "count_u", 0)
+        elif "level" in names:
+            level = cols.num("level", "level", 0, 1,
+                             hint="; the TSV 'level' column is a fraction 0..1: divide percentages by 100")
+            m, u, has_counts = np.full(n, np.nan), np.full(n, np.nan), False
         else:
             raise InputFormatError("a TSV needs a 'level' column (0..1) or 'count_m' and 'count_u' columns",
                                    path, 1)
-        if "strand" in cols:
-            strand = _strand(df, path, skip)
+        if "strand" in names:
+            strand = cols.strand("strand")
     if has_counts:
+        bad = np.flatnonzero(u < 0)
+        if len(bad):
+            raise InputFormatError("more methylated reads than reads in all; check --format", path,
+                                   cols.line(bad[0]))
         with np.errstate(invalid="ignore", divide="ignore"):
             level = m / (m + u)
-    return Calls(chrom_index=chrom_index.astype(np.int32), chrom_names=[str(c) for c in chrom_names], pos=pos, strand=strand, count_m=m, count_u=u, level=level, format=fmt,
-                 has_counts=has_counts)
+    if fmt == "tsv" and "chrom" not in df.columns:
+        raise InputFormatError("a TSV needs a 'chrom' column", path, 1)
+    chrom = cols.text("chrom" if fmt == "tsv" else 0)
+    if keep is not None:
+        sel = np.flatnonzero(keep)
+        chrom, pos, strand, m, u, level = chrom.iloc[sel], pos[sel], strand[sel], m[sel], u[sel], level[sel]
+    chrom_index, chrom_names = pd.factorize(chrom, use_na_sentinel=True)
+    bad = np.flatnonzero(chrom_index < 0)
+    if len(bad):
+        raise InputFormatError("empty chromosome name", path, cols.line(bad[0]))
+    return Calls(chrom_index=chrom_index.astype(np.int32), chrom_names=[str(c) for c in chrom_names], pos=pos,
+                 strand=strand.astype(np.int8), count_m=m, count_u=u, level=level, format=fmt,
+                 has_counts=has_counts, context_dropped=context_dropped)
+
+
+def _check_end(end, pos, cols):
+    bad = np.flatnonzero(end <= pos)
+    if len(bad):
+        raise InputFormatError(f"end {end[bad[0]]} is not after start {pos[bad[0]]}; a BED-style interval is "
+                               "0-based half-open (a chrom, pos, M, U count table is --format counts)",
+                               cols.path, cols.line(bad[0]))
+
+
+def _modkit_rows(cols, mod_code, path):
+    """Rows of the chosen modification code; says which codes were seen and which is used."""
+    raw = cols.text(3)
+    code = raw.str.split(",", n=1).str[0].to_numpy()
+    code = np.array([_CHEBI.get(c, c) for c in code], dtype=object) if any(c in _CHEBI for c in set(code)) else code
+    seen, counts = np.unique(code.astype(str), return_counts=True)
+    seen_text = ", ".join(f"{c} ({_MOD_NAMES.get(c, 'other')}) {k}" for c, k in zip(seen, counts))
+    if mod_code is None:
+        mod_code = "m" if "m" in seen else ("C" if "C" in seen else None)
+        if mod_code is None:
+            raise InputFormatError(f"modkit pileup without 5mC rows (codes seen: {seen_text}); choose one with "
+                                   "--mod-code", path)
+    elif mod_code not in seen:
+        raise InputFormatError(f"no rows with modification code {mod_code} (codes seen: {seen_text}); "
+                               "check --mod-code", path)
+    log.info("%s: modkit codes seen: %s; level of %s (%s) = Nmod / Nvalid_cov, other codes' rows ignored", path,
+             seen_text, mod_code, _MOD_NAMES.get(mod_code, "other"))
+    return code == mod_code

@@ -10,6 +10,7 @@ from .dataset import Dataset, make_meta
 from .encoding import C, G, N, extract_windows, find_cpgs, is_cpg, minus_mask, n_counts
 from .errors import GenomeMismatchError, UsageError
 from .genome import canonical_chrom
+from .methylation import BY_NAME
 
 log = logging.getLogger(__name__)
 
@@ -79,24 +80,32 @@ def _on_cpg(codes, pos, strand):
     return ok
 
 
-def _check_on_cpg(hits, total, calls_format, genome_name, min_cpg_fraction, path):
-    """Refuse calls that do not sit on CpGs of this genome, and say which fix would fit.
+def _on_base(codes, pos, strand):
+    """Which calls sit on a cytosine: a C for '+', a G for '-', either when the strand is unknown."""
+    inside = (pos >= 0) & (pos < len(codes))
+    base = codes[np.clip(pos, 0, max(len(codes) - 1, 0))]
+    return inside & np.where(strand > 0, base == C, np.where(strand < 0, base == G, (base == C) | (base == G)))
 
-    *hits* maps a shift (0, -1, +1) to the number of calls on a CpG after that shift.
+
+def _check_on_cpg(hits, total, calls_format, genome_name, min_cpg_fraction, path):
+    """Refuse calls that do not sit on cytosines of this genome, and say which fix would fit.
+
+    *hits* maps 'base' to the number of calls on a C (+) or G (-), and a shift (-1, +1) to the number of calls
+    on a CpG after that shift.
     """
     if total == 0:
         return
-    frac = hits[0] / total
+    frac = hits["base"] / total
     if frac >= min_cpg_fraction:
         return
-    msg = (f"{path}: only {100 * frac:.1f}% of {total} calls sit on a CpG of {genome_name} "
-           f"(need {100 * min_cpg_fraction:.0f}%, --min-cpg-fraction).")
+    msg = (f"{path}: only {100 * frac:.1f}% of {total} calls sit on a C (+ strand) or G (- strand) of "
+           f"{genome_name} (need {100 * min_cpg_fraction:.0f}%, --min-cpg-fraction).")
     best = max((-1, 1), key=lambda s: hits[s])
     if hits[best] / total >= min_cpg_fraction:
         msg += (f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: "
                 f"the file looks {'0-based' if best == 1 else '1-based'} where format {calls_format} is "
-                f"{'1-based' if calls_format.startswith('bismark') else '0-based'}; check --format or the "
-                "coordinate base of the file.")
+                f"{BY_NAME[calls_format].coords if calls_format in BY_NAME else 'different'}; check --format "
+                "or the coordinate base of the file.")
     else:
         msg += (" Shifts of +-1 base do not fix it, so the calls probably come from another assembly than the "
                 "genome (e.g. hg19 vs hg38), or the format is wrong (detected "
@@ -204,7 +213,8 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     (Dataset, Summary)
     """
     selection = selection or Selection()
-    summary = Summary(calls=len(calls))
+    summary = Summary(calls=len(calls) + calls.context_dropped)
+    summary.dropped["outside CpG context"] += calls.context_dropped
     by_chrom = _group_by_chrom(genome, calls, selection, skip_missing_chroms, calls_path, summary)
     if not calls.has_counts and min_coverage:
         log.info("format %s has no read counts: --min-coverage is not applied", calls.format)
@@ -212,8 +222,9 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     # np.empty pages are only backed by memory once written, so an upper bound costs nothing
     seq = np.empty((sum(len(ix) for ix in by_chrom.values()), 2 * flank if windows else 0), np.uint8)
     parts, filled = [], 0
-    hits, total = {0: 0, -1: 0, 1: 0}, 0
-    # one pass, one read of each chromosome; the CpG check is decided after it (work is only lost on error)
+    hits, total = {"base": 0, -1: 0, 1: 0}, 0
+    off_base = 0
+    # one pass, one read of each chromosome; the base check is decided after it (work is only lost on error)
     for name, ix in by_chrom.items():
         codes = genome.codes(name)
         inside = (calls.pos[ix] >= 0) & (calls.pos[ix] < len(codes))
@@ -223,17 +234,20 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         ix = ix[inside]
         total += len(ix)
         pos, strand = calls.pos[ix], calls.strand[ix].copy()
-        on = _on_cpg(codes, pos, strand)
-        hits[0] += int(on.sum())
-        if on.sum() < min_cpg_fraction * len(on):
+        on_base = _on_base(codes, pos, strand)
+        hits["base"] += int(on_base.sum())
+        if on_base.sum() < min_cpg_fraction * len(on_base):
             # only for the error message (would a one-base shift fit?); a chromosome that passes adds ~0 here
             for shift in (-1, 1):
                 hits[shift] += int(_on_cpg(codes, pos + shift, strand).sum())
+        on = _on_cpg(codes, pos, strand)
         unknown = strand == 0
         if unknown.any():
             base = codes[pos[unknown]]
             strand[unknown] = np.where(base == C, 1, np.where(base == G, -1, 0))
-        summary.dropped["not a CpG"] += int((~on).sum())
+        # calls on a cytosine outside a CpG (CHG/CHH of all-context files) are dropped once the base check holds
+        summary.dropped["outside CpG context"] += int((on_base & ~on).sum())
+        off_base += int((~on_base).sum())
         ix, pos, strand = ix[on], pos[on], strand[on]
         if selection.regions is not None:
             inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
@@ -254,6 +268,11 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         filled += len(spos)
         parts.append((name, spos, sstrand, lev, cov))
     _check_on_cpg(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
+    summary.dropped["not on a C/G"] += off_base
+    outside = summary.dropped["outside CpG context"]
+    if outside:
+        log.info("%d calls outside CpG context (%d by the file's context column, %d by the reference)", outside,
+                 calls.context_dropped, outside - calls.context_dropped)
     meta = make_meta(genome, flank, min_coverage=min_coverage if calls.has_counts else None,
                      strands="kept" if keep_strands else "merged", format=calls.format,
                      max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))

@@ -6,7 +6,7 @@ import sys
 
 from ..errors import UsageError
 from ..genome import Genome
-from ..methylation import FORMATS, read_calls
+from ..methylation import FORMATS, LEVEL_SCALES, read_calls
 from ..regions import IntervalSet, parse_region, read_bed
 from ..sites import Selection, encode_all_cpgs, encode_calls
 from .common import (fraction, genome_parser, make_parser, non_negative_int, positive_int, run, seed_parser,
@@ -26,11 +26,19 @@ def get_parser():
     src = parser.add_argument_group("input")
     what = src.add_mutually_exclusive_group(required=True)
     what.add_argument("-c", "--calls", metavar="FILE",
-                      help="methylation calls (Bismark .cov or CpG report, bedMethyl, MethylDackel bedGraph, "
-                           "bedGraph, TSV); .gz read transparently; - for stdin (with --format)")
+                      help="methylation calls (Bismark, MethylDackel, modkit, modbam2bed, ENCODE bedMethyl, "
+                           "methylKit, BSseeker2 CGmap, methylpy allc, BISCUIT, count tables, bedGraph, TSV; see "
+                           "README); .gz read transparently; - for stdin")
     what.add_argument("--all-cpgs", action="store_true",
                       help="every CpG of the genome (or of --chroms/--region), unlabelled, for prediction")
-    src.add_argument("-f", "--format", choices=FORMATS, help="format of --calls (default: detected)")
+    src.add_argument("-f", "--calls-format", "--format", dest="format", choices=FORMATS, metavar="FORMAT",
+                     help=f"format of --calls, one of {', '.join(FORMATS)} (default: detected from the content)")
+    src.add_argument("--mod-code", metavar="CODE",
+                     help="modkit pileups: modification code whose level is read (default m = 5mC; h = 5hmC; "
+                          "C = modkit --combine-mods)")
+    src.add_argument("--level-scale", choices=LEVEL_SCALES,
+                     help="bedGraph levels: percent (0-100) or fraction (0-1) (default: decided from the whole "
+                          "column and said on stderr)")
     src.add_argument("--cgi", metavar="BED", help="CpG islands BED; sets the dataset's cgi column")
     enc = parser.add_argument_group("encoding")
     enc.add_argument("--flank", type=positive_int, default=200,
@@ -44,11 +52,13 @@ def get_parser():
     flt = parser.add_argument_group("filters")
     flt.add_argument("--min-coverage", type=non_negative_int, default=5,
                      help="drop sites with fewer reads (after strand merging)")
-    flt.add_argument("--max-n-fraction", type=fraction, default=0.1,
-                     help="drop sites whose window has a larger fraction of N (0 = no N at all, 1 = keep all)")
+    flt.add_argument("--max-n-fraction", type=fraction, default=0.5,
+                     help="drop sites whose window has a larger fraction of N, e.g. mostly beyond a chromosome "
+                          "end or in a gap (0 = no N at all, 1 = keep all; default 0.5)")
     flt.add_argument("--max-sites", type=positive_int, help="keep a random subset of this many sites (--seed)")
     flt.add_argument("--min-cpg-fraction", type=fraction, default=0.9,
-                     help="refuse calls of which fewer sit on CpGs of the genome (wrong assembly or coordinates)")
+                     help="refuse calls of which fewer sit on a C (+) or G (-) of the genome (wrong assembly or "
+                          "coordinates); calls on cytosines outside CpGs are then dropped (default 0.9)")
     flt.add_argument("--skip-missing-chroms", action="store_true",
                      help="drop calls on chromosomes absent from the genome instead of stopping")
     out = parser.add_argument_group("output")
@@ -70,8 +80,8 @@ def _selection(args):
 
 
 def _body(args, log):
-    if args.format and not args.calls:
-        raise UsageError("--format applies to --calls only")
+    if (args.format or args.mod_code or args.level_scale) and not args.calls:
+        raise UsageError("--format, --mod-code and --level-scale apply to --calls only")
     if not args.output.endswith(".npz"):
         raise UsageError(f"-o {args.output}: the dataset is an NPZ file; give a name ending in .npz")
     out_dir = os.path.dirname(os.path.abspath(args.output))
@@ -88,7 +98,7 @@ def _body(args, log):
                                         max_n_fraction=args.max_n_fraction, selection=selection, extra_meta=extra,
                                         windows=not args.no_windows)
     else:
-        calls = read_calls(args.calls, args.format)
+        calls = read_calls(args.calls, args.format, mod_code=args.mod_code, level_scale=args.level_scale)
         data, summary = encode_calls(genome, calls, flank=args.flank, min_coverage=args.min_coverage,
                                      keep_strands=args.keep_strands, cgi=cgi, max_n_fraction=args.max_n_fraction,
                                      selection=selection, skip_missing_chroms=args.skip_missing_chroms,

@@ -1,0 +1,340 @@
+"""The methylation-call formats: one table of producers, and detection from the content.
+
+Each :class:`Producer` names the tool that writes a format, its documented columns, its coordinate base and
+what "coverage" means in it; the README's format table is this table. Detection looks at the content, never at
+the file name: quotes, CRLF line ends, a UTF-8 byte order mark, header and ``track`` lines and trailing tabs are
+tolerated, and fields may be separated by tabs or spaces (older modkit releases separate the columns after the
+10th by spaces).
+"""
+
+import gzip
+import io
+import re
+import sys
+import zlib
+from dataclasses import dataclass
+
+import pandas as pd
+
+from .errors import InputFormatError
+from .io import GZIP_MAGIC, check_readable
+
+
+@dataclass(frozen=True)
+class Producer:
+    """One calls format: who writes it, its columns, coordinates and the meaning of coverage."""
+
+    name: str
+    tool: str
+    columns: str
+    coords: str
+    coverage: str
+
+
+PRODUCERS = (
+    Producer("bismark-cov", "Bismark `bismark_methylation_extractor`/`bismark2bedGraph` `.cov`",
+             "chrom, start, end (= start), percent, count_m, count_u", "1-based", "count_m + count_u"),
+    Producer("bismark-merged-cov", "Bismark `coverage2cytosine --merge_CpG` `.merged_CpG_evidence.cov`",
+             "chrom, start (C), end (G, = start + 1), percent, count_m, count_u; strands already merged",
+             "1-based", "count_m + count_u (both strands)"),
+    Producer("bismark-cpg-report", "Bismark `coverage2cytosine` CpG report, `--CX` report (CG rows kept), "
+             "`--ffs` report (10 columns); MethylDackel `--cytosine_report`",
+             "chrom, pos, strand, count_m, count_u, context (CG/CHG/CHH), trinucleotide[, 3 flanking sequences]",
+             "1-based", "count_m + count_u"),
+    Producer("methyldackel", "MethylDackel `extract` bedGraph (with or without `--mergeContext`)",
+             "`track` line, then chrom, start, end, percent, count_m, count_u", "0-based", "count_m + count_u"),
+    Producer("methylkit", "methylKit text (`read`), MethylDackel `--methylKit`",
+             "header chrBase, chr, base, strand (F/R), coverage, freqC (percent), freqT", "1-based",
+             "coverage column; count_m = round(coverage x freqC / 100)"),
+    Producer("bedmethyl", "ENCODE bedMethyl (BED9+2)",
+             "chrom, start, end, name, score, strand, thickStart, thickEnd, rgb, coverage, percent", "0-based",
+             "column 10 (reads); count_m = round(coverage x percent / 100)"),
+    Producer("modkit", "modkit `pileup` bedMethyl (18 columns; after the 10th tabs or spaces; optional header)",
+             "chrom, start, end, mod code (m, h, C or m,CG,0), score, strand (+ - .), thickStart, thickEnd, rgb, "
+             "Nvalid_cov, percent, Nmod, Ncanonical, Nother_mod, Ndelete, Nfail, Ndiff, Nnocall", "0-based",
+             "Nvalid_cov of the chosen code (`--mod-code`, default m); level = Nmod / Nvalid_cov"),
+    Producer("modbam2bed", "epi2me modbam2bed `-e` extended bedMethyl (14 columns)",
+             "BED9, read depth, percent, Ncanonical, Nmod, Nfiltered", "0-based",
+             "Ncanonical + Nmod (column 10 counts filtered, substituted and deleted reads too); "
+             "level = Nmod / (Ncanonical + Nmod)"),
+    Producer("cgmap", "BSseeker2 / CGmapTools CGmap",
+             "chrom, base (C +, G -), pos, context (CG/CHG/CHH; CG kept), dinucleotide, level, count_m, "
+             "count_total", "1-based", "count_total (C + T reads)"),
+    Producer("allc", "methylpy allc",
+             "chrom, pos, strand, context (CGN kept), count_m, coverage, significant[, matches, mismatches]",
+             "1-based", "coverage column"),
+    Producer("biscuit", "BISCUIT `vcf2bed` / `mergecg` bed (beta + coverage; with `-e` the context columns)",
+             "chrom, start, end[, ref base, context, ...], beta (0..1), coverage", "0-based",
+             "coverage column; count_m = round(beta x coverage)"),
+    Producer("counts", "count tables of methrix/bsseq exports",
+             "chrom, pos, M, U (with or without header)", "1-based", "M + U"),
+    Producer("bedgraph", "bedGraph of levels",
+             "chrom, start, end, level (percent or fraction, decided from the whole column; `--level-scale`)",
+             "0-based", "none: a level only, `--min-coverage` does not apply"),
+    Producer("tsv", "any table with a header",
+             "header with `chrom`, `start` (0-based) and `level` (0..1) or `count_m` + `count_u` (+ `strand`)",
+             "0-based", "count_m + count_u"),
+)
+BY_NAME = {p.name: p for p in PRODUCERS}
+FORMATS = tuple(BY_NAME)
+LEVEL_SCALES = ("percent", "fraction")
+
+
+class Source:
+    """A calls file or stdin, which can be opened more than once (stdin is read once and kept)."""
+
+    def __init__(self, path):
+        self.path = path
+        self._data = None
+        if path == "-":
+            raw = sys.stdin.buffer.read()
+            if raw[:2] == GZIP_MAGIC:
+                raw = self._gunzip(raw)
+            self._data = raw
+        else:
+            check_readable(path, "calls file")
+            with open(path, "rb") as fh:
+                self._gz = fh.read(2) == GZIP_MAGIC
+
+    def _gunzip(self, raw):
+        try:
+            return gzip.decompress(raw)
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            raise InputFormatError(f"the gzip stream is truncated or corrupt ({exc}); re-compress it",
+                                   self.path) from None
+
+    def open(self):
+        """A binary file object from the start."""
+        if self._data is not None:
+            return io.BytesIO(self._data)
+        return gzip.open(self.path, "rb") if self._gz else open(self.path, "rb")
+
+    def head(self, n=200):
+        """The first *n* lines (raw text, line ends removed, blank lines kept), decoded leniently."""
+        lines = []
+        fh = self.open()
+        try:
+            for raw in fh:
+                lines.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+                if len(lines) >= n:
+                    break
+        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+            if not lines:
+                raise InputFormatError(f"cannot read it as gzip ({exc}); re-compress or decompress it",
+                                       self.path) from None
+        finally:
+            fh.close()
+        if lines:
+            lines[0] = lines[0].lstrip("\ufeff")
+        return lines
+
+
+def _fields(line):
+    """Fields of a line: tabs or spaces, quotes removed, trailing separators ignored."""
+    return [f.strip("\"'") for f in line.split()]
+
+
+def _is_int(text):
+    return re.fullmatch(r"[+-]?\d+", text) is not None
+
+
+def _is_num(text):
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _comment(line):
+    return line.lstrip().startswith(("track", "browser", "#")) or not line.strip()
+
+
+def _is_header(line):
+    """A header line: a comment/track line, or one whose second field is not a number (a column name)."""
+    if _comment(line):
+        return True
+    f = _fields(line)
+    return len(f) >= 2 and not _is_num(f[1]) and not _is_num(f[2] if len(f) > 2 else "x")
+
+
+def _leading_headers(lines):
+    skip = 0
+    while skip < len(lines) and _is_header(lines[skip]):
+        skip += 1
+    return skip
+
+
+_CONTEXTS = {"CG", "CHG", "CHH", "CpG", "CHN", "CNN"}
+
+
+def _classify(rows, has_track, header):
+    """The format that fits every one of *rows* (lists of fields), or None; and the formats it resembles."""
+    names = [h.lower().lstrip("#") for h in header]
+    n = len(rows[0])
+    if {"chrbase", "freqc"} <= set(names):
+        return "methylkit", []
+    if {"valid_coverage", "count_modified"} <= set(names) or "percent_modified" in names:
+        return "modkit", []
+    if "chrom" in names and "start" in names and ("level" in names or {"count_m", "count_u"} <= set(names)):
+        return "tsv", []
+    if {"mc_class", "mc_count"} <= set(names):
+        return "allc", []
+
+    def every(pred):
+        try:
+            return all(pred(r) for r in rows)
+        except (IndexError, ValueError):
+            return False
+
+    resembles = []
+    if n >= 17:
+        resembles.append("modkit")
+        if every(lambda r: len(r) >= 18 and all(_is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
+                 and int(r[9]) == int(r[11]) + int(r[12]) + int(r[13])):
+            return "modkit", resembles
+    if n == 14:
+        resembles.append("modbam2bed")
+        if every(lambda r: all(_is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
+                 and int(r[9]) >= int(r[11]) + int(r[12]) + int(r[13])):
+            return "modbam2bed", resembles
+    if n == 11:
+        resembles.append("bedmethyl")
+        if every(lambda r: _is_int(r[1]) and _is_int(r[9]) and 0 <= float(r[10]) <= 100):
+            return "bedmethyl", resembles
+    if 7 <= n <= 10 and rows[0][2] in "+-" and rows[0][5] in _CONTEXTS:
+        resembles.append("bismark-cpg-report")
+        if every(lambda r: _is_int(r[1]) and r[2] in ("+", "-") and _is_int(r[3]) and _is_int(r[4])):
+            return "bismark-cpg-report", resembles
+    if 7 <= n <= 9 and rows[0][2] in ("+", "-", "."):
+        resembles.append("allc")
+        if every(lambda r: _is_int(r[1]) and r[3][:1] == "C" and _is_int(r[4]) and _is_int(r[5])):
+            return "allc", resembles
+    if n == 8 and rows[0][1] in ("C", "G"):
+        resembles.append("cgmap")
+        if every(lambda r: r[1] in ("C", "G") and _is_int(r[2]) and _is_int(r[6]) and _is_int(r[7])):
+            return "cgmap", resembles
+    if n == 7 and rows[0][3] in ("F", "R", "+", "-"):
+        resembles.append("methylkit")
+        if every(lambda r: _is_int(r[2]) and r[3] in ("F", "R", "+", "-") and _is_int(r[4])):
+            return "methylkit", resembles
+    if n == 6:
+        resembles += ["bismark-cov", "bismark-merged-cov", "methyldackel"]
+        if not every(lambda r: _is_int(r[1]) and _is_int(r[2]) and _is_num(r[3]) and _is_num(r[4])
+                     and _is_num(r[5])):
+            return None, resembles
+        if has_track:
+            return "methyldackel", resembles
+        if every(lambda r: int(r[1]) == int(r[2])):
+            return "bismark-cov", resembles
+        if every(lambda r: int(r[2]) - int(r[1]) == 1):
+            # MethylDackel always writes a track line: a headerless 1-bp 6-column file is Bismark's merged .cov
+            return "bismark-merged-cov", resembles
+        if every(lambda r: int(r[2]) > int(r[1])):
+            return "methyldackel", resembles
+    if n in (5, 9) and _is_num(rows[0][-2]) and _is_int(rows[0][-1]):
+        resembles.append("biscuit")
+        if every(lambda r: _is_int(r[1]) and _is_int(r[2]) and (r[-2] == "." or 0 <= float(r[-2]) <= 1)
+                 and _is_int(r[-1])):
+            return "biscuit", resembles
+    if n == 4:
+        resembles += ["bedgraph", "counts"]
+        counts = every(lambda r: _is_int(r[1]) and _is_int(r[2]) and _is_int(r[3]))
+        if counts and any(h in names for h in ("pos", "position", "m", "u", "meth", "unmeth")):
+            return "counts", resembles
+        if has_track or every(lambda r: int(r[2]) > int(r[1])):
+            return "bedgraph", resembles
+        # chrom, pos, M, U: the third column is a read count, mostly far below the position
+        if counts and 2 * sum(int(r[2]) < int(r[1]) for r in rows) > len(rows):
+            return "counts", resembles
+        return "bedgraph", resembles  # end <= start is then refused with its line number
+    return None, resembles
+
+
+def detect(source):
+    """The format of a :class:`Source` (one of :data:`FORMATS`), or an error that shows the first data line."""
+    lines = source.head()
+    if not any(ln.strip() for ln in lines):
+        raise InputFormatError("the file is empty; give a file with methylation calls", source.path)
+    skip = _leading_headers(lines)
+    header = _fields(lines[skip - 1]) if skip else []
+    has_track = any(ln.lstrip().startswith("track") for ln in lines[:skip])
+    data = [_fields(ln) for ln in lines[skip:] if ln.strip() and not _comment(ln)]
+    if not data:
+        raise InputFormatError("the file has a header but no calls", source.path)
+    n = len(data[0])
+    rows = [r for r in data if len(r) == n] if n < 7 else data
+    fmt, resembles = _classify(rows[:100], has_track, header)
+    if fmt is None:
+        like = (f"it resembles {', '.join(resembles)} but its values do not fit" if resembles
+                else "no known format has that many columns")
+        raise InputFormatError(
+            f"cannot tell the format of the first data line '{lines[skip][:100]}' ({n} columns): {like}; "
+            f"give --format (one of {', '.join(FORMATS)}; see mrcnn-encode --help)", source.path, skip + 1)
+    return fmt
+
+
+def detect_format(path):
+    """Guess the format of a calls file from its content.
+
+    Returns
+    -------
+    str, one of :data:`FORMATS`
+    """
+    return detect(Source(path))
+
+
+# columns each reader needs at least
+_NCOLS = {"bismark-cov": 6, "bismark-merged-cov": 6, "bismark-cpg-report": 6, "methyldackel": 6, "methylkit": 6,
+          "bedmethyl": 11, "modkit": 13, "modbam2bed": 13, "cgmap": 8, "allc": 6, "counts": 4, "bedgraph": 4}
+
+
+def read_table(source, fmt):
+    """The data lines as a DataFrame with integer column labels, and the number of leading lines skipped."""
+    lines = source.head(50)
+    skip = _leading_headers(lines)
+    header = None
+    if fmt == "tsv":
+        if not skip:
+            raise InputFormatError("a TSV needs a header line naming the columns (chrom, start, level or "
+                                   "count_m and count_u)", source.path, 1)
+        header = [h.lower().lstrip("#") for h in _fields(lines[skip - 1])]
+    if header:
+        ncol = len(header)
+    else:
+        # the usual width of the first lines: optional trailing columns (Bismark --ffs) may be empty on some
+        # lines, and a line with more columns than the others is an error
+        widths = [len(_fields(ln)) for ln in lines[skip:] if ln.strip() and not _comment(ln)]
+        ncol = max(set(widths), key=widths.count) if widths else _NCOLS.get(fmt, 1)
+    ncol = max(ncol, _NCOLS.get(fmt, 1))
+    fh = source.open()
+    try:
+        try:
+            # whitespace-separated: tabs or spaces (older modkit), trailing tabs ignored; CRLF and quotes are
+            # handled by the C parser
+            df = pd.read_csv(fh, sep=r"\s+", header=None, skiprows=skip, names=range(ncol), dtype={0: str},
+                             engine="c", na_filter=True, skip_blank_lines=True, low_memory=False, quotechar='"',
+                             encoding="utf-8", encoding_errors="replace")
+        except pd.errors.ParserError as exc:
+            m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+            if m:
+                raise InputFormatError(f"{m[3]} columns where {fmt} has {m[1]}; check --format or fix the file",
+                                       source.path, int(m[2])) from None
+            raise InputFormatError(f"cannot parse as {fmt} ({exc})", source.path) from None
+        except pd.errors.EmptyDataError:
+            raise InputFormatError("the file has no calls", source.path) from None
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputFormatError(f"the gzip stream is truncated or corrupt ({exc}); re-compress the file",
+                                   source.path) from None
+    finally:
+        fh.close()
+    if header:
+        df.columns = header[:ncol]
+    # lines starting with '#' or 'track' inside the data (e.g. concatenated files) are not calls
+    first = df.iloc[:, 0].astype(str)
+    stray = first.str.startswith(("#", "track", "browser")).to_numpy()
+    if stray.any():
+        df = df[~stray]
+    if len(df) == 0:
+        raise InputFormatError("the file has no calls", source.path)
+    return df, skip

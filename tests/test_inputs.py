@@ -1,0 +1,297 @@
+"""Real inputs: files written by the callers themselves (test-data/formats, see its README) and the variants users
+meet. Every expectation is computed here from the producer's documented columns, never by the reader's code."""
+
+import gzip
+import io
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mrcnn_tools.cli.encode import main
+
+from conftest import ROOT, load, run_main
+
+FMT = ROOT / "test-data" / "formats"
+SHARED = ROOT.parent / "shared" / "data" / "format_examples"
+
+
+def fasta_seq(path):
+    """{record: sequence} of a small FASTA, upper case."""
+    seqs, name = {}, None
+    for ln in open(path):
+        if ln.startswith(">"):
+            name = ln[1:].split()[0]
+            seqs[name] = []
+        elif name:
+            seqs[name].append(ln.strip().upper())
+    return {k: "".join(v) for k, v in seqs.items()}
+
+
+def encode(tmp_path, capsys, genome, calls, *extra, flank=3):
+    out = tmp_path / "o.npz"
+    rc, err = run_main(main, ["--genome", genome, "--calls", calls, "--flank", flank, "--max-n-fraction", 1,
+                              "-o", out, *extra], capsys)
+    return rc, err, (load(out) if rc == 0 else None)
+
+
+def got_sites(d, strands=False):
+    """{(chrom, pos[, strand]): (level, coverage)} of a dataset."""
+    keys = zip(d["chrom"], d["pos"].tolist(), d["strand"]) if strands else zip(d["chrom"], d["pos"].tolist())
+    return {k if strands else k[:2]: (float(y), int(c)) for k, y, c in zip(keys, d["y"], d["coverage"])}
+
+
+def merged(calls, min_cov=1):
+    """Naive strand merge: calls {(chrom, pos0, strand): (m, u)} -> {(chrom, C position): (level, coverage)}."""
+    acc = defaultdict(lambda: [0, 0])
+    for (chrom, p, s), (m, u) in calls.items():
+        key = (chrom, p - 1 if s == "-" else p)
+        acc[key][0] += m
+        acc[key][1] += u
+    return {k: (m / (m + u), m + u) for k, (m, u) in acc.items() if m + u >= min_cov}
+
+
+def assert_sites(got, expect):
+    assert set(got) == set(expect)
+    for k, (level, cov) in expect.items():
+        assert got[k][0] == pytest.approx(level, abs=1e-6), k
+        assert got[k][1] == cov, k
+
+
+def on_cpg(seq, p, strand):
+    return seq[p:p + 2] == "CG" if strand == "+" else p >= 1 and seq[p - 1:p + 1] == "CG"
+
+
+# --- Bismark coverage2cytosine (real outputs of the Perl tool, with their genomes) -----------------------------
+
+def bismark_report_expect(path):
+    calls = {}
+    for ln in open(path):
+        c = ln.rstrip("\n").split("\t")
+        if c[5] == "CG":  # the context column; the pos is the C of its strand, 1-based
+            calls[(c[0], int(c[1]) - 1, c[2])] = (int(c[3]), int(c[4]))
+    return merged(calls)
+
+
+@pytest.mark.parametrize("name", ["bismark_ffs.CpG_report.txt", "bismark_ffs.CX_report.txt"])
+def test_bismark_ffs_and_cx_reports(tmp_path, capsys, name):
+    rc, err, d = encode(tmp_path, capsys, FMT / "bismark_c2c_main.fa", FMT / name, "--min-coverage", 1)
+    assert rc == 0, err
+    assert any("detected format bismark-cpg-report" in e for e in err)
+    expect = bismark_report_expect(FMT / name)
+    assert_sites(got_sites(d), expect)
+    assert len(expect) == 3
+    if "CX" in name:
+        n_other = sum(1 for ln in open(FMT / name) if ln.split("\t")[5] != "CG")
+        assert n_other == 10
+        assert any(f"{n_other} calls outside CpG context" in e for e in err)
+
+
+def test_bismark_merged_cpg_cov_is_one_based_c(tmp_path, capsys):
+    # the merged .cov (2 bp, 1-based) written by the same run as the CpG report: both must give the same sites
+    cov = FMT / "bismark_merge.merged_CpG_evidence.cov"
+    rc, err, d = encode(tmp_path, capsys, FMT / "bismark_c2c_merge.fa", cov, "--keep-strands",
+                        "--min-coverage", 1)
+    assert rc == 0, err
+    assert any("detected format bismark-merged-cov" in e for e in err)
+    seq = fasta_seq(FMT / "bismark_c2c_merge.fa")["chr1"]
+    expect = {}
+    for ln in open(cov):
+        c = ln.split("\t")
+        p = int(c[1]) - 1
+        assert seq[p:p + 2] == "CG" and int(c[2]) == int(c[1]) + 1
+        expect[(c[0], p, "+")] = (int(c[4]) / (int(c[4]) + int(c[5])), int(c[4]) + int(c[5]))
+    assert_sites(got_sites(d, strands=True), expect)
+    report = bismark_report_expect(FMT / "bismark_merge.CpG_report.txt")
+    assert set(report) == {(k[0], k[1]) for k in expect}
+    for (chrom, p, _), (level, cov) in expect.items():
+        assert report[(chrom, p)][0] == pytest.approx(level) and report[(chrom, p)][1] == cov
+
+
+# --- modkit pileup (real test resources of nanoporetech/modkit, with the oligo reference) ----------------------
+
+def modkit_expect(path, code="m", keep_strands=False):
+    seq = fasta_seq(FMT / "modkit_oligo_1512_adapters.fa")["oligo_1512_adapters"]
+    calls = {}
+    for ln in open(path):
+        c = ln.split()
+        if c[0] == "chrom" or c[3] != code:
+            continue
+        p, s = int(c[1]), c[5]
+        if not on_cpg(seq, p, s):
+            continue
+        valid, nmod = int(c[9]), int(c[11])  # Nvalid_cov, Nmod of this code
+        calls[(c[0], p, s)] = (nmod, valid - nmod)
+    if keep_strands:
+        return {k: (m / (m + u), m + u) for k, (m, u) in calls.items() if m + u >= 1}
+    return merged(calls)
+
+
+@pytest.mark.parametrize("name", ["modkit_pileup_with_header.bed", "modkit_bc_anchored_10_reads_nofilt_cg_motif.bed"])
+def test_modkit_h_and_m_rows(tmp_path, capsys, name):
+    path = FMT / name
+    if "motif" in name:  # columns after the 10th separated by spaces, as modkit's own resources
+        assert " 50.00 2 1 1 0 0 2 0" in path.read_text()
+    rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1)
+    assert rc == 0, err
+    assert any("detected format modkit" in e for e in err)
+    assert any("h (5hmC)" in e and "m (5mC)" in e and "level of m" in e for e in err)
+    expect = modkit_expect(path)
+    assert len(expect) == 11
+    assert_sites(got_sites(d), expect)
+
+
+def test_modkit_mod_code_h_and_keep_strands(tmp_path, capsys):
+    path = FMT / "modkit_pileup_with_header.bed"
+    rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1,
+                        "--mod-code", "h", "--keep-strands")
+    assert rc == 0, err
+    assert_sites(got_sites(d, strands=True), modkit_expect(path, "h", keep_strands=True))
+    rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--mod-code", "a")
+    assert rc == 1 and "codes seen" in err[-1] and "--mod-code" in err[-1]
+
+
+def test_modkit_all_context_accepted(tmp_path, capsys):
+    # the header file is an all-context pileup: calls on C/G outside CpGs are dropped and counted, not refused
+    path = FMT / "modkit_pileup_with_header.bed"
+    seq = fasta_seq(FMT / "modkit_oligo_1512_adapters.fa")["oligo_1512_adapters"]
+    rows = [ln.split() for ln in open(path) if not ln.startswith("chrom")]
+    m_rows = [r for r in rows if r[3] == "m"]
+    outside = sum(1 for r in m_rows if seq[int(r[1])] == ("C" if r[5] == "+" else "G")
+                  and not on_cpg(seq, int(r[1]), r[5]))
+    assert outside == 5 and len(m_rows) == 26
+    rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1)
+    assert rc == 0, err
+    assert any(f"outside CpG context {outside}" in e for e in err)
+
+
+def test_modkit_combined_mods_code_c(tmp_path, capsys, td):
+    # --combine-mods writes code C only: read by default, level = Nmod / Nvalid_cov
+    fa = td / "toy.fa"  # ACGTTCGAACGNNCGTACGA
+    rows = [("chrT", 1, "+", 10, 7), ("chrT", 2, "-", 4, 1), ("chrT", 5, "+", 6, 0)]
+    path = tmp_path / "combined.bed"
+    path.write_text("".join(f"{c}\t{p}\t{p + 1}\tC,CG,0\t{v}\t{s}\t{p}\t{p + 1}\t255,0,0\t{v}\t{100 * m / v:.2f}\t{m}"
+                            f"\t{v - m}\t0\t0\t1\t0\t0\n" for c, p, s, v, m in rows))
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1)
+    assert rc == 0, err
+    assert any("level of C" in e for e in err)
+    # the - call at 2 is the G of the CpG at 1: (7 + 1) / (10 + 4)
+    assert_sites(got_sites(d), {("chrT", 1): (8 / 14, 14), ("chrT", 5): (0.0, 6)})
+
+
+# --- modbam2bed (extended output; column 10 is read depth, not the denominator) ---------------------------------
+
+def test_modbam2bed_level_from_columns_12_13(tmp_path, capsys, td):
+    # depth (col 10) includes filtered/substituted/deleted reads; level = Nmod / (Ncanon + Nmod)
+    rows = [("chrT", 1, "+", 20, 3, 9, 8), ("chrT", 5, "+", 12, 6, 2, 4), ("chrT", 6, "-", 9, 1, 7, 1)]
+    path = tmp_path / "m2b.bed"
+    path.write_text("".join(f"{c}\t{p}\t{p + 1}\t5mC\t{1000 * (ca + mo) // d}\t{s}\t{p}\t{p + 1}\t0,0,0\t{d}\t"
+                            f"{100 * mo / (ca + mo):.2f}\t{ca}\t{mo}\t{fi}\n" for c, p, s, d, ca, mo, fi in rows))
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
+    assert rc == 0, err
+    assert any("detected format modbam2bed" in e for e in err)
+    assert_sites(got_sites(d), {("chrT", 1): (9 / 12, 12), ("chrT", 5): ((2 + 7) / (8 + 8), 16)})
+
+
+# --- bedGraph, count tables, stdin, TSV -----------------------------------------------------------------------
+
+def test_bedgraph_fractions_and_level_scale(tmp_path, capsys, td):
+    path = tmp_path / "frac.bedGraph"
+    path.write_text("chrT\t1\t2\t0.75\nchrT\t5\t6\t0.5\nchrT\t9\t10\t1\n")
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path)
+    assert rc == 0, err
+    assert any("fractions (0-1)" in e for e in err)
+    assert dict(zip(d["pos"].tolist(), d["y"].tolist())) == pytest.approx({1: 0.75, 5: 0.5, 9: 1.0})
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--level-scale", "percent")
+    assert rc == 0, err
+    assert dict(zip(d["pos"].tolist(), d["y"].tolist())) == pytest.approx({1: 0.0075, 5: 0.005, 9: 0.01})
+    pct = tmp_path / "pct.bedGraph"
+    pct.write_text("chrT\t1\t2\t75\nchrT\t5\t6\t0.5\n")  # one value above 1 makes the whole column percent
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", pct)
+    assert rc == 0 and any("percent (0-100)" in e for e in err)
+    assert dict(zip(d["pos"].tolist(), d["y"].tolist())) == pytest.approx({1: 0.75, 5: 0.005})
+
+
+def test_bedgraph_end_not_after_start(tmp_path, capsys, td):
+    path = tmp_path / "bad.bedGraph"
+    path.write_text("track type=bedGraph\nchrT\t1\t2\t75\nchrT\t5\t5\t50\n")
+    rc, err, _ = encode(tmp_path, capsys, td / "toy.fa", path)
+    assert rc == 1 and "bad.bedGraph, line 3" in err[-1] and "end 5 is not after start 5" in err[-1]
+
+
+def count_table_genome(tmp_path, rows):
+    """A FASTA of one 2-bp record 'CG' per CpG (region records placed at their coordinates)."""
+    fa = tmp_path / "cg.fa"
+    cpgs = sorted({(c, p) for c, p in rows})
+    fa.write_text("".join(f">{c}:{p}-{p + 1}\nCG\n" for c, p in cpgs))
+    return fa
+
+
+@pytest.mark.parametrize("name", ["C1.bedGraph.gz", "N2.bedGraph.gz"])
+def test_methrix_count_tables(tmp_path, capsys, name):
+    path = SHARED / "methrix" / name
+    if not path.exists():
+        pytest.skip("shared methrix examples absent")
+    rows = [ln.split("\t") for ln in gzip.open(path, "rt")]
+    # documented: chrom, pos (1-based C), M, U; no header
+    expect = {(r[0], int(r[1]) - 1): (int(r[2]) / (int(r[2]) + int(r[3])), int(r[2]) + int(r[3])) for r in rows}
+    fa = count_table_genome(tmp_path, [(r[0], int(r[1])) for r in rows])
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1, flank=2)
+    assert rc == 0, err
+    assert any("detected format counts" in e for e in err)
+    assert_sites(got_sites(d), {k: v for k, v in expect.items() if v[1] >= 1})
+
+
+def test_count_table_with_header_and_crlf(tmp_path, capsys, td):
+    path = tmp_path / "counts.txt"
+    path.write_bytes(b"\xef\xbb\xbf\"chr\"\t\"pos\"\t\"M\"\t\"U\"\r\n\"chrT\"\t2\t3\t1\t\r\nchrT\t6\t0\t4\r\n")
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
+    assert rc == 0, err
+    assert any("detected format counts" in e for e in err)
+    assert_sites(got_sites(d), {("chrT", 1): (0.75, 4), ("chrT", 5): (0.0, 4)})
+
+
+def test_stdin_with_format(tmp_path, capsys, td, monkeypatch):
+    data = (td / "toy.bismark.cov").read_bytes()
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", "-", "--format", "bismark-cov", "--min-coverage", 2)
+    assert rc == 0, err
+    # toy.bismark.cov merged by hand in test_encode.py: CpGs 1, 5, 9, 13, 17 with coverage >= 2
+    assert d["pos"].tolist() == [1, 5, 9, 13, 17]
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(data))))
+    rc, err, d2 = encode(tmp_path, capsys, td / "toy.fa", "-", "--min-coverage", 2)  # detected from stdin too
+    assert rc == 0, err
+    assert d2["y"].tolist() == d["y"].tolist()
+
+
+def test_tsv_level_above_one_message(tmp_path, capsys, td):
+    path = tmp_path / "lv.tsv"
+    path.write_text("chrom\tstart\tlevel\nchrT\t1\t0.5\nchrT\t5\t1.5\n")
+    rc, err, _ = encode(tmp_path, capsys, td / "toy.fa", path)
+    assert rc == 1 and "lv.tsv, line 3" in err[-1] and "divide percentages by 100" in err[-1]
+    assert "use --format tsv" not in err[-1]
+
+
+def test_unknown_format_shows_line_and_resemblance(tmp_path, capsys, td):
+    path = tmp_path / "odd.txt"
+    path.write_text("chrT\t1\t2\tx\ty\tz\n")
+    rc, err, _ = encode(tmp_path, capsys, td / "toy.fa", path)
+    assert rc == 1 and "line 1" in err[-1] and "1 2 x y z" in err[-1] and "(6 columns)" in err[-1]
+    assert "resembles bismark-cov" in err[-1]
+
+
+def test_meta_names_format(tmp_path, capsys):
+    rc, err, d = encode(tmp_path, capsys, FMT / "bismark_c2c_main.fa", FMT / "bismark_ffs.CX_report.txt")
+    assert rc == 0, err
+    assert json.loads(str(d["meta"]))["format"] == "bismark-cpg-report"
+
+
+def test_readme_format_table_lists_every_producer():
+    from mrcnn_tools.formats import PRODUCERS
+
+    readme = (ROOT / "README.md").read_text()
+    for p in PRODUCERS:
+        assert f"`{p.name}`" in readme, p.name
+    assert Path(FMT / "README.md").exists() or (ROOT / "test-data" / "README.md").read_text().count("formats/") > 3
