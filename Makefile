@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrcnn-installed
 
-.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint man
+.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint man dist
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,8 @@ man: install
 
 galaxy-test: install $(PLANEMO)
 	bash galaxy/run-tests.sh
+
+# sdist + wheel of the last commit (pinned build tools in build/dist-venv, reproducible sdist), twine check,
+# contents check, sha256 written into recipe/meta.yaml: commit that file afterwards
+dist:
+	$(PYTHON) recipe/make_dist.py

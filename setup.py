@@ -27,7 +27,6 @@ setup(
         "threadpoolctl",
         "pybigtools>=0.2",
         "tqdm",
-        "memelite>=0.5",
         "pyjaspar>=3",
         "logomaker>=0.8",
         "tensorflow>=2.16",
@@ -35,7 +34,12 @@ setup(
         "keras>=3.12",
         "matplotlib>=3.5",
     ],
-    extras_require={"test": ["pytest>=7", "argparse-manpage>=4"], "man": ["argparse-manpage>=4"]},
+    extras_require={
+        # Tomtom matching in mrcnn-filters2meme (--jaspar, --motif-db); memelite is on PyPI only
+        "motifs": ["memelite>=0.5"],
+        "test": ["pytest>=7", "argparse-manpage>=4", "memelite>=0.5", "jinja2", "pyyaml"],
+        "man": ["argparse-manpage>=4"],
+    },
     # man pages are built from the parsers by man/build.sh (make man) and installed with the package
     data_files=[("share/man/man1", sorted(glob("man/*.1")))],
     entry_points={

@@ -148,6 +148,28 @@ def jaspar_motifs(collection="CORE", tax_group="vertebrates"):
     return out
 
 
+MEMELITE_INSTALL = "pip install 'mrcnn-tools[motifs]' (or pip install memelite)"
+
+
+def require_memelite():
+    """Refuse Tomtom matching up front when memelite, an optional dependency, is not installed.
+
+    memelite is on PyPI only (neither conda-forge nor bioconda), so a conda install lacks it.
+
+    Raises
+    ------
+    MrcnnError
+        Naming the install command.
+    """
+    try:
+        import memelite  # noqa: F401
+    except ImportError:
+        from .errors import MrcnnError
+
+        raise MrcnnError("matching motifs (--jaspar, --motif-db) needs the optional package memelite, which is not "
+                         f"installed; install it with {MEMELITE_INSTALL}, or leave out --jaspar/--motif-db") from None
+
+
 def match(motifs, database, q_threshold=0.05):
     """Compare motifs with a database using Tomtom (memelite), q-values by Benjamini-Hochberg per query.
 
@@ -157,6 +179,7 @@ def match(motifs, database, q_threshold=0.05):
     """
     import warnings
 
+    require_memelite()
     from memelite import tomtom
 
     if not motifs or not database:

@@ -54,6 +54,8 @@ def _body(args, log):
     bad = [g for g in groups if g not in GROUPS]
     if bad:
         raise UsageError(f"--groups: unknown group(s) {', '.join(bad)}; use hypo, mid, hyper")
+    if args.jaspar or args.motif_db:
+        mo.require_memelite()  # an optional dependency: say so before any work
     meta = read_model_meta(args.model)
     if meta.get("arch") == "kmer-gbr":
         raise MrcnnError(f"{args.model}: a k-mer GBR model has no convolution filters; give a Keras model "
