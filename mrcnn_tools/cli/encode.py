@@ -19,7 +19,7 @@ def get_parser():
     parser = make_parser(
         PROG,
         "Encode the windows around CpG sites and their methylation levels into a dataset NPZ "
-        "(DESIGN.md §3) for mrcnn-train, mrcnn-predict and mrcnn-eval.\n\n"
+        "(docs/FORMATS.md §3) for mrcnn-train, mrcnn-predict and mrcnn-eval.\n\n"
         "example:\n  mrcnn-encode --genome hg19.fa.gz --calls sample.bismark.cov.gz --cgi cpgIslands.bed "
         "--chroms chr20 -o chr20.npz",
         parents=[genome_parser(), selection_parser(), seed_parser()])
