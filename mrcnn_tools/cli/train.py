@@ -105,7 +105,9 @@ def _body(args, log):
         attach_genome(validation, args, args.validation, log, codes)
         validation = labelled(validation, args.validation)
         if validation.window != data.window:
-            raise UsageError(f"{args.validation}: window {validation.window} differs from the training data's "
+            from ..errors import DatasetError  # a data mismatch, as between training files: exit 1, not 2
+
+            raise DatasetError(f"{args.validation}: window {validation.window} differs from the training data's "
                              f"{data.window}; encode both with the same --flank")
     val_fraction = args.val_fraction
     if val_fraction is None:
