@@ -108,7 +108,7 @@ def _body(args, log):
             from ..errors import DatasetError  # a data mismatch, as between training files: exit 1, not 2
 
             raise DatasetError(f"{args.validation}: window {validation.window} differs from the training data's "
-                             f"{data.window}; encode both with the same --flank")
+                               f"{data.window}; encode both with the same --flank")
     val_fraction = args.val_fraction
     if val_fraction is None:
         val_fraction = 0.0 if (args.validation or args.val_chroms) else 0.1
