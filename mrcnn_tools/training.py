@@ -267,6 +267,10 @@ def _write_json(path, obj):
 
 def train_keras(train, val, config, *, meta, extra_callbacks=()):
     """Train a Keras architecture; returns (model with best weights, history rows)."""
+    if config.strategy == "multi-worker":  # Keras 3's fit fails under MultiWorkerMirroredStrategy: own loop
+        from .distributed import train_multi_worker
+
+        return train_multi_worker(train, val, config, meta=meta)
     from .backend import load_tensorflow
 
     tf = load_tensorflow(config.threads)

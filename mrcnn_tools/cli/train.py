@@ -4,6 +4,7 @@ import os
 import sys
 
 from ..dataset import load_dataset, load_datasets
+from ..distributed import chief_path
 from ..errors import UsageError
 from ..models import ARCHITECTURES, MRCNN_DEFAULTS, check_window, save_keras_model, save_sklearn_model
 from .common import compute_parser, fraction, make_parser, non_negative_int, positive_int, run, seed_parser
@@ -147,9 +148,11 @@ def _body(args, log):
         if history:
             best = min(history, key=lambda r: r.get("val_loss", r["loss"]))
             meta["best_epoch"] = best["epoch"]
-        save_keras_model(model, args.output, meta)
+        with chief_path(args.output) as output:  # multi-worker: only the chief's model is kept
+            save_keras_model(model, output, meta)
     if args.history:
-        write_history(args.history, history)
+        with chief_path(args.history) as history_path:
+            write_history(history_path, history)
     log.info("wrote %s model to %s", args.arch, args.output)
 
 
