@@ -284,7 +284,8 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
             level = m / (m + u)
     if fmt == "tsv" and "chrom" not in df.columns:
         raise InputFormatError("a TSV needs a 'chrom' column", path, 1)
-    chrom = cols.text("chrom" if fmt == "tsv" else 0)
+    # methylKit's first column is chr.base; its chromosome is the second
+    chrom = cols.text({"tsv": "chrom", "methylkit": 1}.get(fmt, 0))
     if keep is not None:
         sel = np.flatnonzero(keep)
         chrom, pos, strand, m, u, level = chrom.iloc[sel], pos[sel], strand[sel], m[sel], u[sel], level[sel]

@@ -4,6 +4,7 @@ meet. Every expectation is computed here from the producer's documented columns,
 import gzip
 import io
 import json
+import shutil
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,6 +17,14 @@ from conftest import ROOT, load, run_main
 
 FMT = ROOT / "test-data" / "formats"
 SHARED = ROOT.parent / "shared" / "data" / "format_examples"
+
+
+@pytest.fixture(autouse=True)
+def fmt_copy(tmp_path, monkeypatch):
+    """The real files in a writable copy: the FASTA index is written beside the FASTA."""
+    dst = tmp_path / "formats"
+    shutil.copytree(FMT, dst)
+    monkeypatch.setitem(globals(), "FMT", dst)
 
 
 def fasta_seq(path):
@@ -295,3 +304,142 @@ def test_readme_format_table_lists_every_producer():
     for p in PRODUCERS:
         assert f"`{p.name}`" in readme, p.name
     assert Path(FMT / "README.md").exists() or (ROOT / "test-data" / "README.md").read_text().count("formats/") > 3
+
+
+# --- MethylDackel 0.6.1 outputs (run on its own test BAMs; see test-data/README.md) ---------------------------
+
+def strand_from_reference(seq, p):
+    return "+" if seq[p] == "C" else "-"
+
+
+def test_methyldackel_bedgraph_per_c_and_merged(tmp_path, capsys):
+    fa = FMT / "methyldackel_cg100.fa"
+    seq = fasta_seq(fa)["chrCG"]
+    per_c = FMT / "methyldackel_cg100_CpG.bedGraph"
+    calls = {}
+    for ln in open(per_c):
+        if ln.startswith("track"):
+            continue
+        c = ln.split("\t")
+        p = int(c[1])  # 0-based start of the C of its strand
+        calls[(c[0], p, strand_from_reference(seq, p))] = (int(c[4]), int(c[5]))
+    rc, err, d = encode(tmp_path, capsys, fa, per_c, "--min-coverage", 1)
+    assert rc == 0 and any("detected format methyldackel" in e for e in err), err
+    assert_sites(got_sites(d), merged(calls))
+    merged_file = FMT / "methyldackel_cg100_merged_CpG.bedGraph"
+    expect = {}
+    for ln in open(merged_file):
+        if ln.startswith("track"):
+            continue
+        c = ln.split("\t")
+        assert int(c[2]) - int(c[1]) == 2 and seq[int(c[1]):int(c[2])] == "CG"  # the whole CpG, 0-based
+        expect[(c[0], int(c[1]))] = (int(c[4]) / (int(c[4]) + int(c[5])), int(c[4]) + int(c[5]))
+    rc, err, d = encode(tmp_path, capsys, fa, merged_file, "--min-coverage", 1)
+    assert rc == 0, err
+    assert_sites(got_sites(d), expect)
+    assert len(expect) > 10
+
+
+def test_methyldackel_methylkit_output(tmp_path, capsys):
+    fa = FMT / "methyldackel_cg100.fa"
+    path = FMT / "methyldackel_cg100_CpG.methylKit"
+    calls = {}
+    for ln in list(open(path))[1:]:
+        c = ln.split()
+        # documented: chrBase, chr, base (1-based), strand F/R, coverage, freqC (percent), freqT
+        m = round(int(c[4]) * float(c[5]) / 100)
+        calls[(c[1], int(c[2]) - 1, "+" if c[3] == "F" else "-")] = (m, int(c[4]) - m)
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format methylkit" in e for e in err), err
+    assert_sites(got_sites(d), merged(calls))
+
+
+def test_methyldackel_cytosine_report_chg_chh(tmp_path, capsys):
+    fa = FMT / "methyldackel_chgchh.fa"
+    path = FMT / "methyldackel_chgchh.cytosine_report.txt"
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 0)
+    assert rc == 0 and any("detected format bismark-cpg-report" in e for e in err), err
+    expect = bismark_report_expect(path)
+    got = got_sites(d)
+    assert set(got) == {k for k, v in expect.items()} | {k for k in got if k not in expect and got[k][1] == 0}
+    for k, (level, cov) in expect.items():
+        assert got[k][0] == pytest.approx(level) and got[k][1] == cov
+    n_other = sum(1 for ln in open(path) if ln.split("\t")[5] != "CG")
+    assert n_other > 0 and any(f"{n_other} calls outside CpG context" in e for e in err)
+
+
+# --- methylKit and methrix examples of the shared data (no reference ships: one CG record per call) ------------
+
+@pytest.mark.parametrize("name", ["test1.myCpG.txt", "control2.myCpG.txt"])
+def test_methylkit_examples(tmp_path, capsys, name):
+    path = SHARED / "methylkit" / name
+    if not path.exists():
+        pytest.skip("shared methylKit examples absent")
+    calls, cpgs = {}, []
+    for ln in list(open(path))[1:]:
+        c = ln.split()
+        base, strand = int(c[2]), "+" if c[3] == "F" else "-"
+        m = round(int(c[4]) * float(c[5]) / 100)
+        calls[(c[1], base - 1, strand)] = (m, int(c[4]) - m)
+        cpgs.append((c[1], base if strand == "+" else base - 1))  # 1-based C of the CpG
+    fa = count_table_genome(tmp_path, cpgs)
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1, flank=2)
+    assert rc == 0 and any("detected format methylkit" in e for e in err), err
+    assert_sites(got_sites(d), merged(calls))
+
+
+# --- BSseeker2 CGmap, methylpy allc, BISCUIT (written by their documented columns) ----------------------------
+
+GENOME = "TTCGATCAGGCCGTACGTTCAGTT"  # CpGs at 2, 11, 15; CHG C at 6 (CAG), CHH C at 10 (CCG's first C)
+
+
+def small_genome(tmp_path):
+    fa = tmp_path / "s.fa"
+    fa.write_text(">chrS\n" + GENOME + "\n")
+    return fa
+
+
+def test_cgmap(tmp_path, capsys):
+    # chrom, base (C on +, G on -), pos 1-based, context, dinucleotide, level, mC, total
+    rows = [("C", 3, "CG", 4, 5), ("G", 4, "CG", 1, 5), ("C", 7, "CHG", 2, 2), ("C", 12, "CG", 0, 3),
+            ("G", 17, "CG", 3, 3)]
+    path = tmp_path / "x.CGmap"
+    path.write_text("".join(f"chrS\t{b}\t{p}\t{ctx}\t{ctx[:2]}\t{m / t:.2f}\t{m}\t{t}\n" for b, p, ctx, m, t in rows))
+    calls = {("chrS", p - 1, "+" if b == "C" else "-"): (m, t - m) for b, p, ctx, m, t in rows if ctx == "CG"}
+    rc, err, d = encode(tmp_path, capsys, small_genome(tmp_path), path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format cgmap" in e for e in err), err
+    assert_sites(got_sites(d), merged(calls))
+    assert any("1 calls outside CpG context" in e for e in err)
+
+
+def test_allc(tmp_path, capsys):
+    # chrom (no chr), pos 1-based, strand, context, mc, cov, methylated
+    rows = [(3, "+", "CGA", 2, 4), (4, "-", "CGA", 1, 1), (7, "+", "CAG", 1, 9), (12, "+", "CGT", 0, 6)]
+    path = tmp_path / "allc_chrS.tsv"
+    path.write_text("".join(f"chrS\t{p}\t{s}\t{ctx}\t{m}\t{c}\t1\n" for p, s, ctx, m, c in rows))
+    calls = {("chrS", p - 1, s): (m, c - m) for p, s, ctx, m, c in rows if ctx.startswith("CG")}
+    rc, err, d = encode(tmp_path, capsys, small_genome(tmp_path), path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format allc" in e for e in err), err
+    assert_sites(got_sites(d), merged(calls))
+
+
+def test_biscuit_beta_coverage(tmp_path, capsys):
+    # vcf2bed: chrom, start (0-based), end, beta, coverage; '.' = no call
+    rows = [(2, "0.750", 4), (3, "0.000", 2), (11, ".", 0), (15, "1.000", 3)]
+    path = tmp_path / "b.bed"
+    path.write_text("".join(f"chrS\t{p}\t{p + 1}\t{b}\t{c}\n" for p, b, c in rows))
+    rc, err, d = encode(tmp_path, capsys, small_genome(tmp_path), path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format biscuit" in e for e in err), err
+    # C at 2 (3 of 4) and its G at 3 (0 of 2) merge: 3 / 6; the CpG at 15: 3 of 3
+    assert_sites(got_sites(d), {("chrS", 2): (3 / 6, 6), ("chrS", 15): (1.0, 3)})
+
+
+def test_quotes_crlf_bom_trailing_tabs_spaces(tmp_path, capsys, td):
+    # the toy Bismark .cov rewritten the way spreadsheets and scripts leave files, under a misleading name
+    rows = [ln.split("\t") for ln in (td / "toy.bismark.cov").read_text().splitlines()]
+    text = "\ufeff" + "".join(f'"{r[0]}"  {r[1]}\t{r[2]}\t{r[3]}\t{r[4]}\t{r[5]}\t\r\n' for r in rows)
+    path = tmp_path / "calls.bedGraph"
+    path.write_bytes(text.encode())
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 2)
+    assert rc == 0 and any("detected format bismark-cov" in e for e in err), err
+    assert d["pos"].tolist() == [1, 5, 9, 13, 17] and list(d["chrom"]) == ["chrT"] * 5
