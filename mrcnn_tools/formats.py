@@ -76,6 +76,10 @@ PRODUCERS = (
              "0-based", "count_m + count_u"),
 )
 BY_NAME = {p.name: p for p in PRODUCERS}
+# a detected format whose reading fails the reference's base check is tried as this one: a headerless 1-bp
+# 6-column file is Bismark's merged-CpG .cov (1-based) or a MethylDackel/Bismark --zero_based file without its
+# track line (0-based); only the reference can tell
+ALTERNATIVE = {"bismark-merged-cov": "methyldackel"}
 FORMATS = tuple(BY_NAME)
 LEVEL_SCALES = ("percent", "fraction")
 
@@ -83,14 +87,16 @@ LEVEL_SCALES = ("percent", "fraction")
 class Source:
     """A calls file or stdin, which can be opened more than once (stdin is read once and kept)."""
 
+    _stdin = (None, None)  # stdin can be read once: (stream, bytes) kept for a second reading
+
     def __init__(self, path):
         self.path = path
         self._data = None
         if path == "-":
-            raw = sys.stdin.buffer.read()
-            if raw[:2] == GZIP_MAGIC:
-                raw = self._gunzip(raw)
-            self._data = raw
+            if Source._stdin[0] is not sys.stdin:
+                raw = sys.stdin.buffer.read()
+                Source._stdin = (sys.stdin, self._gunzip(raw) if raw[:2] == GZIP_MAGIC else raw)
+            self._data = Source._stdin[1]
         else:
             check_readable(path, "calls file")
             with open(path, "rb") as fh:

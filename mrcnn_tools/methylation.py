@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputFormatError, UsageError
-from .formats import BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS, Source, detect, detect_format, read_table  # noqa: F401
+from .formats import BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS, Source, detect, detect_format, read_table
+
+__all__ = ["Calls", "read_calls", "detect_format", "FORMATS", "PRODUCERS", "LEVEL_SCALES"]
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +112,13 @@ class _Columns:
         return codes
 
     def position(self, col, one_based):
-        pos = self.num(col, "position", minimum=1 if one_based else 0,
-                       hint="").astype(np.int64) - (1 if one_based else 0)
+        pos = self.num(col, "position", minimum=0).astype(np.int64)
+        if one_based:
+            bad = np.flatnonzero(pos == 0)
+            if len(bad):
+                raise InputFormatError(f"position 0 in a 1-based format ({self.fmt}); the file is probably 0-based: "
+                                       "check --format", self.path, self.line(bad[0]))
+            pos -= 1
         return pos
 
 

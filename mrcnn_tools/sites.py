@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .dataset import Dataset, make_meta
-from .encoding import C, G, N, extract_windows, find_cpgs, is_cpg, minus_mask, n_counts
-from .errors import GenomeMismatchError, UsageError
+from .encoding import C, G, N, extract_windows, find_cpgs, minus_mask, n_counts
+from .errors import GenomeMismatchError, InputFormatError, UsageError
 from .genome import canonical_chrom
-from .methylation import BY_NAME
+from .formats import ALTERNATIVE, BY_NAME
+from .methylation import detect_format, read_calls
+from .placement import check_on_base, on_base, on_cpg
 
 log = logging.getLogger(__name__)
 
@@ -65,52 +67,6 @@ class Selection:
 
 
 STRAND_TEXT = np.array([".", "+", "-"])  # indexed by int8 strand 0, 1, -1
-
-
-def _on_cpg(codes, pos, strand):
-    """Which calls sit on a CpG: strand from the file, or (unknown) either C->+ or G->-."""
-    known = strand != 0
-    ok = np.zeros(len(pos), bool)
-    if known.any():
-        ok[known] = is_cpg(codes, pos[known], strand[known])
-    unk = ~known
-    if unk.any():
-        p = pos[unk]
-        ok[unk] = is_cpg(codes, p, np.ones(len(p), np.int8)) | is_cpg(codes, p, -np.ones(len(p), np.int8))
-    return ok
-
-
-def _on_base(codes, pos, strand):
-    """Which calls sit on a cytosine: a C for '+', a G for '-', either when the strand is unknown."""
-    inside = (pos >= 0) & (pos < len(codes))
-    base = codes[np.clip(pos, 0, max(len(codes) - 1, 0))]
-    return inside & np.where(strand > 0, base == C, np.where(strand < 0, base == G, (base == C) | (base == G)))
-
-
-def _check_on_cpg(hits, total, calls_format, genome_name, min_cpg_fraction, path):
-    """Refuse calls that do not sit on cytosines of this genome, and say which fix would fit.
-
-    *hits* maps 'base' to the number of calls on a C (+) or G (-), and a shift (-1, +1) to the number of calls
-    on a CpG after that shift.
-    """
-    if total == 0:
-        return
-    frac = hits["base"] / total
-    if frac >= min_cpg_fraction:
-        return
-    msg = (f"{path}: only {100 * frac:.1f}% of {total} calls sit on a C (+ strand) or G (- strand) of "
-           f"{genome_name} (need {100 * min_cpg_fraction:.0f}%, --min-cpg-fraction).")
-    best = max((-1, 1), key=lambda s: hits[s])
-    if hits[best] / total >= min_cpg_fraction:
-        msg += (f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: "
-                f"the file looks {'0-based' if best == 1 else '1-based'} where format {calls_format} is "
-                f"{BY_NAME[calls_format].coords if calls_format in BY_NAME else 'different'}; check --format "
-                "or the coordinate base of the file.")
-    else:
-        msg += (" Shifts of +-1 base do not fix it, so the calls probably come from another assembly than the "
-                "genome (e.g. hg19 vs hg38), or the format is wrong (detected "
-                f"{calls_format}; set --format).")
-    raise GenomeMismatchError(msg)
 
 
 def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
@@ -234,20 +190,20 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         ix = ix[inside]
         total += len(ix)
         pos, strand = calls.pos[ix], calls.strand[ix].copy()
-        on_base = _on_base(codes, pos, strand)
-        hits["base"] += int(on_base.sum())
-        if on_base.sum() < min_cpg_fraction * len(on_base):
+        on_c = on_base(codes, pos, strand)
+        hits["base"] += int(on_c.sum())
+        if on_c.sum() < min_cpg_fraction * len(on_c):
             # only for the error message (would a one-base shift fit?); a chromosome that passes adds ~0 here
             for shift in (-1, 1):
-                hits[shift] += int(_on_cpg(codes, pos + shift, strand).sum())
-        on = _on_cpg(codes, pos, strand)
+                hits[shift] += int(on_cpg(codes, pos + shift, strand).sum())
+        on = on_cpg(codes, pos, strand)
         unknown = strand == 0
         if unknown.any():
             base = codes[pos[unknown]]
             strand[unknown] = np.where(base == C, 1, np.where(base == G, -1, 0))
         # calls on a cytosine outside a CpG (CHG/CHH of all-context files) are dropped once the base check holds
-        summary.dropped["outside CpG context"] += int((on_base & ~on).sum())
-        off_base += int((~on_base).sum())
+        summary.dropped["outside CpG context"] += int((on_c & ~on).sum())
+        off_base += int((~on_c).sum())
         ix, pos, strand = ix[on], pos[on], strand[on]
         if selection.regions is not None:
             inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
@@ -267,7 +223,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
             extract_windows(codes, spos, flank, sstrand, out=seq[filled:filled + len(spos)])
         filled += len(spos)
         parts.append((name, spos, sstrand, lev, cov))
-    _check_on_cpg(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
+    check_on_base(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
     summary.dropped["not on a C/G"] += off_base
     outside = summary.dropped["outside CpG context"]
     if outside:
@@ -371,3 +327,29 @@ def cpg_sites(codes, name, regions=None, keep_strands=False):
     strand = np.empty(2 * len(pos), np.int8)
     strand[0::2], strand[1::2] = 1, -1
     return both, strand
+
+
+def encode_calls_file(genome, path, fmt=None, mod_code=None, level_scale=None, **kwargs):
+    """Read a calls file and encode it (:func:`encode_calls`); returns (Dataset, Summary).
+
+    A detected format that only the reference can tell from another (:data:`formats.ALTERNATIVE`) is read the
+    other way when its calls fail the base check and the other reading passes it.
+    """
+    try:
+        calls = read_calls(path, fmt, mod_code=mod_code, level_scale=level_scale)
+        return encode_calls(genome, calls, calls_path=path, **kwargs)
+    except (GenomeMismatchError, InputFormatError) as exc:
+        if fmt is not None:
+            raise
+        detected = calls.format if "calls" in locals() else detect_format(path)
+        alt = ALTERNATIVE.get(detected)
+        if alt is None:
+            raise exc from None
+        first = exc
+    log.info("%s: the calls do not fit as %s (%s); reading them as %s (%s)", path, detected,
+             BY_NAME[detected].coords, alt, BY_NAME[alt].coords)
+    try:
+        calls = read_calls(path, alt, mod_code=mod_code, level_scale=level_scale)
+        return encode_calls(genome, calls, calls_path=path, **kwargs)
+    except (GenomeMismatchError, InputFormatError):
+        raise first from None

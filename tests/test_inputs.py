@@ -8,7 +8,6 @@ import shutil
 from collections import defaultdict
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from mrcnn_tools.cli.encode import main
@@ -443,3 +442,24 @@ def test_quotes_crlf_bom_trailing_tabs_spaces(tmp_path, capsys, td):
     rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 2)
     assert rc == 0 and any("detected format bismark-cov" in e for e in err), err
     assert d["pos"].tolist() == [1, 5, 9, 13, 17] and list(d["chrom"]) == ["chrT"] * 5
+
+
+@pytest.mark.parametrize("via_stdin", [False, True])
+def test_trackless_methyldackel_read_as_zero_based(tmp_path, capsys, monkeypatch, via_stdin):
+    # without its track line a per-C MethylDackel bedGraph looks like Bismark's merged .cov (1-bp, 6 columns);
+    # only the reference tells: read 1-based, no call sits on a C/G, so it is read 0-based
+    fa = FMT / "methyldackel_cg100.fa"
+    seq = fasta_seq(fa)["chrCG"]
+    lines = [ln for ln in open(FMT / "methyldackel_cg100_CpG.bedGraph") if not ln.startswith("track")]
+    calls = {}
+    for ln in lines:
+        c = ln.split("\t")
+        calls[(c[0], int(c[1]), strand_from_reference(seq, int(c[1])))] = (int(c[4]), int(c[5]))
+    path = tmp_path / "notrack.bedGraph"
+    path.write_text("".join(lines))
+    if via_stdin:
+        monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(path.read_bytes())))
+    rc, err, d = encode(tmp_path, capsys, fa, "-" if via_stdin else path, "--min-coverage", 1)
+    assert rc == 0, err
+    assert any("reading them as methyldackel" in e for e in err)
+    assert_sites(got_sites(d), merged(calls))

@@ -6,9 +6,9 @@ import sys
 
 from ..errors import UsageError
 from ..genome import Genome
-from ..methylation import FORMATS, LEVEL_SCALES, read_calls
+from ..methylation import FORMATS, LEVEL_SCALES
 from ..regions import IntervalSet, parse_region, read_bed
-from ..sites import Selection, encode_all_cpgs, encode_calls
+from ..sites import Selection, encode_all_cpgs, encode_calls_file
 from .common import (fraction, genome_parser, make_parser, non_negative_int, positive_int, run, seed_parser,
                      selection_parser)
 
@@ -98,12 +98,13 @@ def _body(args, log):
                                         max_n_fraction=args.max_n_fraction, selection=selection, extra_meta=extra,
                                         windows=not args.no_windows)
     else:
-        calls = read_calls(args.calls, args.format, mod_code=args.mod_code, level_scale=args.level_scale)
-        data, summary = encode_calls(genome, calls, flank=args.flank, min_coverage=args.min_coverage,
-                                     keep_strands=args.keep_strands, cgi=cgi, max_n_fraction=args.max_n_fraction,
-                                     selection=selection, skip_missing_chroms=args.skip_missing_chroms,
-                                     min_cpg_fraction=args.min_cpg_fraction, calls_path=args.calls,
-                                     extra_meta=extra, windows=not args.no_windows)
+        data, summary = encode_calls_file(genome, args.calls, args.format, mod_code=args.mod_code,
+                                          level_scale=args.level_scale, flank=args.flank,
+                                          min_coverage=args.min_coverage, keep_strands=args.keep_strands, cgi=cgi,
+                                          max_n_fraction=args.max_n_fraction, selection=selection,
+                                          skip_missing_chroms=args.skip_missing_chroms,
+                                          min_cpg_fraction=args.min_cpg_fraction, extra_meta=extra,
+                                          windows=not args.no_windows)
     if len(data) == 0:
         from ..errors import DatasetError
         raise DatasetError(f"no site left to write ({'; '.join(summary.lines())}); loosen the filters or check "
