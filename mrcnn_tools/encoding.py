@@ -67,11 +67,12 @@ def minus_mask(strand):
     return strand == "-" if strand.dtype.kind in "UO" else strand < 0
 
 
-def n_counts(codes, pos, flank):
+def n_counts(codes, pos, flank, beyond_ends=True):
     """Number of N (code 4, or beyond the chromosome ends) in each window, without cutting the windows.
 
     Works on the runs of N, so memory does not grow with the chromosome (a cumulative sum over a
-    250 Mb chromosome would take 2 GB).
+    250 Mb chromosome would take 2 GB). With *beyond_ends* False, positions beyond the chromosome ends are
+    not counted (a short contig is not a gap in the sequence).
 
     Returns
     -------
@@ -96,7 +97,7 @@ def n_counts(codes, pos, flank):
 
     lo, hi = pos - flank, pos + flank + 1
     inside = n_before(hi) - n_before(lo)
-    outside = np.clip(-lo, 0, None) + np.clip(hi - length, 0, None)
+    outside = np.clip(-lo, 0, None) + np.clip(hi - length, 0, None) if beyond_ends else 0
     centre_n = codes[np.clip(pos, 0, length - 1)] == N
     return inside + outside - centre_n
 

@@ -215,7 +215,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         if calls.has_counts:
             keep = (cov >= min_coverage) & (cov > 0)
             summary.dropped["coverage"] += int((~keep).sum())
-        n_rich = keep & (n_counts(codes, spos, flank) > max_n)
+        n_rich = keep & (n_counts(codes, spos, flank, beyond_ends=False) > max_n)
         summary.dropped["N-rich"] += int(n_rich.sum())
         keep &= ~n_rich
         spos, sstrand, lev, cov = spos[keep], sstrand[keep], lev[keep], cov[keep]
@@ -289,7 +289,7 @@ def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fr
             continue
         pos, strand = cpg_sites(genome.codes(name), name, selection.regions, keep_strands)
         summary.calls += len(pos) // (2 if keep_strands else 1)
-        n_rich = n_counts(genome.codes(name), pos, flank) > max_n
+        n_rich = n_counts(genome.codes(name), pos, flank, beyond_ends=False) > max_n
         summary.dropped["N-rich"] += int(n_rich.sum())
         sites.append((name, pos[~n_rich], strand[~n_rich]))
     log.info("found %d CpG dinucleotides", summary.calls)

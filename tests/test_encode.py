@@ -100,10 +100,11 @@ def test_toy_n_filter_and_cgi(td, tmp_path, capsys):
                               "--min-coverage", 2, "--max-n-fraction", 0, "--cgi", bed, "-o", out], capsys)
     assert rc == 0, err
     d = load(out)
-    # windows of 1 (chromosome start), 9, 13 (N run) and 17 (chromosome end) reach into N
-    assert list(d["pos"]) == [5]
-    assert list(d["cgi"]) == [1]
-    assert any("N-rich 4" in e for e in err)
+    # windows of 9 and 13 reach into the N run at 11-12; those of 1 and 17 reach beyond the chromosome ends,
+    # which is not a gap in the sequence and is not counted
+    assert list(d["pos"]) == [1, 5, 17]
+    assert list(d["cgi"]) == [0, 1, 0]
+    assert any("N-rich 2" in e for e in err)
 
 
 def naive_window(seq, pos, flank, strand):
@@ -303,3 +304,12 @@ def test_no_windows_all_cpgs(td, tmp_path, capsys):
     assert d["seq"].shape == (len(expect), 0)
     assert (d["pos"] - 20000000).tolist() == expect
     assert np.isnan(d["y"]).all()
+
+
+def test_n_counts_beyond_ends_not_counted():
+    from mrcnn_tools.encoding import n_counts
+
+    codes = np.array([0, 1, 2, 4, 4, 3, 1, 2, 0, 0], np.uint8)  # TCGNNACGTT
+    # flank 3: site 1 sees [-2..0] + [2..4] -> N at 3, 4 (and 2 beyond the start); site 6 sees 3..5 + 7..9
+    assert n_counts(codes, np.array([1, 6]), 3).tolist() == [4, 2]
+    assert n_counts(codes, np.array([1, 6]), 3, beyond_ends=False).tolist() == [2, 2]

@@ -463,3 +463,14 @@ def test_trackless_methyldackel_read_as_zero_based(tmp_path, capsys, monkeypatch
     assert rc == 0, err
     assert any("reading them as methyldackel" in e for e in err)
     assert_sites(got_sites(d), merged(calls))
+
+
+def test_default_options_on_a_tiny_reference(tmp_path, capsys):
+    # default flank 200 on an 18-bp chromosome: the window is N beyond the ends, which is not a gap: kept
+    out = tmp_path / "d.npz"
+    rc, err = run_main(main, ["--genome", FMT / "bismark_c2c_main.fa", "--calls", FMT / "bismark_ffs.CpG_report.txt",
+                              "-o", out], capsys)
+    assert rc == 0, err
+    expect = {k: v for k, v in bismark_report_expect(FMT / "bismark_ffs.CpG_report.txt").items() if v[1] >= 5}
+    assert expect == {("chr1", 2): (4 / 6, 6)}
+    assert_sites(got_sites(load(out)), expect)

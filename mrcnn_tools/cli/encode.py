@@ -53,8 +53,9 @@ def get_parser():
     flt.add_argument("--min-coverage", type=non_negative_int, default=5,
                      help="drop sites with fewer reads (after strand merging)")
     flt.add_argument("--max-n-fraction", type=fraction, default=0.5,
-                     help="drop sites whose window has a larger fraction of N, e.g. mostly beyond a chromosome "
-                          "end or in a gap (0 = no N at all, 1 = keep all; default 0.5)")
+                     help="drop sites whose window has a larger fraction of N inside the chromosome (gaps, "
+                          "unsequenced pieces; bases beyond a chromosome end are N but not counted, so calls on "
+                          "short contigs are kept); 0 = no N at all, 1 = keep all (default 0.5)")
     flt.add_argument("--max-sites", type=positive_int, help="keep a random subset of this many sites (--seed)")
     flt.add_argument("--min-cpg-fraction", type=fraction, default=0.9,
                      help="refuse calls of which fewer sit on a C (+) or G (-) of the genome (wrong assembly or "
