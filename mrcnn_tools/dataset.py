@@ -1,4 +1,4 @@
-"""The dataset NPZ (DESIGN.md §3): windows as uint8 codes, labels and coordinates."""
+"""The dataset NPZ (docs/FORMATS.md §3): windows as uint8 codes, labels and coordinates."""
 
 import json
 import os
