@@ -1,4 +1,4 @@
-"""Readers for methylation calls (DESIGN.md §3), all returning one table of per-cytosine calls.
+"""Readers for methylation calls (docs/FORMATS.md §3), all returning one table of per-cytosine calls.
 
 One reader per producer of :data:`mrcnn_tools.formats.PRODUCERS`, following the producer's documented
 columns. Every reader returns a :class:`Calls` with 0-based positions of the called cytosine on the + strand
