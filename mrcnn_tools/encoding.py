@@ -1,4 +1,4 @@
-"""Base codes, window extraction and one-hot encoding (DESIGN.md §2).
+"""Base codes, window extraction and one-hot encoding (docs/FORMATS.md §2).
 
 Codes are uint8: T=0, C=1, G=2, A=3, N (and every other letter) = 4, so that code k is one-hot channel k of
 the paper's encoding and the complement of k < 4 is ``3 - k``.
