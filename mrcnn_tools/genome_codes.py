@@ -6,7 +6,7 @@ place) beside the FASTA, or in ``--cache-dir`` / ``$MRCNN_CACHE_DIR``, or in ``~
 the FASTA's directory is not writable. Every process of a job array maps the same file read-only, so the
 operating system holds one copy in its page cache and a process starts without reading the FASTA.
 
-Layout: ``NAME.CHECKSUM.codes`` holds the chromosomes' codes one after the other (DESIGN.md §2: T=0, C=1,
+Layout: ``NAME.CHECKSUM.codes`` holds the chromosomes' codes one after the other (docs/FORMATS.md §2: T=0, C=1,
 G=2, A=3, N=4), ``NAME.CHECKSUM.codes.json`` their offsets and lengths and the FASTA's size and mtime.
 """
 
