@@ -1,5 +1,5 @@
 #!/bin/bash
-#SBATCH --job-name=mrcnn-merge --cpus-per-task=1 --mem=4G --time=2:00:00
+#SBATCH --job-name=mrcnn-merge --cpus-per-task=1 --mem=4G --time=2:00:00 --kill-on-invalid-dep=yes
 # Concatenates the parts written by predict-genome.sh into OUTDIR/predictions.bedGraph and makes
 # OUTDIR/predictions.bw (chromosome sizes from the genome's .fai):
 #   sbatch --dependency=afterok:$jid merge-predictions.sh GENOME OUTDIR
