@@ -41,7 +41,6 @@ bench: install
 	$(PY) benchmarks/encode.py
 	$(PY) benchmarks/train.py
 	$(PY) benchmarks/predict.py
-	$(PY) benchmarks/scale.py
 
 clean:
 	rm -rf demo-output build *.egg-info
