@@ -87,10 +87,10 @@ def _read_bgzf(path, gzi_path, start, nbytes, allow_short=False, blocks=None):
 def cache_dir():
     """Where indexes go when a FASTA's own directory is not writable.
 
-    ``$MRCNN_TOOLS_CACHE``, else ``$XDG_CACHE_HOME/mrcnn-tools``, else ``~/.cache/mrcnn-tools``.
+    ``$MRCNN_CACHE_DIR``, else ``$XDG_CACHE_HOME/mrcnn-tools``, else ``~/.cache/mrcnn-tools``.
     """
-    if os.environ.get("MRCNN_TOOLS_CACHE"):
-        return os.environ["MRCNN_TOOLS_CACHE"]
+    if os.environ.get("MRCNN_CACHE_DIR"):
+        return os.environ["MRCNN_CACHE_DIR"]
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "mrcnn-tools")
 
@@ -187,7 +187,7 @@ class Genome:
         if tmp is None:
             raise MrcnnError(
                 f"{self.path}: the FASTA has no index (.fai) and neither its directory nor the cache {cache_dir()} "
-                f"is writable; run 'samtools faidx {self.path}' where you can write, or set MRCNN_TOOLS_CACHE to "
+                f"is writable; run 'samtools faidx {self.path}' where you can write, or set MRCNN_CACHE_DIR to "
                 "a writable directory")
         if i:
             log.info("%s: its directory is not writable; the index is written to %s", self.path, directory)

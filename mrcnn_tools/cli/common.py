@@ -56,10 +56,15 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
         return text + extra.replace("%", "%%")
 
 
+EPILOG = ("exit status:\n  0 success; 1 error in the data or the environment (one line on stderr naming the file\n"
+          "  and the fix); 2 usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM)\n\n"
+          f"File formats and conventions: {FORMATS_DOC} in the mrcnn-tools sources.")
+
+
 def make_parser(prog, description, parents=()):
     """An ArgumentParser with the options every command has (--version, --quiet, --verbose)."""
     parser = argparse.ArgumentParser(prog=prog, description=description, formatter_class=_Formatter,
-                                     parents=[logging_parser(), *parents])
+                                     parents=[logging_parser(), *parents], epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -314,7 +319,8 @@ def check_outputs(args, parser=None):
         except (OSError, ValueError):
             name_max = 255
         if len(os.fsencode(os.path.basename(out))) > name_max:
-            raise MrcnnError(f"{out[:60]}...: file name too long (over {name_max} bytes); choose a shorter name")
+            short = os.path.join(os.path.dirname(out), os.path.basename(out)[:40] + "...")
+            raise MrcnnError(f"{short}: file name too long (over {name_max} bytes); choose a shorter name")
         _probe_writable(parent, out)
     created = []
     for key, out in dirs:
@@ -355,7 +361,7 @@ def os_error_message(exc, outputs=()):
     """One line for an OSError: the path it concerns (the output when the error has none) and the fix."""
     path = exc.filename2 or exc.filename
     if path is None:
-        path = next(iter(outputs), None) or "-"
+        path = next(iter(outputs), None) or "standard output"
     fix = _OS_FIXES.get(exc.errno)
     if fix is None:
         fix = f"{exc.strerror or exc}; check the path and the storage and rerun"

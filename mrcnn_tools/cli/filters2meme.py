@@ -123,8 +123,16 @@ def _body(args, log):
                              + " ".join(cmd) + "\n")
                 log.info("meme is not on PATH: wrote %s and the command in %s", fasta, script)
     log.info("%d motifs from %s", len(found), ", ".join(f"{g} ({len(i)} sites)" for g, i in chosen.items()))
-    if found:
-        mo.write_meme(found, os.path.join(args.out_dir, "motifs.meme"), background)
+    # motifs.meme is always written, so that a pipeline step after this one finds a valid MEME file; one with
+    # no motif is what finding none means (docs/FORMATS.md)
+    mo.write_meme(found, os.path.join(args.out_dir, "motifs.meme"), background)
+    if not found:
+        why = ("meme is not on PATH: run the run_meme_GROUP.sh scripts where it is installed"
+               if args.method == "weighted-sequences" and not mo.have_meme() else
+               "try more sites (--max-sites), other groups (--groups) or another --method")
+        log.warning("warning: no motif found; %s holds no motif (%s)", os.path.join(args.out_dir, "motifs.meme"),
+                    why)
+    else:
         logo_dir = os.path.join(args.out_dir, "logos")
         os.makedirs(logo_dir, exist_ok=True)
         for m in found:
