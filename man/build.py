@@ -1,0 +1,113 @@
+"""Write man/mrcnn-*.1 from the commands' argparse parsers (run by man/build.sh, `make man`).
+
+The pages have what man-db expects: a NAME line ``command \\- what it does`` (whatis, apropos, lexgrog), a
+SYNOPSIS, every option with the default it has (the text of ``--help``), the examples kept as written, EXIT
+STATUS, ENVIRONMENT and SEE ALSO. tests/test_man.py checks that the committed pages equal what this writes.
+"""
+
+import argparse
+import importlib
+import re
+import sys
+from pathlib import Path
+
+COMMANDS = {"mrcnn-encode": "encode", "mrcnn-train": "train", "mrcnn-predict": "predict", "mrcnn-eval": "evaluate",
+            "mrcnn-filters2meme": "filters2meme"}
+
+EXIT_STATUS = [("0", "Success."),
+               ("1", "An error in the data or the environment: a malformed or mismatched input, a missing, "
+                     "unreadable or unwritable file, a full disk or the file-size limit. One line on standard "
+                     "error names the file (and the line) and the fix; no partial output is left."),
+               ("2", "Usage: options that cannot be parsed or contradict each other."),
+               ("130", "Interrupted (SIGINT, Ctrl-C); temporary files are removed."),
+               ("143", "Terminated (SIGTERM, as Slurm sends at the time limit or on scancel); temporary files are "
+                       "removed.")]
+
+ENVIRONMENT = [("MRCNN_CACHE_DIR", "Where the index (.fai, .gzi) of a genome FASTA is written when the FASTA's "
+                                   "directory is not writable, and where genome codes are kept (default: "
+                                   "$XDG_CACHE_HOME/mrcnn-tools, else ~/.cache/mrcnn-tools).")]
+
+
+def roff(text):
+    """Escape text for roff: backslashes, hyphens (so that they are not hyphenation points) and control
+    characters at the start of a line."""
+    text = text.replace("\\", "\\e").replace("-", "\\-")
+    return "\n".join("\\&" + ln if ln.startswith((".", "'")) else ln for ln in text.split("\n"))
+
+
+def split_description(description):
+    """(prose, example lines): the description up to a line ``example:`` / ``examples:``, and the lines after."""
+    m = re.search(r"^examples?:\s*$", description, flags=re.M)
+    if not m:
+        return description.strip(), []
+    examples = [ln.strip() for ln in description[m.end():].strip("\n").split("\n") if ln.strip()]
+    return description[:m.start()].strip(), examples
+
+
+def summary(module):
+    """The one-line description for NAME: the module docstring's first line after ``command:``."""
+    first = (module.__doc__ or "").strip().split("\n")[0]
+    return first.split(":", 1)[1].strip().rstrip(".") if ":" in first else first
+
+
+def render(prog, module_name, version):
+    """The man page of *prog* as a string."""
+    from mrcnn_tools.cli import common
+
+    module = importlib.import_module(f"mrcnn_tools.cli.{module_name}")
+    parser = module.get_parser()
+    formatter = parser._get_formatter()
+    prose, examples = split_description(parser.description or "")
+    usage = " ".join(parser.format_usage().split())
+    usage = usage[len("usage: "):]
+    usage = usage[len(prog):].strip() if usage.startswith(prog) else usage
+    out = [f'.TH {roff(prog.upper())} 1 "" "mrcnn\\-tools {roff(version)}" "mrcnn\\-tools manual"',
+           ".SH NAME", f"{roff(prog)} \\- {roff(summary(module))}",
+           ".SH SYNOPSIS", f".B {roff(prog)}", roff(usage),
+           ".SH DESCRIPTION"]
+    for para in re.split(r"\n\s*\n", prose):
+        out += [roff(" ".join(para.split())), ".PP"]
+    out.pop()
+    out.append(".SH OPTIONS")
+    for group in parser._action_groups:
+        actions = [a for a in group._group_actions if a.help != argparse.SUPPRESS]
+        if not actions:
+            continue
+        title = group.title or ""
+        if title not in ("options", "optional arguments"):
+            out.append(f".SS {roff(title[:1].upper() + title[1:])}")
+        for action in actions:
+            if action.option_strings:
+                metavar = "" if action.nargs == 0 else " " + formatter._format_args(
+                    action, formatter._get_default_metavar_for_optional(action))
+                names = ", ".join(f"\\fB{roff(o)}\\fR" + (f"\\fI{roff(metavar)}\\fR" if metavar else "")
+                                  for o in action.option_strings)
+            else:
+                names = f"\\fB{roff(formatter._format_args(action, action.dest))}\\fR"
+            out += [".TP", names, roff(" ".join(formatter._expand_help(action).split()))]
+    if examples:
+        out += [".SH EXAMPLES", ".nf", ".RS"] + [roff(ln) for ln in examples] + [".RE", ".fi"]
+    out.append(".SH EXIT STATUS")
+    for code, text in EXIT_STATUS:
+        out += [".TP", f"\\fB{code}\\fR", roff(text)]
+    out.append(".SH ENVIRONMENT")
+    for name, text in ENVIRONMENT:
+        out += [".TP", f"\\fB{name}\\fR", roff(text)]
+    others = [p for p in COMMANDS if p != prog]
+    out += [".SH SEE ALSO", ",\n".join(f".BR {roff(p)} (1)" for p in others),
+            ".PP", roff(f"File formats, exit codes and conventions: {common.FORMATS_DOC} in the mrcnn-tools "
+                        "sources; the README for a walk-through.")]
+    return "\n".join(out) + "\n"
+
+
+def main(argv=None):
+    import mrcnn_tools
+
+    outdir = Path(argv[0] if argv else Path(__file__).parent)
+    for prog, module_name in COMMANDS.items():
+        (outdir / f"{prog}.1").write_text(render(prog, module_name, mrcnn_tools.__version__))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
