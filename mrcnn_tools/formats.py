@@ -45,10 +45,10 @@ PRODUCERS = (
              "`track` line, then chrom, start, end, percent, count_m, count_u", "0-based", "count_m + count_u"),
     Producer("methylkit", "methylKit text (`read`), MethylDackel `--methylKit`",
              "header chrBase, chr, base, strand (F/R), coverage, freqC (percent), freqT", "1-based",
-             "coverage column; count_m = round(coverage x freqC / 100)"),
+             "coverage column; level = freqC / 100"),
     Producer("bedmethyl", "ENCODE bedMethyl (BED9+2)",
              "chrom, start, end, name, score, strand, thickStart, thickEnd, rgb, coverage, percent", "0-based",
-             "column 10 (reads); count_m = round(coverage x percent / 100)"),
+             "column 10 (reads); level = percent / 100"),
     Producer("modkit", "modkit `pileup` bedMethyl (18 columns; after the 10th tabs or spaces; optional header)",
              "chrom, start, end, mod code (m, h, C or m,CG,0), score, strand (+ - .), thickStart, thickEnd, rgb, "
              "Nvalid_cov, percent, Nmod, Ncanonical, Nother_mod, Ndelete, Nfail, Ndiff, Nnocall", "0-based",
@@ -65,9 +65,10 @@ PRODUCERS = (
              "1-based", "coverage column"),
     Producer("biscuit", "BISCUIT `vcf2bed` / `mergecg` bed (beta + coverage; with `-e` the context columns)",
              "chrom, start, end[, ref base, context, ...], beta (0..1), coverage", "0-based",
-             "coverage column; count_m = round(beta x coverage)"),
+             "coverage column; level = beta"),
     Producer("counts", "count tables of methrix/bsseq exports",
-             "chrom, pos, M, U (with or without header)", "1-based", "M + U"),
+             "chrom, pos, M, U (with or without header; a header naming the 4th column Cov: total reads)",
+             "1-based", "M + U (or Cov)"),
     Producer("bedgraph", "bedGraph of levels",
              "chrom, start, end, level (percent or fraction, decided from the whole column; `--level-scale`)",
              "0-based", "none: a level only, `--min-coverage` does not apply"),
@@ -246,7 +247,7 @@ def _classify(rows, has_track, header):
     if n == 4:
         resembles += ["bedgraph", "counts"]
         counts = every(lambda r: _is_int(r[1]) and _is_int(r[2]) and _is_int(r[3]))
-        if counts and any(h in names for h in ("pos", "position", "m", "u", "meth", "unmeth")):
+        if counts and any(h in names for h in ("pos", "position", "m", "u", "cov", "meth", "unmeth")):
             return "counts", resembles
         if has_track or every(lambda r: int(r[2]) > int(r[1])):
             return "bedgraph", resembles
@@ -255,6 +256,13 @@ def _classify(rows, has_track, header):
             return "counts", resembles
         return "bedgraph", resembles  # end <= start is then refused with its line number
     return None, resembles
+
+
+def header_names(source):
+    """The lower-case column names of the header line above the data, or [] when there is none."""
+    lines = source.head(50)
+    skip = _leading_headers(lines)
+    return [h.lower().lstrip("#") for h in _fields(lines[skip - 1])] if skip else []
 
 
 def detect(source):

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputFormatError, UsageError
-from .formats import BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS, Source, detect, detect_format, read_table
+from .formats import (BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS, Source, detect, detect_format, header_names,
+                      read_table)
 
 __all__ = ["Calls", "read_calls", "detect_format", "FORMATS", "PRODUCERS", "LEVEL_SCALES"]
 
@@ -194,14 +195,15 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         strand = cols.strand(3, plus=("F", "+"), minus=("R", "-"), unknown=())
         cov = cols.num(4, "coverage", 0)
         freq = cols.num(5, "freqC", 0, 100, hint="; freqC is a percentage 0..100")
-        m = np.rint(cov * freq / 100.0)
+        # not rounded: a single-strand site keeps the file's own level exactly
+        m = cov * freq / 100.0
         u = cov - m
     elif fmt == "bedmethyl":
         pos = cols.position(1, one_based=False)
         strand = cols.strand(5)
         cov = cols.num(9, "coverage", 0)
         pct = cols.num(10, "percent", 0, 100, hint="; column 11 of a bedMethyl is a percentage 0..100")
-        m = np.rint(cov * pct / 100.0)
+        m = cov * pct / 100.0
         u = cov - m
     elif fmt == "modkit":
         pos = cols.position(1, one_based=False)
@@ -252,11 +254,13 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
             bad = int(np.flatnonzero(~np.isfinite(beta))[0])
             raise InputFormatError(f"beta '{beta_text.iloc[bad]}' is not a number", path, cols.line(bad))
         cov = cols.num(ncol - 1, "coverage", 0)
-        m = np.rint(beta * cov)
+        m = beta * cov
         u = cov - m
     elif fmt == "counts":
         pos = cols.position(1, one_based=True)
         m, u = cols.num(2, "M", 0), cols.num(3, "U", 0)
+        if header_names(source)[3:4] in (["cov"], ["coverage"], ["total"]):  # chrom, pos, M, Cov (bsseq)
+            u = u - m
     elif fmt == "bedgraph":
         pos = cols.position(1, one_based=False)
         end = cols.num(2, "end").astype(np.int64)

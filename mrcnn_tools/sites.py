@@ -128,7 +128,7 @@ def _merge(pos, strand, m, u, level, keep_strands, has_counts, summary):
         u_s = np.add.reduceat(u[order], starts)
         with np.errstate(invalid="ignore", divide="ignore"):
             lev = m_s / (m_s + u_s)
-        cov = m_s + u_s
+        cov = np.rint(m_s + u_s)  # counts rebuilt from a percent are not whole: (cov - m) + m may miss cov
     else:
         n = np.add.reduceat(np.ones(len(order)), starts)
         lev = np.add.reduceat(level[order], starts) / n

@@ -58,7 +58,8 @@ def merged(calls, min_cov=1):
         key = (chrom, p - 1 if s == "-" else p)
         acc[key][0] += m
         acc[key][1] += u
-    return {k: (m / (m + u), m + u) for k, (m, u) in acc.items() if m + u >= min_cov}
+    # coverage is a number of reads: whole even where m was rebuilt from a percentage
+    return {k: (m / (m + u), round(m + u)) for k, (m, u) in acc.items() if round(m + u) >= min_cov}
 
 
 def assert_sites(got, expect):
@@ -346,7 +347,7 @@ def test_methyldackel_methylkit_output(tmp_path, capsys):
     for ln in list(open(path))[1:]:
         c = ln.split()
         # documented: chrBase, chr, base (1-based), strand F/R, coverage, freqC (percent), freqT
-        m = round(int(c[4]) * float(c[5]) / 100)
+        m = int(c[4]) * float(c[5]) / 100  # documented level freqC / 100, weighted by coverage
         calls[(c[1], int(c[2]) - 1, "+" if c[3] == "F" else "-")] = (m, int(c[4]) - m)
     rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1)
     assert rc == 0 and any("detected format methylkit" in e for e in err), err
@@ -378,7 +379,7 @@ def test_methylkit_examples(tmp_path, capsys, name):
     for ln in list(open(path))[1:]:
         c = ln.split()
         base, strand = int(c[2]), "+" if c[3] == "F" else "-"
-        m = round(int(c[4]) * float(c[5]) / 100)
+        m = int(c[4]) * float(c[5]) / 100  # documented level freqC / 100, weighted by coverage
         calls[(c[1], base - 1, strand)] = (m, int(c[4]) - m)
         cpgs.append((c[1], base if strand == "+" else base - 1))  # 1-based C of the CpG
     fa = count_table_genome(tmp_path, cpgs)
@@ -474,3 +475,21 @@ def test_default_options_on_a_tiny_reference(tmp_path, capsys):
     expect = {k: v for k, v in bismark_report_expect(FMT / "bismark_ffs.CpG_report.txt").items() if v[1] >= 5}
     assert expect == {("chr1", 2): (4 / 6, 6)}
     assert_sites(got_sites(load(out)), expect)
+
+
+def test_count_table_with_cov_header(tmp_path, capsys, td):
+    path = tmp_path / "bsseq.txt"
+    path.write_text("chr\tpos\tM\tCov\nchrT\t2\t3\t4\nchrT\t6\t1\t5\n")  # M of Cov reads
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format counts" in e for e in err), err
+    assert_sites(got_sites(d), {("chrT", 1): (0.75, 4), ("chrT", 5): (0.2, 5)})
+
+
+def test_bedmethyl_level_is_the_files_percent(tmp_path, capsys, td):
+    # ENCODE bedMethyl: coverage 7, 33% -> level 0.33 (not a count rebuilt by rounding, 2/7)
+    path = tmp_path / "e.bed"
+    path.write_text("chrT\t1\t2\tx\t7\t+\t1\t2\t0,0,0\t7\t33\nchrT\t5\t6\tx\t3\t+\t5\t6\t0,0,0\t3\t100\n"
+                    "chrT\t6\t7\tx\t1\t-\t6\t7\t0,0,0\t1\t0\n")
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format bedmethyl" in e for e in err), err
+    assert_sites(got_sites(d), {("chrT", 1): (0.33, 7), ("chrT", 5): (3 / 4, 4)})
