@@ -412,3 +412,14 @@ def test_help_shows_no_empty_or_doubled_defaults():
         assert not re.search(r"\(default[^()]*\) \(default", flat), name
         assert "DESIGN" not in flat and "../shared" not in flat, name
         assert "FORMATS.md" in flat, name
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("f.cov, line 2: bad line 'ab\x00\x01\ufffd\ufffdcd' (1 columns)", "f.cov, line 2: bad line '<binary data>' (1 columns)"),
+    ("f.cov: value 'abc' is not a number", "f.cov: value 'abc' is not a number"),
+    ("two\nlines\tand a tab", "two lines and a tab"),
+    ("a stray \x1b[31m escape", "a stray ?[31m escape"),
+    ("x" * 1200, "x" * 997 + "..."),
+])
+def test_error_messages_are_one_printable_line(raw, clean):
+    assert common.clean_message(raw) == clean

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -200,16 +201,14 @@ def _signals_raise():
 
 @contextlib.contextmanager
 def _warnings_to_log(log):
-    """Python warnings of libraries (pyfaidx, matplotlib, NumPy ...) go to the debug log (-v), without the
-    site-packages paths that mean nothing to a user; warnings of this package become one line."""
+    """Python warnings (pyfaidx, matplotlib, NumPy ...) go to the debug log, shown with --verbose only and
+    without the site-packages paths that mean nothing to a user; what a user must know is logged as a
+    ``warning:`` line by the commands themselves."""
     with warnings.catch_warnings():
         warnings.simplefilter("default")
 
         def show(message, category, filename, lineno, file=None, line=None):
-            if os.sep + "mrcnn_tools" + os.sep in filename and issubclass(category, UserWarning):
-                log.warning("warning: %s", clean_message(str(message)))
-            else:
-                log.debug("%s: %s (%s:%s)", category.__name__, clean_message(str(message)), filename, lineno)
+            log.debug("%s: %s (%s:%s)", category.__name__, clean_message(str(message)), filename, lineno)
 
         warnings.showwarning = show
         yield
@@ -217,8 +216,17 @@ def _warnings_to_log(log):
 
 def clean_message(text, limit=1000):
     """One printable line: no raw bytes of a binary file, no newline, at most *limit* characters."""
+    def _unprintable(ch):
+        return ch == "\ufffd" or (not ch.isprintable() and ch not in "\n\r\t")
+
+    def quoted(m):
+        # a quoted line of a binary file: say what it is rather than echo its bytes
+        inner = m.group(1)
+        return "'<binary data>'" if sum(map(_unprintable, inner)) >= max(2, len(inner) // 20) else m.group(0)
+
+    text = re.sub(r"'([^'\n]*)'", quoted, str(text))
     out, bad = [], False
-    for ch in str(text):
+    for ch in text:
         if ch in "\n\r\t":
             ch = " "
         if ch == "\ufffd" or not ch.isprintable():
