@@ -493,3 +493,51 @@ def test_bedmethyl_level_is_the_files_percent(tmp_path, capsys, td):
     rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
     assert rc == 0 and any("detected format bedmethyl" in e for e in err), err
     assert_sites(got_sites(d), {("chrT", 1): (0.33, 7), ("chrT", 5): (3 / 4, 4)})
+
+
+# --- Bismark bismark2bedGraph (Perl v0.25.1) .cov outputs, default, --zero_based and --CX ---------------------
+
+def bismark2bedgraph_genome(tmp_path):
+    """A FASTA with the cytosines of the extractor calls that produced the .cov files: CpG_OT/CHG/CHH_OT calls
+    are C on + (followed by G, A G or T: the CHH C at 18 has the CpG C at 20 two bases on), CpG_OB calls the
+    G of a CpG (C before it); A elsewhere."""
+    seqs = defaultdict(dict)
+    for name, after in (("CHG_OT_s", "AG"), ("CHH_OT_s", "T"), ("CpG_OT_s", "G")):
+        for ln in list(open(FMT / f"bismark2bedGraph_input_{name}.txt"))[1:]:
+            c = ln.rstrip("\n").split("\t")
+            p = int(c[3]) - 1
+            seqs[c[2]][p] = "C"
+            for i, b in enumerate(after, 1):
+                seqs[c[2]][p + i] = b
+    for ln in list(open(FMT / "bismark2bedGraph_input_CpG_OB_s.txt"))[1:]:
+        c = ln.rstrip("\n").split("\t")
+        p = int(c[3]) - 1
+        seqs[c[2]][p], seqs[c[2]][p - 1] = "G", "C"
+    fa = tmp_path / "b2bg.fa"
+    fa.write_text("".join(f">{chrom}\n" + "".join(bases.get(i, "A") for i in range(max(bases) + 3)) + "\n"
+                          for chrom, bases in seqs.items()))
+    return fa
+
+
+@pytest.mark.parametrize("name,zero_based", [("bismark2bedGraph.cov", False), ("bismark2bedGraph_CX.cov", False),
+                                             ("bismark2bedGraph_zero_based.cov", True)])
+def test_bismark2bedgraph_cov(tmp_path, capsys, name, zero_based):
+    fa = bismark2bedgraph_genome(tmp_path)
+    seqs = fasta_seq(fa)
+    calls = {}
+    for ln in open(FMT / name):
+        c = ln.rstrip("\n").split("\t")
+        p = int(c[1]) if zero_based else int(c[1]) - 1  # --zero_based: start 0-based, end exclusive
+        seq = seqs[c[0]]
+        strand = "+" if seq[p] == "C" else "-"
+        if on_cpg(seq, p, strand):
+            calls[(c[0], p, strand)] = (int(c[4]), int(c[5]))
+    rc, err, d = encode(tmp_path, capsys, fa, FMT / name, "--min-coverage", 1)
+    assert rc == 0, err
+    expect = merged(calls)
+    assert len(expect) == 7
+    assert_sites(got_sites(d), expect)
+    if "CX" in name:
+        assert any("2 calls outside CpG context" in e for e in err)
+    if zero_based:
+        assert any("reading them as methyldackel" in e for e in err)
