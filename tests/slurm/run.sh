@@ -47,9 +47,9 @@ SECONDS=0
 mrcnn-predict -q -m "$MODEL" --genome chr20.fa.gz --format bedgraph -o whole.bedGraph
 say "unsharded prediction: $(wc -l < whole.bedGraph) CpGs, ${SECONDS} s"
 SECONDS=0
-jid=$(sbatch --parsable --array=1-4 --cpus-per-task=1 --output="$W/predict-%a.out" \
+jid=$(sbatch --parsable --array=1-4 \
   "$ROOT/examples/slurm/predict-genome.sh" "$MODEL" chr20.fa.gz pred)
-mid=$(sbatch --parsable --dependency=afterok:$jid --output="$W/merge.out" \
+mid=$(sbatch --parsable --dependency=afterok:$jid \
   "$ROOT/examples/slurm/merge-predictions.sh" chr20.fa.gz pred)
 deadline=$((SECONDS + 900))
 while squeue -h -j "$jid,$mid" 2>/dev/null | grep -q .; do
@@ -76,10 +76,11 @@ say "job array: 4 parts merged = unsharded ($(wc -l < pred/predictions.bedGraph)
 
 # --- 2. multi-worker training ---------------------------------------------------------------------------
 SECONDS=0
-sbatch --wait --nodes=1 --ntasks-per-node=2 --cpus-per-task=1 --output="$W/train.out" \
+tid=$(timeout 900 sbatch --parsable --wait --nodes=1 --ntasks-per-node=2 \
   "$ROOT/examples/slurm/train-multi-worker.sh" "$ROOT/test-data/train_small.npz" --arch simple-cnn --epochs 2 \
-  --batch-size 64 --seed 1 --checkpoint-dir ckpt --history history.tsv -o model.keras >/dev/null \
+  --batch-size 64 --seed 1 --checkpoint-dir ckpt --history history.tsv -o model.keras) \
   || { show_logs; fail "the training job failed"; }
+mv "slurm-$tid.out" train.out
 grep -q "worker 0 of 2 (worker, chief)" train.out && grep -q "worker 1 of 2 (worker)" train.out \
   || { show_logs; fail "the two workers did not both start"; }
 [ -s model.keras ] && [ -s history.tsv ] && [ -s ckpt/state.json ] || { show_logs; fail "the chief wrote no model"; }
