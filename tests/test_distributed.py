@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -166,9 +167,18 @@ def _losses(history_tsv):
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """2 workers, 2 epochs; 2 workers, 1 epoch + resume to 2; 1 worker, 2 epochs (all through mrcnn-train)."""
+    """2 workers, 2 epochs; 2 workers, 1 epoch + resume to 2; 1 worker, 2 epochs, sites-only (all mrcnn-train)."""
     d = tmp_path_factory.mktemp("mw")
-    data = TEST_DATA / "train_small.npz"
+    # the same sites with stored windows and without (sites-only: windows cut from the genome per batch)
+    from mrcnn_tools.cli.encode import main as encode
+
+    fasta, data, sites = d / "22_20-21M.fa", d / "windows.npz", d / "sites.npz"
+    shutil.copy(TEST_DATA / "22_20-21M.fa", fasta)
+    for out, extra in ((data, []), (sites, ["--no-windows"])):
+        assert encode(["-q", "--genome", str(fasta), "--calls", str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
+                       "--region", "chr22:20000001-20200000", *extra, "-o", str(out)]) == 0
+    with np.load(sites) as a, np.load(data) as b:
+        assert np.array_equal(a["pos"], b["pos"]) and np.array_equal(a["y"], b["y"]) and a["seq"].size == 0
     r = {"dir": d}
     r["full"] = _workers(2, lambda i: [data, *ARGS, "--epochs", "2", "--history", d / f"full{i}.tsv",
                                        "-o", d / f"full{i}.keras", "--strategy", "multi-worker"])
@@ -177,7 +187,8 @@ def runs(tmp_path_factory):
                                         "-o", d / f"first{i}.keras", "--strategy", "multi-worker"])
     r["resumed"] = _workers(2, lambda i: [data, *ARGS, "--epochs", "2", "--checkpoint-dir", ck, "--resume",
                                           "-o", d / f"res{i}.keras", "--strategy", "multi-worker"])
-    r["one"] = _workers(1, lambda i: [data, *ARGS, "--epochs", "2", "--history", d / "one.tsv",
+    # one worker on the sites-only dataset
+    r["one"] = _workers(1, lambda i: [sites, "--genome", fasta, *ARGS, "--epochs", "2", "--history", d / "one.tsv",
                                       "-o", d / "one.keras", "--strategy", "multi-worker"])
     return r
 
@@ -216,9 +227,10 @@ def test_resume_continues_where_the_checkpoint_left(runs):
 
 
 def test_one_worker_custom_loop_matches_model_fit(runs, tmp_path, capsys):
+    # also: the one-worker run cut its windows from the genome (sites-only dataset), model.fit read stored ones
     from mrcnn_tools.cli.train import main as train
 
-    rc, err = run_main(train, [TEST_DATA / "train_small.npz", *ARGS, "--epochs", "2", "--history",
+    rc, err = run_main(train, [runs["dir"] / "windows.npz", *ARGS, "--epochs", "2", "--history",
                                tmp_path / "fit.tsv", "-o", tmp_path / "fit.keras"], capsys)
     assert rc == 0, err
     np.testing.assert_allclose(_losses(runs["dir"] / "one.tsv"), _losses(tmp_path / "fit.tsv"), rtol=1e-4)
