@@ -53,8 +53,8 @@ PRODUCERS = (
              "chrom, start, end, mod code (m, h, C or m,CG,0), score, strand (+ - .), thickStart, thickEnd, rgb, "
              "Nvalid_cov, percent, Nmod, Ncanonical, Nother_mod, Ndelete, Nfail, Ndiff, Nnocall", "0-based",
              "Nvalid_cov of the chosen code (`--mod-code`, default m); level = Nmod / Nvalid_cov"),
-    Producer("modbam2bed", "epi2me modbam2bed `-e` extended bedMethyl (14 columns)",
-             "BED9, read depth, percent, Ncanonical, Nmod, Nfiltered", "0-based",
+    Producer("modbam2bed", "epi2me modbam2bed `-e` extended bedMethyl (14 columns; 16 from release 0.9)",
+             "BED9, read depth, percent, Ncanonical, Nmod, Nfiltered[, Nnocall, Naltmod]", "0-based",
              "Ncanonical + Nmod (column 10 counts filtered, substituted and deleted reads too); "
              "level = Nmod / (Ncanonical + Nmod)"),
     Producer("cgmap", "BSseeker2 / CGmapTools CGmap",
@@ -200,7 +200,7 @@ def _classify(rows, has_track, header):
         if every(lambda r: len(r) >= 18 and all(_is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
                  and int(r[9]) == int(r[11]) + int(r[12]) + int(r[13])):
             return "modkit", resembles
-    if n == 14:
+    if 14 <= n <= 16:  # releases from 0.9 add N no-call and N alternative-mod
         resembles.append("modbam2bed")
         if every(lambda r: all(_is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
                  and int(r[9]) >= int(r[11]) + int(r[12]) + int(r[13])):

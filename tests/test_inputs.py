@@ -541,3 +541,25 @@ def test_bismark2bedgraph_cov(tmp_path, capsys, name, zero_based):
         assert any("2 calls outside CpG context" in e for e in err)
     if zero_based:
         assert any("reading them as methyldackel" in e for e in err)
+
+
+def test_modbam2bed_real_extended_output(tmp_path, capsys):
+    # modbam2bed 0.10 -e -m 5mC --cpg on its own test BAM: 16 columns, 'nan' percent where nothing was called
+    path = FMT / "modbam2bed_extended_cpg.bed"
+    fa = FMT / "modbam2bed_ecoli1_105701-108400.fa"
+    offset = 105700  # the record is ecoli1:105701-108400, placed at its coordinates
+    seq = "N" * offset + fasta_seq(fa)["ecoli1:105701-108400"]
+    calls = {}
+    for ln in open(path):
+        c = ln.split("\t")
+        assert len(c) == 16
+        p, canon, mod = int(c[1]), int(c[11]), int(c[12])  # columns 12, 13: Ncanonical, Nmod
+        assert on_cpg(seq, p, c[5])
+        calls[(c[0], p, c[5])] = (mod, canon)
+    depth_differs = sum(1 for ln in open(path) if int(ln.split("\t")[9]) > sum(map(int, ln.split("\t")[11:13])) > 0)
+    assert depth_differs >= 1
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format modbam2bed" in e for e in err), err
+    expect = merged(calls)
+    assert len(expect) > 100
+    assert_sites(got_sites(d), expect)
