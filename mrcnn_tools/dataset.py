@@ -42,6 +42,7 @@ class Dataset:
     meta: dict = field(default_factory=dict)
     genome_codes = None  # GenomeCodes the windows of a sites-only dataset are cut from (use_genome)
     _sites = None
+    _chrom_codes = None
 
     def __len__(self):
         return len(self.y)
@@ -95,6 +96,32 @@ class Dataset:
                     "give --genome FASTA, the genome it was encoded with, to cut the windows")
             self._sites = codes.sites(self.chrom, self.pos, self.strand, self.meta.get("source", "dataset"))
         return self._sites
+
+    def chrom_codes(self):
+        """(names, int16 code per site): the chromosomes as small integers, made once.
+
+        From the genome offsets when they are made (:meth:`site_windows`), else from the names in one pass.
+        """
+        if self._sites is not None:
+            return self._sites.names, self._sites.chrom_id
+        if getattr(self, "_chrom_codes", None) is None:
+            from .genome_codes import chrom_runs
+
+            self._chrom_codes = chrom_runs(self.chrom)
+        return self._chrom_codes
+
+    def drop_site_details(self):
+        """Free what training does not read from a sites-only dataset: chromosome names, strands, coverage, islands.
+
+        The offsets of the sites into the genome codes (:meth:`site_windows`) are made first and stand in
+        for the chromosome names; at genome scale the names alone are 20 bytes a site. Datasets with stored
+        windows are left as they are.
+        """
+        if not self.has_windows:
+            self.site_windows()
+            self.chrom = self.strand = self.coverage = self.cgi = None
+            self._chrom_codes = None
+        return self
 
     def window_source(self):
         """(source, rows): ``source[rows]`` gives stored windows; for sites-only data a

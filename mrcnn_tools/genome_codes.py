@@ -104,10 +104,14 @@ class GenomeCodes:
         return len(self.codes)
 
     def chrom_ids(self, chrom, source="dataset"):
-        """Index into :attr:`names` of each site's chromosome (chr22 matches 22).
+        """Index into :attr:`names` of each site's chromosome (chr22 matches 22), and the names as *chrom* spells them.
 
         Datasets list their sites chromosome by chromosome, so the names are looked up once per run of equal
         names, not once per site.
+
+        Returns
+        -------
+        (int16 (n,) index per site, str array of len(names): the dataset's spelling of each genome chromosome)
 
         Raises
         ------
@@ -117,18 +121,21 @@ class GenomeCodes:
         from .genome import canonical_chrom
 
         names, codes = chrom_runs(chrom)
-        ids = np.empty(len(names), np.int32)
-        for i, name in enumerate(names):
+        ids = np.empty(len(names), np.int16 if len(self.names) < 2**15 else np.int32)
+        spelled = list(self.names)
+        for i, name in enumerate(names.tolist()):
             k = self._key.get(canonical_chrom(str(name)))
             if k is None:
                 raise GenomeMismatchError(f"{source}: chromosome {name} is not in the genome {self.fasta}; give the "
                                           "FASTA the dataset was encoded with")
             ids[i] = k
-        return ids[codes].astype(np.int16 if len(self.names) < 2**15 else np.int32)
+            spelled[k] = name
+        return ids[codes], np.array(spelled, dtype=str)
 
     def sites(self, chrom, pos, strand, source="dataset"):
         """Compact per-site arrays (11 bytes a site) from which :meth:`SiteWindows.take` cuts windows."""
-        return SiteWindows(self, self.chrom_ids(chrom, source), pos, strand, source)
+        ids, spelled = self.chrom_ids(chrom, source)
+        return SiteWindows(self, ids, pos, strand, source, names=spelled)
 
     def windows(self, chrom, pos, strand, flank, source="dataset"):
         """Windows of sites given by chromosome names, positions and strands (as in a Dataset).
@@ -148,7 +155,7 @@ class GenomeCodes:
 
 
 def chrom_runs(chrom):
-    """(distinct names in order of first run, code per site) of a chromosome array in O(n).
+    """(distinct names in order of first run, int16/int32 code per site) of a chromosome array in O(n).
 
     Datasets hold their sites chromosome by chromosome, so a run-length pass is much faster than
     ``np.unique`` over millions of strings.
@@ -156,7 +163,7 @@ def chrom_runs(chrom):
     chrom = np.asarray(chrom)
     n = len(chrom)
     if n == 0:
-        return np.empty(0, chrom.dtype), np.empty(0, np.int32)
+        return np.empty(0, chrom.dtype), np.empty(0, np.int16)
     starts = np.concatenate([[0], np.flatnonzero(chrom[1:] != chrom[:-1]) + 1])
     run_names = chrom[starts]
     names, run_code = [], np.empty(len(starts), np.int32)
@@ -167,7 +174,8 @@ def chrom_runs(chrom):
             names.append(name)
         run_code[i] = seen[name]
     lengths = np.diff(np.concatenate([starts, [n]]))
-    return np.array(names, dtype=chrom.dtype), np.repeat(run_code, lengths)
+    small = np.int16 if len(names) < 2**15 else np.int32  # 2 bytes a site for any real assembly
+    return np.array(names, dtype=chrom.dtype), np.repeat(run_code.astype(small), lengths)
 
 
 class SiteWindows:
@@ -179,10 +187,13 @@ class SiteWindows:
     chrom_id : int16 (n,)
     pos : int64 (n,) 0-based site positions
     strand : str or int8 (n,); minus windows are reverse-complemented
+    names : str array, optional
+        Chromosome name of each ``chrom_id`` as the dataset spells it (default: the genome's).
     """
 
-    def __init__(self, genome, chrom_id, pos, strand, source="dataset"):
+    def __init__(self, genome, chrom_id, pos, strand, source="dataset", names=None):
         self.genome = genome
+        self.names = np.asarray(genome.names if names is None else names)  # by chrom_id, as the dataset spells them
         pos = np.asarray(pos, np.int64)
         lengths = genome.lengths[chrom_id]
         bad = (pos < 0) | (pos >= lengths)
@@ -192,7 +203,8 @@ class SiteWindows:
                 f"{source}: site {genome.names[chrom_id[i]]}:{pos[i] + 1} lies outside the chromosome "
                 f"({lengths[i]} bp) of {genome.fasta}; give the FASTA the dataset was encoded with")
         self.chrom_id = chrom_id
-        self.gpos = genome.offsets[chrom_id] + pos
+        self.gpos = genome.offsets[chrom_id]
+        self.gpos += pos
         self.minus = minus_mask(strand) if strand is not None else np.zeros(len(pos), bool)
 
     def __len__(self):

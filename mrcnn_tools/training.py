@@ -32,15 +32,9 @@ def labelled(data, path="dataset"):
 
 
 def _chrom_codes(data):
-    """(names, int32 code per site, pos) of a Dataset or Rows view; the base's codes are made once."""
-    from .genome_codes import chrom_runs
-
+    """(names, int16 code per site, pos) of a Dataset or Rows view; the base's codes are made once."""
     base = getattr(data, "base", data)
-    cached = getattr(base, "_chrom_codes", None)
-    if cached is None:
-        cached = chrom_runs(base.chrom)
-        base._chrom_codes = cached
-    names, codes = cached
+    names, codes = base.chrom_codes()
     if base is data:
         return names, codes, base.pos
     return names, codes[data.index], base.pos[data.index]
@@ -52,21 +46,26 @@ def _block_ids(names, codes, pos):
     The string order keeps the blocks that a seed holds out as before; the strings are made once per block,
     not per site. Sorted input (as mrcnn-encode writes it) needs no sort at all.
     """
-    key = (codes.astype(np.int64) << 40) | (pos // VAL_BLOCK)
+    key = codes.astype(np.int64)
+    key <<= 40
+    key |= pos // VAL_BLOCK
     if len(key) < 2 or bool((key[1:] >= key[:-1]).all()):
         new = np.empty(len(key), bool)
         new[:1] = True
         np.not_equal(key[1:], key[:-1], out=new[1:])
         uniq = key[new]
-        inverse = np.cumsum(new) - 1
+        inverse = np.cumsum(new, dtype=np.int32)
+        inverse -= 1
         del new
     else:
         uniq, inverse = np.unique(key, return_inverse=True)
+        inverse = inverse.astype(np.int32)
     del key
     text = np.array([f"{names[k >> 40]}:{k & ((1 << 40) - 1)}" for k in uniq.tolist()])
-    rank = np.empty(len(uniq), np.int64)
+    rank = np.empty(len(uniq), np.int32)
     rank[np.argsort(text, kind="stable")] = np.arange(len(uniq))
-    return len(uniq), rank[inverse]
+    np.take(rank, inverse, out=inverse, mode="clip")  # in place: one int32 per site in all
+    return len(uniq), inverse
 
 
 def split_validation(data, *, validation=None, val_chroms=None, val_fraction=0.0, seed=0):
@@ -127,7 +126,12 @@ def leaking_sites(train, val, distance):
         return 0
     lookup = {str(n): i for i, n in enumerate(tnames)}
     vmap = np.array([lookup.get(str(n), -1) for n in vnames], np.int64)[vcodes]
-    tkeys = np.sort((tcodes.astype(np.int64) << 40) | tpos)
+    tkeys = tcodes.astype(np.int64)
+    del tcodes  # the sort below is the peak: one int64 key per training site, nothing else
+    tkeys <<= 40
+    tkeys |= tpos
+    del tpos
+    tkeys.sort()
     known = vmap >= 0
     vkeys = (vmap[known] << 40) | vpos[known]
     i = np.searchsorted(tkeys, vkeys)
@@ -177,8 +181,11 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0,
     stored = isinstance(seq, np.ndarray)
     width = seq.shape[1] if stored else 2 * int(flank)
     y = np.asarray(y, np.float32)
+    index_dtype = tf.int32 if n < 2**31 else tf.int64
+
     def epoch_batches(e):
-        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, e]))
+        # int32 below 2**31 sites: the same permutation in half the memory
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=index_dtype), seed=tf.stack([seed, e]))
         return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
 
     def gather_np(i):

@@ -238,3 +238,43 @@ def test_leaking_sites_equals_brute_force():
     assert leaking_sites(tr, va, 400) == want
     assert leaking_sites(tr.rows(np.arange(0, 3000, 2)), va, 400) == sum(
         int(np.any((tr.chrom[::2] == c) & (np.abs(tr.pos[::2] - p) < 400))) for c, p in zip(va.chrom, va.pos))
+
+
+def test_kmer_gbr_and_separate_validation_from_sites_only(pair, tmp_path, capsys):
+    from mrcnn_tools.models import load_model
+    from mrcnn_tools.prediction import Predictor
+
+    w = load_dataset(str(pair / "w.npz"))
+    w.subset(w.pos >= 20_200_000).save(str(tmp_path / "wv.npz"))
+    w.subset(w.pos < 20_200_000).save(str(tmp_path / "wt.npz"))
+    for name in ("wv", "wt"):
+        sites_only(tmp_path / f"{name}.npz", tmp_path / f"s{name[1]}.npz")
+    fa = str(pair / "22_20-21M.fa")
+    for name, extra in (("w", []), ("s", ["--genome", fa])):
+        rc, err = run_main(train, [tmp_path / f"{name}t.npz", "--validation", tmp_path / f"{name}v.npz", *extra,
+                                   "--arch", "kmer-gbr", "--seed", 2, "--patience", 1, "--learning-rate", 0.5,
+                                   "-o", tmp_path / f"{name}.skops"], capsys)
+        assert rc == 0, err
+    (mw, meta), (ms, _) = load_model(str(tmp_path / "w.skops")), load_model(str(tmp_path / "s.skops"))
+    assert meta["training"]["n_val"] == int((w.pos >= 20_200_000).sum()) > 0
+    pw, ps = Predictor(mw, meta).predict(w.seq), Predictor(ms, meta).predict(w.seq)
+    assert np.array_equal(pw, ps) and pw.std() > 0
+
+
+def test_dropping_site_details_keeps_split_and_leaks(pair):
+    from mrcnn_tools.genome_codes import open_genome_codes
+    from mrcnn_tools.training import leaking_sites, split_validation
+
+    s = load_dataset(str(pair / "s.npz")).use_genome(open_genome_codes(str(pair / "22_20-21M.fa")))
+    s.y[::5] = np.nan  # labelled() then gives a view
+    from mrcnn_tools.training import labelled
+
+    before = split_validation(labelled(s), val_fraction=0.3, seed=9)
+    leaks = leaking_sites(before[0], before[1], 400)
+    windows = labelled(s).windows()
+    s.drop_site_details()
+    assert s.chrom is None and s.strand is None
+    after = split_validation(labelled(s), val_fraction=0.3, seed=9)
+    assert np.array_equal(before[0].index, after[0].index) and np.array_equal(before[1].index, after[1].index)
+    assert leaking_sites(after[0], after[1], 400) == leaks > 0
+    assert np.array_equal(labelled(s).windows(), windows)

@@ -97,14 +97,15 @@ def _body(args, log):
         raise MrcnnError(f"{args.output}: output directory {out_dir} does not exist; create it first")
     data = load_datasets(args.datasets)
     codes = attach_genome(data, args, args.datasets[0], log)
-    data = labelled(data, args.datasets[0])
+    # sites-only: the genome offsets replace names, strands, coverage (most of a site's bytes at genome scale)
+    data = labelled(data.drop_site_details(), args.datasets[0])
     if args.arch != "kmer-gbr":
         check_window(args.arch, data.window)
     validation = None
     if args.validation:
         validation = load_dataset(args.validation)
         attach_genome(validation, args, args.validation, log, codes)
-        validation = labelled(validation, args.validation)
+        validation = labelled(validation.drop_site_details(), args.validation)
         if validation.window != data.window:
             from ..errors import DatasetError  # a data mismatch, as between training files: exit 1, not 2
 
