@@ -42,10 +42,13 @@ def check_on_base(hits, total, calls_format, genome_name, min_cpg_fraction, path
            f"{genome_name} (need {100 * min_cpg_fraction:.0f}%, --min-cpg-fraction).")
     best = max((-1, 1), key=lambda s: hits[s])
     if hits[best] / total >= min_cpg_fraction:
-        msg += (f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: "
-                f"the file looks {'0-based' if best == 1 else '1-based'} where format {calls_format} is "
-                f"{BY_NAME[calls_format].coords if calls_format in BY_NAME else 'different'}; check --format "
-                "or the coordinate base of the file.")
+        coords = BY_NAME[calls_format].coords if calls_format in BY_NAME else "?"
+        # +1 fits: positions one short, as 0-based ones read as 1-based (and the reverse for -1)
+        looks = "0-based" if best == 1 else "1-based"
+        why = (f"the file looks {looks} where format {calls_format} is {coords}" if looks != coords else
+               f"positions are off by one base for format {calls_format} ({coords})")
+        msg += (f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: {why}; "
+                "check --format or the coordinate base of the file.")
     else:
         msg += (" Shifts of +-1 base do not fix it, so the calls probably come from another assembly than the "
                 "genome (e.g. hg19 vs hg38), or the format is wrong (detected "

@@ -563,3 +563,13 @@ def test_modbam2bed_real_extended_output(tmp_path, capsys):
     expect = merged(calls)
     assert len(expect) > 100
     assert_sites(got_sites(d), expect)
+
+
+def test_shifted_stranded_calls_refused_with_the_shift(tmp_path, capsys, td):
+    # the real H1 bedMethyl (0-based) written 1-based: the calls leave their C/G, and -1 puts them back
+    rows = [ln.rstrip("\n").split("\t") for ln in open(td / "rrbsH1hESC_chr22_20-21M.bedMethyl")
+            if not ln.startswith("track")]
+    path = tmp_path / "shift.bedMethyl"
+    path.write_text("".join("\t".join([r[0], str(int(r[1]) + 1), str(int(r[2]) + 1), *r[3:]]) + "\n" for r in rows))
+    rc, err, _ = encode(tmp_path, capsys, td / "22_20-21M.fa", path)
+    assert rc == 1 and "Shifting positions by -1" in err[-1] and "looks 1-based" in err[-1]
