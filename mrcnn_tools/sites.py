@@ -180,6 +180,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     parts, filled = [], 0
     hits, total = {"base": 0, -1: 0, 1: 0}, 0
     off_base = 0
+    on_g = [0, 0]  # calls without a strand on a G, on a C or G
     # one pass, one read of each chromosome; the base check is decided after it (work is only lost on error)
     for name, ix in by_chrom.items():
         codes = genome.codes(name)
@@ -201,6 +202,8 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         if unknown.any():
             base = codes[pos[unknown]]
             strand[unknown] = np.where(base == C, 1, np.where(base == G, -1, 0))
+            on_g[0] += int((base == G).sum())
+            on_g[1] += int(((base == C) | (base == G)).sum())
         # calls on a cytosine outside a CpG (CHG/CHH of all-context files) are dropped once the base check holds
         summary.dropped["outside CpG context"] += int((on_c & ~on).sum())
         off_base += int((~on_c).sum())
@@ -225,6 +228,13 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         parts.append((name, spos, sstrand, lev, cov))
     check_on_base(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
     summary.dropped["not on a C/G"] += off_base
+    if on_g[1] >= 20 and on_g[0] >= 0.95 * on_g[1]:
+        # per-strand files put about half their calls on Gs; strand-merged ones none: all on Gs is a 1-based file
+        # read as 0-based (right after merging, wrong with --keep-strands)
+        log.warning("%s: %d of %d calls without a strand sit on the G of a CpG, (nearly) none on its C: if the file has "
+                    "strands merged onto the C, its positions are one too far (1-based read as %s); check "
+                    "--format", calls_path, on_g[0], on_g[1], BY_NAME[calls.format].coords
+                    if calls.format in BY_NAME else "given")
     outside = summary.dropped["outside CpG context"]
     if outside:
         log.info("%d calls outside CpG context (%d by the file's context column, %d by the reference)", outside,

@@ -573,3 +573,15 @@ def test_shifted_stranded_calls_refused_with_the_shift(tmp_path, capsys, td):
     path.write_text("".join("\t".join([r[0], str(int(r[1]) + 1), str(int(r[2]) + 1), *r[3:]]) + "\n" for r in rows))
     rc, err, _ = encode(tmp_path, capsys, td / "22_20-21M.fa", path)
     assert rc == 1 and "Shifting positions by -1" in err[-1] and "looks 1-based" in err[-1]
+
+
+def test_one_based_merged_calls_read_as_zero_based_warned(tmp_path, capsys, td):
+    # the strand-merged IMR90 calls (1-based C) given as a 0-based MethylDackel file: every call lands on a G
+    rows = [ln.split("\t") for ln in open(td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov")][:300]
+    path = tmp_path / "g.bedGraph"
+    path.write_text("track type=bedGraph\n" + "".join(f"{r[0]}\t{r[1]}\t{int(r[1]) + 1}\t{r[3]}\t{r[4]}\t{r[5]}"
+                                                       for r in rows))
+    rc, err, d = encode(tmp_path, capsys, td / "22_20-21M.fa", path, "--min-coverage", 1)
+    assert rc == 0 and any("300 of 300 calls without a strand sit on the G of a CpG" in e for e in err), err
+    rc, err, d = encode(tmp_path, capsys, td / "22_20-21M.fa", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov")
+    assert rc == 0 and not any("sit on the G" in e for e in err)
