@@ -21,7 +21,8 @@ __all__ = ["Calls", "read_calls", "detect_format", "FORMATS", "PRODUCERS", "LEVE
 log = logging.getLogger(__name__)
 
 # ChEBI numbers modkit writes for codes without a one-letter name
-_CHEBI = {"27551": "m", "76792": "h"}
+_CHEBI = {"27551": "m", "76792": "h", "76794": "f", "76793": "c"}
+_C_MODS = {"m", "h", "f", "c", "C"}  # modifications of cytosine (SAM MM codes)
 _MOD_NAMES = {"m": "5mC", "h": "5hmC", "C": "any C modification (--combine-mods)", "f": "5fC", "c": "5caC",
               "a": "6mA", "A": "any A modification"}
 
@@ -325,7 +326,9 @@ def _modkit_rows(cols, mod_code, path):
     seen, counts = np.unique(code.astype(str), return_counts=True)
     seen_text = ", ".join(f"{c} ({_MOD_NAMES.get(c, 'other')}) {k}" for c, k in zip(seen, counts))
     if mod_code is None:
-        mod_code = "m" if "m" in seen else ("C" if "C" in seen else None)
+        # 5mC, else all C modifications combined, else the only cytosine modification there is (e.g. 5hmC alone)
+        cytosine = [c for c in seen if c in _C_MODS]
+        mod_code = "m" if "m" in seen else ("C" if "C" in seen else (cytosine[0] if len(cytosine) == 1 else None))
         if mod_code is None:
             raise InputFormatError(f"modkit pileup without 5mC rows (codes seen: {seen_text}); choose one with "
                                    "--mod-code", path)

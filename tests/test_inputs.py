@@ -585,3 +585,13 @@ def test_one_based_merged_calls_read_as_zero_based_warned(tmp_path, capsys, td):
     assert rc == 0 and any("300 of 300 calls without a strand sit on the G of a CpG" in e for e in err), err
     rc, err, d = encode(tmp_path, capsys, td / "22_20-21M.fa", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov")
     assert rc == 0 and not any("sit on the G" in e for e in err)
+
+
+def test_modkit_only_5hmc_rows_used_and_said(tmp_path, capsys):
+    # a pileup holding h rows only (modkit --ignore m): the one cytosine code there is is read, and said
+    path = tmp_path / "h_only.bed"
+    path.write_text("".join(ln for ln in open(FMT / "modkit_pileup_with_header.bed")
+                            if ln.split("\t")[3] == "h"))
+    rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1)
+    assert rc == 0 and any("level of h (5hmC)" in e for e in err), err
+    assert_sites(got_sites(d), modkit_expect(FMT / "modkit_pileup_with_header.bed", "h"))
