@@ -595,3 +595,17 @@ def test_modkit_only_5hmc_rows_used_and_said(tmp_path, capsys):
     rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1)
     assert rc == 0 and any("level of h (5hmC)" in e for e in err), err
     assert_sites(got_sites(d), modkit_expect(FMT / "modkit_pileup_with_header.bed", "h"))
+
+
+def test_everything_filtered_writes_an_empty_dataset(tmp_path, capsys):
+    # MethylDackel's cg100 calls have one read each: none passes the default --min-coverage 5
+    assert max(int(ln.split("\t")[4]) + int(ln.split("\t")[5]) for ln in open(FMT / "methyldackel_cg100_CpG.bedGraph")
+               if not ln.startswith("track")) == 1
+    out = tmp_path / "e.npz"
+    rc, err = run_main(main, ["--genome", FMT / "methyldackel_cg100.fa", "--calls",
+                              FMT / "methyldackel_cg100_CpG.bedGraph", "-o", out], capsys)
+    assert rc == 0 and any("no site left" in e and "--min-coverage" in e for e in err), err
+    d = load(out)
+    assert len(d["y"]) == 0 and d["seq"].shape == (0, 400)
+    from mrcnn_tools.dataset import load_dataset
+    assert len(load_dataset(str(out))) == 0

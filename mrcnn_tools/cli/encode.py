@@ -106,12 +106,12 @@ def _body(args, log):
                                           skip_missing_chroms=args.skip_missing_chroms,
                                           min_cpg_fraction=args.min_cpg_fraction, extra_meta=extra,
                                           windows=not args.no_windows)
-    if len(data) == 0:
-        from ..errors import DatasetError
-        raise DatasetError(f"no site left to write ({'; '.join(summary.lines())}); loosen the filters or check "
-                           "the region")
     for line in summary.lines():
         log.info(line)
+    if len(data) == 0:
+        # as cutadapt does when every read is filtered: an empty output, said loudly, so batch runs go on
+        log.warning("no site left: the dataset is empty; loosen the filters (e.g. --min-coverage) or check the "
+                    "region")
     if args.shard_size:
         paths = data.save_shards(args.output[:-4], args.shard_size)
         log.info("wrote %d sites to %d shards %s ... %s", len(data), len(paths), paths[0], paths[-1])
