@@ -41,6 +41,8 @@ PRODUCERS = (
              "`--ffs` report (10 columns); MethylDackel `--cytosine_report`",
              "chrom, pos, strand, count_m, count_u, context (CG/CHG/CHH), trinucleotide[, 3 flanking sequences]",
              "1-based", "count_m + count_u"),
+    Producer("bismark-cpg-report-zero-based", "Bismark `coverage2cytosine --zero_based` CpG/CX report",
+             "as bismark-cpg-report", "0-based", "count_m + count_u"),
     Producer("methyldackel", "MethylDackel `extract` bedGraph (with or without `--mergeContext`)",
              "`track` line, then chrom, start, end, percent, count_m, count_u", "0-based", "count_m + count_u"),
     Producer("methylkit", "methylKit text (`read`), MethylDackel `--methylKit`",
@@ -79,8 +81,9 @@ PRODUCERS = (
 BY_NAME = {p.name: p for p in PRODUCERS}
 # a detected format whose reading fails the reference's base check is tried as this one: a headerless 1-bp
 # 6-column file is Bismark's merged-CpG .cov (1-based) or a MethylDackel/Bismark --zero_based file without its
-# track line (0-based); only the reference can tell
-ALTERNATIVE = {"bismark-merged-cov": "methyldackel"}
+# track line (0-based), and a cytosine report may come from coverage2cytosine --zero_based; only the reference
+# can tell
+ALTERNATIVE = {"bismark-merged-cov": "methyldackel", "bismark-cpg-report": "bismark-cpg-report-zero-based"}
 FORMATS = tuple(BY_NAME)
 LEVEL_SCALES = ("percent", "fraction")
 
@@ -299,8 +302,8 @@ def detect_format(path):
 
 
 # columns each reader needs at least
-_NCOLS = {"bismark-cov": 6, "bismark-merged-cov": 6, "bismark-cpg-report": 6, "methyldackel": 6, "methylkit": 6,
-          "bedmethyl": 11, "modkit": 13, "modbam2bed": 13, "cgmap": 8, "allc": 6, "counts": 4, "bedgraph": 4}
+_NCOLS = {"bismark-cov": 6, "bismark-merged-cov": 6, "bismark-cpg-report": 6, "bismark-cpg-report-zero-based": 6,
+          "methyldackel": 6, "methylkit": 6, "bedmethyl": 11, "modkit": 13, "modbam2bed": 13, "cgmap": 8, "allc": 6, "counts": 4, "bedgraph": 4}
 
 
 def read_table(source, fmt):

@@ -178,8 +178,8 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
             if len(bad):
                 raise InputFormatError("a merged-CpG .cov spans 2 bases (end = start + 1); this line does not: "
                                        "check --format", path, cols.line(bad[0]))
-    elif fmt == "bismark-cpg-report":
-        pos = cols.position(1, one_based=True)
+    elif fmt in ("bismark-cpg-report", "bismark-cpg-report-zero-based"):
+        pos = cols.position(1, one_based=fmt == "bismark-cpg-report")
         strand = cols.strand(2, unknown=())
         m, u = cols.num(3, "count_m", 0), cols.num(4, "count_u", 0)
         ctx = cols.text(5).to_numpy()

@@ -609,3 +609,16 @@ def test_everything_filtered_writes_an_empty_dataset(tmp_path, capsys):
     assert len(d["y"]) == 0 and d["seq"].shape == (0, 400)
     from mrcnn_tools.dataset import load_dataset
     assert len(load_dataset(str(out))) == 0
+
+
+def test_bismark_zero_based_report_read_by_the_reference(tmp_path, capsys):
+    # coverage2cytosine --zero_based and the default report of the same run (Perl v0.25.1) give the same sites
+    fa = FMT / "bismark_c2c_phase_b.fa"
+    expect = bismark_report_expect(FMT / "bismark_default.CpG_report.txt")
+    rows = [ln.split("\t") for ln in open(FMT / "bismark_zero_based.CpG_report.txt")]
+    assert [int(r[1]) + 1 for r in rows] == [int(ln.split("\t")[1]) for ln in open(FMT / "bismark_default.CpG_report.txt")]
+    for name in ("bismark_default.CpG_report.txt", "bismark_zero_based.CpG_report.txt"):
+        rc, err, d = encode(tmp_path, capsys, fa, FMT / name, "--min-coverage", 1)
+        assert rc == 0, err
+        assert_sites(got_sites(d), {k: v for k, v in expect.items() if v[1] >= 1})
+    assert any("reading them as bismark-cpg-report-zero-based" in e for e in err)
