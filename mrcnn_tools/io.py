@@ -61,6 +61,17 @@ def iter_lines(path):
             fh.close()
 
 
+def is_special_file(path):
+    """True when *path* exists and is neither a regular file nor a directory (a device, a named pipe)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def _check_out_dir(path):
     out_dir = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(out_dir):
@@ -74,6 +85,10 @@ def atomic_path(path, suffix=""):
 
     A failed or interrupted run leaves nothing behind, so a partial file is never mistaken for a result.
     """
+    if is_special_file(path):
+        # /dev/null, /dev/stdout, a named pipe: renaming onto it would replace the device, so write to it
+        yield path
+        return
     out_dir = _check_out_dir(path)
     # the temporary name must fit where the output's name fits (255 bytes): keep only the start of the name
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix="." + os.path.basename(path)[:TEMP_STEM] + ".",

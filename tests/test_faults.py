@@ -423,3 +423,13 @@ def test_help_shows_no_empty_or_doubled_defaults():
 ])
 def test_error_messages_are_one_printable_line(raw, clean):
     assert common.clean_message(raw) == clean
+
+
+def test_output_to_dev_null_is_written_not_replaced(td, capsys):
+    """A device is written as it is: renaming a temporary file onto /dev/null would replace the device."""
+    import stat
+
+    rc, err = run_main(predict, ["-m", td / "model_small.keras", td / "test_small.npz", "-o", "/dev/null"], capsys)
+    assert rc == 0, err
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert not [f for f in os.listdir("/dev") if ".part" in f]

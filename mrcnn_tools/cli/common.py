@@ -315,7 +315,11 @@ def check_outputs(args, parser=None):
             if _same_file(out, out2):
                 raise MrcnnError(f"{out}: {names.get(key, key)} and {names.get(key2, key2)} name the same file; "
                                  "give them different names")
+    from ..io import is_special_file
+
     for key, out in files:
+        if is_special_file(out):
+            continue  # /dev/null, /dev/stdout, a named pipe: written as it is, nothing to create
         if os.path.isdir(out):
             raise MrcnnError(f"{out}: {names.get(key, key)} names a directory; give a file name, "
                              f"e.g. {os.path.join(out, 'out' + os.path.splitext(out.rstrip(os.sep))[1])}")
