@@ -242,7 +242,7 @@ def _classify(rows, has_track, header):
             return "bismark-merged-cov", resembles
         if every(lambda r: int(r[2]) > int(r[1])):
             return "methyldackel", resembles
-    if n in (5, 9) and _is_num(rows[0][-2]) and _is_int(rows[0][-1]):
+    if n in (5, 9) and (rows[0][-2] == "." or _is_num(rows[0][-2])) and _is_int(rows[0][-1]):
         resembles.append("biscuit")
         if every(lambda r: _is_int(r[1]) and _is_int(r[2]) and (r[-2] == "." or 0 <= float(r[-2]) <= 1)
                  and _is_int(r[-1])):

@@ -425,7 +425,7 @@ def test_allc(tmp_path, capsys):
 
 def test_biscuit_beta_coverage(tmp_path, capsys):
     # vcf2bed: chrom, start (0-based), end, beta, coverage; '.' = no call
-    rows = [(2, "0.750", 4), (3, "0.000", 2), (11, ".", 0), (15, "1.000", 3)]
+    rows = [(11, ".", 0), (2, "0.750", 4), (3, "0.000", 2), (15, "1.000", 3)]  # a first line without a call
     path = tmp_path / "b.bed"
     path.write_text("".join(f"chrS\t{p}\t{p + 1}\t{b}\t{c}\n" for p, b, c in rows))
     rc, err, d = encode(tmp_path, capsys, small_genome(tmp_path), path, "--min-coverage", 1)
@@ -622,3 +622,17 @@ def test_bismark_zero_based_report_read_by_the_reference(tmp_path, capsys):
         assert rc == 0, err
         assert_sites(got_sites(d), {k: v for k, v in expect.items() if v[1] >= 1})
     assert any("reading them as bismark-cpg-report-zero-based" in e for e in err)
+
+
+def test_biscuit_with_context_columns(tmp_path, capsys):
+    # vcf2bed -e: chrom, start, end, ref base, context, dinucleotide, 5-mer, beta, coverage
+    rows = [(2, "C", "CG", "0.500", 4), (3, "G", "CG", "1.000", 2), (6, "C", "CHG", "0.250", 4),
+            (15, "C", "CG", "0.000", 5)]
+    path = tmp_path / "e.bed"
+    path.write_text("".join(f"chrS\t{p}\t{p + 1}\t{r}\t{cx}\t{GENOME[p:p + 2]}\t{GENOME[p - 2:p + 3]}\t{b}\t{c}\n"
+                            for p, r, cx, b, c in rows))
+    rc, err, d = encode(tmp_path, capsys, small_genome(tmp_path), path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format biscuit" in e for e in err), err
+    # C at 2: 2 of 4, its G at 3: 2 of 2 -> 4 / 6; the CHG row is dropped by its context column
+    assert_sites(got_sites(d), {("chrS", 2): (4 / 6, 6), ("chrS", 15): (0.0, 5)})
+    assert any("1 calls outside CpG context" in e for e in err)
