@@ -28,18 +28,15 @@ ENV_CACHE_DIR = "MRCNN_CACHE_DIR"
 CHUNK = 16384  # rows per gather: keeps each block in cache (as encoding.extract_windows)
 
 
-def _user_cache_dir():
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(base, "mrcnn-tools")
-
-
 def candidate_dirs(fasta, cache_dir=None):
     """Directories searched for (and, first writable one, used to build) the codes, in order.
 
     An explicit *cache_dir* wins, then ``$MRCNN_CACHE_DIR``, then the FASTA's own directory (so that every job
     that reads the FASTA from a shared file system finds the codes beside it), then ``~/.cache/mrcnn-tools``.
     """
-    dirs = [cache_dir, os.environ.get(ENV_CACHE_DIR), os.path.dirname(os.path.abspath(fasta)), _user_cache_dir()]
+    from .genome import cache_dir as user_cache_dir  # where the .fai goes too when the FASTA's directory is read-only
+
+    dirs = [cache_dir, os.environ.get(ENV_CACHE_DIR), os.path.dirname(os.path.abspath(fasta)), user_cache_dir()]
     out = []
     for d in dirs:
         if d and os.path.abspath(d) not in out:
