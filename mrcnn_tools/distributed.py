@@ -289,10 +289,10 @@ def train_multi_worker(train, val, config, *, meta):
         best_model.load_weights(best_path)
         best_weights = best_model.get_weights()
 
-    def train_replica(x, y, n_global):
+    def train_replica(x, y, w, n_global):
         with tf.GradientTape() as tape:
             pred = tf.reshape(model(x, training=True), [-1])
-            per_site = tf.square(pred - y)
+            per_site = tf.square(pred - y) * w
             loss = tf.nn.compute_average_loss(per_site, global_batch_size=n_global)
             if model.losses:
                 loss += tf.nn.scale_regularization_loss(tf.add_n(model.losses))
@@ -300,25 +300,30 @@ def train_multi_worker(train, val, config, *, meta):
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return tf.reduce_sum(per_site)
 
-    def eval_replica(x, y):
+    def eval_replica(x, y, w):
         pred = tf.reshape(model(x, training=False), [-1])
-        return tf.reduce_sum(tf.square(pred - y))
+        return tf.reduce_sum(tf.square(pred - y) * w)
 
     @tf.function(reduce_retracing=True)
-    def train_step(x, y, n_global):
-        per_replica = strategy.run(train_replica, args=(x, y, n_global))
+    def train_step(x, y, w, n_global):
+        per_replica = strategy.run(train_replica, args=(x, y, w, n_global))
         return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
 
     @tf.function(reduce_retracing=True)
-    def eval_step(x, y):
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(eval_replica, args=(x, y)), axis=None)
+    def eval_step(x, y, w):
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(eval_replica, args=(x, y, w)), axis=None)
 
     def distribute(windows_of, labels, idx):
-        """Per-replica (windows, labels) of the global batch *idx*; a worker cuts only its replicas' parts."""
+        """Per-replica (windows, labels, weights) of the global batch *idx*; a worker cuts only its parts.
+
+        A replica left without rows (a last batch smaller than the replicas) gets one row of weight 0:
+        TensorFlow's kernels abort on empty batches inside the collective step.
+        """
         def value(ctx):
             lo, hi = replica_rows(len(idx), ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync)
-            part = np.sort(idx[lo:hi])  # in-order gathers read memory in order
-            return tf.constant(windows_of(part)), tf.constant(labels[part])
+            part = np.sort(idx[lo:hi]) if hi > lo else idx[:1]  # in-order gathers read memory in order
+            weight = np.full(len(part), 1.0 if hi > lo else 0.0, np.float32)
+            return tf.constant(windows_of(part)), tf.constant(labels[part]), tf.constant(weight)
         return strategy.experimental_distribute_values_from_function(value)
 
     batch = config.batch_size
@@ -334,14 +339,14 @@ def train_multi_worker(train, val, config, *, meta):
         total = 0.0
         for i in range(0, n_train, batch):
             idx = order[i:i + batch]
-            x, y = distribute(train_windows, train_y, idx)
-            total += float(train_step(x, y, tf.constant(len(idx), tf.int32)))
+            x, y, w = distribute(train_windows, train_y, idx)
+            total += float(train_step(x, y, w, tf.constant(len(idx), tf.int32)))
         row = {"epoch": epoch + 1, "loss": total / n_train, "rmse": math.sqrt(total / n_train)}
         if val is not None:
             sse = 0.0
             for i in range(0, len(val), batch):
-                x, y = distribute(val_windows, val_y, np.arange(i, min(i + batch, len(val))))
-                sse += float(eval_step(x, y))
+                x, y, w = distribute(val_windows, val_y, np.arange(i, min(i + batch, len(val))))
+                sse += float(eval_step(x, y, w))
             row["val_loss"] = sse / len(val)
             row["val_rmse"] = math.sqrt(row["val_loss"])
         secs = time.perf_counter() - t0
