@@ -266,15 +266,17 @@ def _same_file(a, b):
 
 
 def _probe_writable(directory, path):
-    """Create and remove a file in *directory*: permission, read-only or full file systems show now, not
+    """Create and remove a file in *directory*: a missing permission or a read-only file system shows now, not
     after hours of work."""
     try:
         fd, probe = tempfile.mkstemp(dir=directory, prefix=".mrcnn.", suffix=".probe")
     except OSError as exc:
         raise MrcnnError(f"{path}: cannot create files in {directory} ({exc.strerror}); "
                          "choose a writable directory or fix its permissions") from None
-    os.close(fd)
-    os.remove(probe)
+    try:
+        os.close(fd)
+    finally:
+        os.remove(probe)
 
 
 def check_outputs(args, parser=None):
