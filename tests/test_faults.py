@@ -280,14 +280,19 @@ def run_cmd(cmd, limit=None, **kwargs):
     return p.returncode, p.stderr
 
 
-def test_unreadable_calls(td, tmp_path):
+@pytest.mark.parametrize("what", ["calls", "genome"])
+def test_unreadable_input(what, td, tmp_path):
     os.chmod(tmp_path, 0o755)
     shutil.copy(td / COV, tmp_path / "c.cov")
-    os.chmod(tmp_path / "c.cov", 0)
-    rc, err = run_cmd(unprivileged(command("encode", "-g", td / FA, "-c", tmp_path / "c.cov",
+    shutil.copy(td / FA, tmp_path / "g.fa")
+    bad = tmp_path / ("c.cov" if what == "calls" else "g.fa")
+    os.chmod(bad, 0)
+    rc, err = run_cmd(unprivileged(command("encode", "-g", tmp_path / "g.fa", "-c", tmp_path / "c.cov",
                                            "-o", tmp_path / "x.npz")))
-    assert_fault(rc, err, 1, "c.cov", ["permission denied"], dirs=(tmp_path,))
+    assert_fault(rc, err, 1, bad.name, ["permission denied"], dirs=(tmp_path,))
     assert not (tmp_path / "x.npz").exists()
+    if what == "genome":
+        assert not (tmp_path / "g.fa.fai").exists()
 
 
 def test_read_only_output_directory_found_before_work(td, tmp_path):
