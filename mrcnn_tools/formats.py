@@ -14,6 +14,7 @@ import sys
 import zlib
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputFormatError
@@ -306,6 +307,10 @@ _NCOLS = {"bismark-cov": 6, "bismark-merged-cov": 6, "bismark-cpg-report": 6, "b
           "methyldackel": 6, "methylkit": 6, "bedmethyl": 11, "modkit": 13, "modbam2bed": 13, "cgmap": 8, "allc": 6, "counts": 4, "bedgraph": 4}
 
 
+# the columns the wide bedMethyl readers use: name and colour strings would cost ~100 bytes a row
+_USECOLS = {"modkit": [0, 1, 3, 5, 9, 11], "modbam2bed": [0, 1, 5, 11, 12], "bedmethyl": [0, 1, 5, 9, 10]}
+
+
 def read_table(source, fmt):
     """The data lines as a DataFrame with integer column labels, and the number of leading lines skipped."""
     lines = source.head(50)
@@ -330,6 +335,7 @@ def read_table(source, fmt):
             # whitespace-separated: tabs or spaces (older modkit), trailing tabs ignored; CRLF and quotes are
             # handled by the C parser
             df = pd.read_csv(fh, sep=r"\s+", header=None, skiprows=skip, names=range(ncol), dtype={0: str},
+                             usecols=_USECOLS.get(fmt),
                              engine="c", na_filter=True, skip_blank_lines=True, low_memory=False, quotechar='"',
                              encoding="utf-8", encoding_errors="replace")
         except pd.errors.ParserError as exc:
@@ -348,10 +354,11 @@ def read_table(source, fmt):
     if header:
         df.columns = header[:ncol]
     # lines starting with '#' or 'track' inside the data (e.g. concatenated files) are not calls
-    first = df.iloc[:, 0].astype(str)
-    stray = first.str.startswith(("#", "track", "browser")).to_numpy()
-    if stray.any():
-        df = df[~stray]
+    # on the distinct first fields only (chromosome names: few), not on every line
+    ix, uniq = pd.factorize(df.iloc[:, 0], use_na_sentinel=False)
+    bad = [i for i, u in enumerate(uniq) if str(u).startswith(("#", "track", "browser"))]
+    if bad:
+        df = df[~np.isin(ix, bad)]
     if len(df) == 0:
         raise InputFormatError("the file has no calls", source.path)
     return df, skip

@@ -94,8 +94,11 @@ class _Columns:
                                        self.line(bad[0]))
         return values
 
-    def text(self, col):
-        return self.df[col].astype(str).str.strip("\"'")
+    def text(self, col, clean=lambda t: t):
+        """A column as strings, quotes removed; *clean* maps each distinct value (a column has few)."""
+        ix, uniq = pd.factorize(self.df[col], use_na_sentinel=False)
+        values = np.array([clean(str(u).strip("\"'")) for u in uniq] + [""], dtype=object)
+        return pd.Series(values[ix], index=self.df.index)
 
     def _colno(self, col):
         return col + 1 if isinstance(col, (int, np.integer)) else f"'{col}'"
@@ -320,9 +323,8 @@ def _check_end(end, pos, cols):
 
 def _modkit_rows(cols, mod_code, path):
     """Rows of the chosen modification code; says which codes were seen and which is used."""
-    raw = cols.text(3)
-    code = raw.str.split(",", n=1).str[0].to_numpy()
-    code = np.array([_CHEBI.get(c, c) for c in code], dtype=object) if any(c in _CHEBI for c in set(code)) else code
+    # 'm,CG,0' (motif-named rows) is code m; ChEBI numbers stand for the one-letter codes
+    code = cols.text(3, clean=lambda t: _CHEBI.get(t.split(",")[0], t.split(",")[0])).to_numpy()
     seen, counts = np.unique(code.astype(str), return_counts=True)
     seen_text = ", ".join(f"{c} ({_MOD_NAMES.get(c, 'other')}) {k}" for c, k in zip(seen, counts))
     if mod_code is None:
