@@ -92,12 +92,15 @@ def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
         log.info("chromosome names matched across conventions: %s",
                  ", ".join(f"{a} -> {b}" for a, b in sorted(renamed)[:5]))
     if missing:
+        names = ", ".join(sorted(missing)[:5]) + (", ..." if len(missing) > 5 else "")
+        what = (f"{path}: {sum(missing.values())} calls on {len(missing)} chromosomes absent from the genome "
+                f"{genome.name} ({names})")
+        if not by_chrom and not skip_missing:
+            raise GenomeMismatchError(f"{what}, and none on its chromosomes; use the matching genome or check "
+                                      "the chromosome names")
         if not skip_missing:
-            names = ", ".join(sorted(missing)[:5]) + (", ..." if len(missing) > 5 else "")
-            raise GenomeMismatchError(
-                f"{path}: {sum(missing.values())} calls on {len(missing)} chromosomes absent from the genome "
-                f"{genome.name} ({names}); select chromosomes with --chroms, use the matching genome, "
-                "or pass --skip-missing-chroms")
+            # a genome-wide file with a one-chromosome FASTA is the usual case: its calls there are encoded
+            log.warning("%s are dropped (--chroms selects, --skip-missing-chroms silences this)", what)
         summary.dropped["outside genome"] += sum(missing.values())
     return by_chrom
 

@@ -175,16 +175,24 @@ def test_bedmethyl_chr20_bgzip_merge(td, examples, tmp_path, capsys):
     assert set(d["pos"].tolist()) == merged
 
 
-def test_missing_chromosome_error_and_skip(td, tmp_path, capsys):
+def test_missing_chromosomes_dropped_with_warning_or_refused(td, tmp_path, capsys):
     calls = td / "rrbsH1hESC_hg19_chr20-22Y.bedMethyl"
     out = tmp_path / "x.npz"
-    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "-o", out], capsys)
-    assert rc == 1 and not out.exists()
-    assert "absent from the genome" in err[-1] and "chr20" in err[-1] and "--skip-missing-chroms" in err[-1]
+    # chr20, chr21 and chrY are not in the chr22 region FASTA: their calls are dropped, said on stderr
+    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--min-coverage", 0,
+                              "--max-n-fraction", 1, "-o", out], capsys)
+    assert rc == 0, err
+    assert any("absent from the genome" in e and "chr20" in e and "dropped" in e for e in err)
+    assert len(load(out)["y"]) == 59  # the 60 region calls, one CpG called on both strands
     rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--skip-missing-chroms",
                               "--min-coverage", 0, "--max-n-fraction", 1, "-o", out], capsys)
-    assert rc == 0, err
-    assert len(load(out)["y"]) == 59  # the 60 region calls, one CpG called on both strands
+    assert rc == 0 and not any("absent from the genome" in e for e in err)
+    assert len(load(out)["y"]) == 59
+    # no call at all on the genome's chromosomes: refused
+    out2 = tmp_path / "y.npz"
+    rc, err = run_main(main, ["--genome", td / "toy.fa", "--calls", calls, "-o", out2], capsys)
+    assert rc == 1 and not out2.exists()
+    assert "absent from the genome" in err[-1] and "none on its chromosomes" in err[-1]
 
 
 def test_all_cpgs_chr20(examples, tmp_path, capsys):

@@ -636,3 +636,50 @@ def test_biscuit_with_context_columns(tmp_path, capsys):
     # C at 2: 2 of 4, its G at 3: 2 of 2 -> 4 / 6; the CHG row is dropped by its context column
     assert_sites(got_sites(d), {("chrS", 2): (4 / 6, 6), ("chrS", 15): (0.0, 5)})
     assert any("1 calls outside CpG context" in e for e in err)
+
+
+# --- files shipped by Bioconductor bsseq (inst/extdata) ----------------------------------------------------------
+
+def test_bsseq_modbam2bed_aggregated(tmp_path, capsys):
+    # modbam2bed -e --aggregate --cpg: strand '.', 2-bp CpG intervals; level = Nmod / (Ncanonical + Nmod)
+    path = FMT / "bsseq_modbam2bed_ctr1.bed.gz"
+    rows = [ln.split("\t") for ln in gzip.open(path, "rt")]
+    assert all(r[5] == "." and int(r[2]) - int(r[1]) == 2 and len(r) == 14 for r in rows)
+    expect = {(r[0], int(r[1])): (int(r[12]) / (int(r[11]) + int(r[12])), int(r[11]) + int(r[12])) for r in rows
+              if int(r[11]) + int(r[12]) >= 5}
+    fa = count_table_genome(tmp_path, [(r[0], int(r[1]) + 1) for r in rows])
+    rc, err, d = encode(tmp_path, capsys, fa, path, flank=2)
+    assert rc == 0 and any("detected format modbam2bed" in e for e in err), err
+    assert len(expect) > 150
+    assert_sites(got_sites(d), expect)
+
+
+def test_bsseq_cytosine_report(tmp_path, capsys):
+    path = FMT / "bsseq_test_data.cytosineReport.gz"
+    rows = [ln.split("\t") for ln in gzip.open(path, "rt")]
+    calls = {(r[0], int(r[1]) - 1, r[2]): (int(r[3]), int(r[4])) for r in rows}
+    fa = count_table_genome(tmp_path, [(r[0], int(r[1]) if r[2] == "+" else int(r[1]) - 1) for r in rows])
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1, flank=2)
+    assert rc == 0 and any("detected format bismark-cpg-report" in e for e in err), err
+    assert_sites(got_sites(d), merged(calls))
+
+
+def test_bsseq_modkit_hg002_on_grch38_chr22(tmp_path, capsys):
+    genome = SHARED.parent / "genome" / "GRCh38_chr22.fa.gz"
+    if not genome.exists():
+        pytest.skip("shared GRCh38 chr22 absent")
+    fa = tmp_path / "GRCh38_chr22.fa.gz"
+    for suffix in ("", ".fai", ".gzi"):
+        if Path(str(genome) + suffix).exists():
+            shutil.copy(str(genome) + suffix, str(fa) + suffix)
+    path = FMT / "bsseq_modkit_HG002_chr21_chr22.bed.gz"
+    rows = [ln.split() for ln in gzip.open(path, "rt")]
+    # modkit --combine-mods --combine-strands: code C, strand '.', on the C; level = Nmod / Nvalid_cov
+    expect = {(r[0], int(r[1])): (int(r[11]) / int(r[9]), int(r[9])) for r in rows
+              if r[0] == "chr22" and int(r[9]) >= 5}
+    rc, err, d = encode(tmp_path, capsys, fa, path)
+    assert rc == 0, err
+    assert any("level of C" in e for e in err)
+    assert any("40 calls on 1 chromosomes absent from the genome" in e and "chr21" in e for e in err)
+    assert len(expect) > 150
+    assert_sites(got_sites(d), expect)

@@ -61,7 +61,8 @@ def get_parser():
                      help="refuse calls of which fewer sit on a C (+) or G (-) of the genome (wrong assembly or "
                           "coordinates); calls on cytosines outside CpGs are then dropped (default 0.9)")
     flt.add_argument("--skip-missing-chroms", action="store_true",
-                     help="drop calls on chromosomes absent from the genome instead of stopping")
+                     help="drop calls on chromosomes absent from the genome silently (default: with a warning; "
+                          "stop when no call is on the genome)")
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="dataset NPZ (written atomically)")
     out.add_argument("--shard-size", type=positive_int, metavar="N",
