@@ -683,3 +683,15 @@ def test_bsseq_modkit_hg002_on_grch38_chr22(tmp_path, capsys):
     assert any("40 calls on 1 chromosomes absent from the genome" in e and "chr21" in e for e in err)
     assert len(expect) > 150
     assert_sites(got_sites(d), expect)
+
+
+def test_bsseq_modkit_h_and_m_combined_strands(tmp_path, capsys):
+    # modkit pileup --combine-strands, h and m rows per CpG, no newline after the last line
+    path = FMT / "bsseq_modkit_Hypo1.first50Bed.txt"
+    rows = [ln.split("\t") for ln in path.read_text().splitlines()]
+    assert not path.read_text().endswith("\n") and {r[3] for r in rows} == {"h", "m"}
+    expect = {(r[0], int(r[1])): (int(r[11]) / int(r[9]), int(r[9])) for r in rows if r[3] == "m" and int(r[9]) >= 5}
+    fa = count_table_genome(tmp_path, [(r[0], int(r[1]) + 1) for r in rows])
+    rc, err, d = encode(tmp_path, capsys, fa, path, flank=2)
+    assert rc == 0 and any("h (5hmC) 25, m (5mC) 25" in e for e in err), err
+    assert_sites(got_sites(d), expect)
