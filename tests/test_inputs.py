@@ -695,3 +695,25 @@ def test_bsseq_modkit_h_and_m_combined_strands(tmp_path, capsys):
     rc, err, d = encode(tmp_path, capsys, fa, path, flank=2)
     assert rc == 0 and any("h (5hmC) 25, m (5mC) 25" in e for e in err), err
     assert_sites(got_sites(d), expect)
+
+
+def test_cgmaptools_cgmap(tmp_path, capsys):
+    # CGmap written by CGmapTools (ATCGmapToCGmapWig.py) from its RRBS test ATCGmap; reference slice chr3:1-2100
+    path = FMT / "cgmaptools_RR_chr3_1-2000.CGmap"
+    fa = FMT / "cgmaptools_genome_chr3_1-2100.fa"
+    seq = fasta_seq(fa)["chr3:1-2100"]
+    calls, other = {}, 0
+    for ln in open(path):
+        c = ln.split("\t")  # chrom, base (C/G), pos 1-based, context, dinucleotide, level, mC, C+T reads
+        p, strand = int(c[2]) - 1, "+" if c[1] == "C" else "-"
+        assert seq[p] == c[1]
+        if c[3] == "CG":
+            calls[(c[0], p, strand)] = (int(c[6]), int(c[7]) - int(c[6]))
+        else:
+            other += 1
+    rc, err, d = encode(tmp_path, capsys, fa, path)
+    assert rc == 0 and any("detected format cgmap" in e for e in err), err
+    expect = merged(calls, min_cov=5)
+    assert len(expect) == 34
+    assert_sites(got_sites(d), expect)
+    assert any(f"{other} calls outside CpG context" in e for e in err)
