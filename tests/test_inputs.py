@@ -717,3 +717,21 @@ def test_cgmaptools_cgmap(tmp_path, capsys):
     assert len(expect) == 34
     assert_sites(got_sites(d), expect)
     assert any(f"{other} calls outside CpG context" in e for e in err)
+
+
+def test_methylpy_allc(tmp_path, capsys):
+    # allc written by methylpy 1.4.7 call-methylation-state on CGmapTools' RRBS test BAM; names without 'chr'
+    path = FMT / "methylpy_allc_RR.tsv"
+    fa = FMT / "methylpy_genome_slices.fa"
+    calls = {}
+    for ln in open(path):
+        c = ln.rstrip("\n").split("\t")  # chrom, pos 1-based, strand, context, mc, cov, methylated
+        if c[3].startswith("CG"):
+            calls[("chr" + c[0], int(c[1]) - 1, c[2])] = (int(c[4]), int(c[5]) - int(c[4]))
+    rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1)
+    assert rc == 0 and any("detected format allc" in e for e in err), err
+    assert any("1 -> chr1" in e for e in err)
+    expect = merged(calls)
+    assert len(expect) > 50
+    got = {(("chr" + c) if not c.startswith("chr") else c, p): v for (c, p), v in got_sites(d).items()}
+    assert_sites(got, expect)
