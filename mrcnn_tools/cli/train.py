@@ -6,7 +6,8 @@ import sys
 from ..dataset import load_dataset, load_datasets
 from ..distributed import chief_path
 from ..errors import UsageError
-from ..models import ARCHITECTURES, MRCNN_DEFAULTS, check_window, save_keras_model, save_sklearn_model
+from ..models import (ARCHITECTURES, MRCNN_DEFAULTS, check_model_suffix, check_window, save_keras_model,
+                      save_sklearn_model)
 from .common import compute_parser, fraction, make_parser, non_negative_int, positive_int, run, seed_parser
 
 PROG = "mrcnn-train"
@@ -21,7 +22,7 @@ def get_parser():
         parents=[seed_parser(), compute_parser(batch_size=128)])
     parser.add_argument("datasets", nargs="+", metavar="TRAIN.npz", help="training dataset(s) or shards")
     parser.add_argument("-o", "--output", required=True, metavar="MODEL",
-                        help="model file: .keras for mrcnn/simple-cnn, .joblib for kmer-gbr (written atomically)")
+                        help="model file: .keras for mrcnn/simple-cnn, .skops for kmer-gbr (written atomically)")
     parser.add_argument("-g", "--genome", metavar="FASTA",
                         help="genome FASTA the datasets were encoded with: needed for sites-only datasets "
                              "(mrcnn-encode --no-windows), whose windows are cut from it batch by batch")
@@ -88,6 +89,7 @@ def attach_genome(data, args, path, log, codes=None):
 
 
 def _body(args, log):
+    check_model_suffix(args.arch, args.output)
     from ..training import (TrainConfig, base_meta, labelled, leaking_sites, split_validation, train_keras,
                             train_sklearn, write_history)
 
