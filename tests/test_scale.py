@@ -278,3 +278,30 @@ def test_dropping_site_details_keeps_split_and_leaks(pair):
     assert np.array_equal(before[0].index, after[0].index) and np.array_equal(before[1].index, after[1].index)
     assert leaking_sites(after[0], after[1], 400) == leaks > 0
     assert np.array_equal(labelled(s).windows(), windows)
+
+
+def _open_codes(fasta):
+    from mrcnn_tools.genome_codes import open_genome_codes
+
+    codes = open_genome_codes(fasta)
+    return codes.path, bytes(codes.codes[:50]), len(codes)
+
+
+def test_jobs_that_start_together_build_one_whole_file(tmp_path):
+    """Four processes build the codes of one genome at once: each gets a whole, equal file; no temporary is left."""
+    import multiprocessing
+
+    rng = np.random.default_rng(3)
+    seq = "".join(rng.choice(list("ACGT"), 3_000_000))
+    fa = tmp_path / "big.fa"
+    fa.write_text(">chr1\n" + "\n".join(seq[i:i + 80] for i in range(0, len(seq), 80)) + "\n")
+    from mrcnn_tools.genome import Genome
+
+    Genome(str(fa))  # the .fai first: its own atomic build is genome.py's business
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        got = pool.map(_open_codes, [str(fa)] * 4)
+    assert len({g[0] for g in got}) == 1
+    want = bytes(CODE[b] for b in seq[:50])
+    assert all(g[1] == want and g[2] == len(seq) for g in got)
+    assert sorted(os.listdir(tmp_path)) == sorted(["big.fa", "big.fa.fai", os.path.basename(got[0][0]),
+                                                   os.path.basename(got[0][0]) + ".json"])
