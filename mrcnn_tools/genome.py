@@ -16,7 +16,7 @@ import numpy as np
 
 from .encoding import N, encode_bytes
 from .errors import GenomeMismatchError, InputFormatError, MrcnnError
-from .io import GZIP_MAGIC, check_readable
+from .io import GZIP_MAGIC, check_readable, deferred_signals
 
 log = logging.getLogger(__name__)
 
@@ -176,14 +176,23 @@ class Genome:
         stem = _cache_stem(self.path)
         targets.append((os.path.dirname(stem), stem))
         tmp = None
-        for i, (directory, base) in enumerate(targets):
-            try:
-                if i:
-                    os.makedirs(directory, exist_ok=True)
-                tmp = tempfile.mkdtemp(dir=directory, prefix=".mrcnn-index.")
-                break
-            except OSError:
-                continue
+        try:
+            for i, (directory, base) in enumerate(targets):
+                try:
+                    if i:
+                        os.makedirs(directory, exist_ok=True)
+                    with deferred_signals():  # no signal between making the directory and knowing its name
+                        tmp = tempfile.mkdtemp(dir=directory, prefix=".mrcnn-index.")
+                    break
+                except OSError:
+                    continue
+            return self._build_index_in(tmp, i, directory, base)
+        finally:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _build_index_in(self, tmp, i, directory, base):
+        """Index into the temporary directory *tmp* (None: none could be made), then rename into place."""
         if tmp is None:
             raise MrcnnError(
                 f"{self.path}: the FASTA has no index (.fai) and neither its directory nor the cache {cache_dir()} "
@@ -191,16 +200,13 @@ class Genome:
                 "a writable directory")
         if i:
             log.info("%s: its directory is not writable; the index is written to %s", self.path, directory)
-        try:
-            fai, gzi = os.path.join(tmp, "index.fai"), os.path.join(tmp, "index.gzi")
-            self._run_faidx(fai, gzi)
-            final_fai, final_gzi = base + ".fai", (base + ".gzi" if self.bgzf else None)
-            if self.bgzf:
-                os.replace(gzi, final_gzi)
-            os.replace(fai, final_fai)  # last: a .fai is only ever seen complete, with its .gzi
-            return final_fai, final_gzi
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        fai, gzi = os.path.join(tmp, "index.fai"), os.path.join(tmp, "index.gzi")
+        self._run_faidx(fai, gzi)
+        final_fai, final_gzi = base + ".fai", (base + ".gzi" if self.bgzf else None)
+        if self.bgzf:
+            os.replace(gzi, final_gzi)
+        os.replace(fai, final_fai)  # last: a .fai is only ever seen complete, with its .gzi
+        return final_fai, final_gzi
 
     def _run_faidx(self, fai, gzi):
         import warnings

@@ -72,6 +72,42 @@ def is_special_file(path):
     return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
+_deferred = {"depth": 0, "pending": None}
+
+
+@contextlib.contextmanager
+def deferred_signals():
+    """Hold back the exception of SIGINT/SIGTERM (raised by the handler of :func:`mrcnn_tools.cli.common.run`)
+    while a temporary file is created and its name recorded for cleanup; it is raised when the block ends.
+
+    Python runs signal handlers between any two bytecodes, also between the creation of a file and the
+    assignment of its name: blocking the signal in the main thread would not help, since any other thread
+    (TensorFlow's) may receive it.
+    """
+    _deferred["depth"] += 1
+    try:
+        yield
+    finally:
+        _deferred["depth"] -= 1
+        if _deferred["depth"] == 0 and _deferred["pending"] is not None:
+            exc, _deferred["pending"] = _deferred["pending"], None
+            raise exc
+
+
+def defer_signal(exc):
+    """Called by a signal handler: keep *exc* for the end of a :func:`deferred_signals` block.
+
+    Returns
+    -------
+    bool
+        True when it was kept (a block is running), False when the handler should raise it now.
+    """
+    if _deferred["depth"] == 0:
+        return False
+    _deferred["pending"] = exc
+    return True
+
+
 def _check_out_dir(path):
     out_dir = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(out_dir):
@@ -90,11 +126,13 @@ def atomic_path(path, suffix=""):
         yield path
         return
     out_dir = _check_out_dir(path)
-    # the temporary name must fit where the output's name fits (255 bytes): keep only the start of the name
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix="." + os.path.basename(path)[:TEMP_STEM] + ".",
-                               suffix=".part" + suffix)
-    os.close(fd)
+    tmp = None
     try:
+        with deferred_signals():  # a signal between creating the file and knowing its name would leak it
+            # the temporary name must fit where the output's name fits (255 bytes): keep the start of the name
+            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix="." + os.path.basename(path)[:TEMP_STEM] + ".",
+                                       suffix=".part" + suffix)
+            os.close(fd)
         yield tmp
         # mkstemp makes the file private; give it the mode a plain open() would have
         umask = os.umask(0)
@@ -102,8 +140,9 @@ def atomic_path(path, suffix=""):
         os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(OSError):
-            os.remove(tmp)
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
         raise
 
 

@@ -438,3 +438,30 @@ def test_output_to_dev_null_is_written_not_replaced(td, capsys):
     assert rc == 0, err
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert not [f for f in os.listdir("/dev") if ".part" in f]
+
+
+def test_signal_while_the_temporary_file_is_made(tmp_path, capsys, monkeypatch):
+    """SIGTERM arriving right after the temporary file exists, before its name is known to the cleanup, must
+    not leave it behind (Python runs the handler between any two bytecodes)."""
+    import tempfile
+
+    from mrcnn_tools.io import atomic_path
+
+    made = []
+    real_mkstemp = tempfile.mkstemp
+
+    def mkstemp_then_signal(*args, **kwargs):
+        fd, name = real_mkstemp(*args, **kwargs)
+        made.append(name)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return fd, name
+
+    def body(args, log):
+        monkeypatch.setattr(tempfile, "mkstemp", mkstemp_then_signal)
+        with atomic_path(str(tmp_path / "x.txt")) as tmp, open(tmp, "w") as fh:
+            fh.write("never finished\n")
+
+    rc = common.run("prog", common.make_parser("prog", "test"), body, [])
+    assert rc == 143 and len(made) == 1
+    assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
+    assert capsys.readouterr().err.splitlines() == ["prog: terminated (SIGTERM); temporary files removed"]

@@ -20,6 +20,7 @@ import warnings
 
 from .. import __version__
 from ..errors import MrcnnError
+from ..io import defer_signal, deferred_signals
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -97,7 +98,8 @@ def genome_parser(required=True):
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("genome")
     g.add_argument("-g", "--genome", required=required, metavar="FASTA",
-                   help="genome FASTA, plain or bgzip-compressed (.fai built when absent)")
+                   help="genome FASTA, plain or bgzip-compressed (the .fai is built beside it when absent, or "
+                        "in $MRCNN_CACHE_DIR or ~/.cache/mrcnn-tools when its directory is read-only)")
     return p
 
 
@@ -178,7 +180,9 @@ def _signals_raise():
         if first and time.monotonic() - first[0] < 5:
             return
         first[:] = [time.monotonic()]
-        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        exc = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        if not defer_signal(exc):  # else raised as soon as the temporary file's name is known
+            raise exc
 
     previous = {}
     try:
@@ -269,14 +273,13 @@ def _probe_writable(directory, path):
     """Create and remove a file in *directory*: a missing permission or a read-only file system shows now, not
     after hours of work."""
     try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".mrcnn.", suffix=".probe")
+        with deferred_signals():
+            fd, probe = tempfile.mkstemp(dir=directory, prefix=".mrcnn.", suffix=".probe")
+            os.close(fd)
+            os.remove(probe)
     except OSError as exc:
         raise MrcnnError(f"{path}: cannot create files in {directory} ({exc.strerror}); "
                          "choose a writable directory or fix its permissions") from None
-    try:
-        os.close(fd)
-    finally:
-        os.remove(probe)
 
 
 def check_outputs(args, parser=None):
