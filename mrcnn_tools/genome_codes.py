@@ -18,7 +18,7 @@ import tempfile
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .encoding import N, _COMPLEMENT, minus_mask
+from .encoding import _COMPLEMENT, extract_windows, minus_mask
 from .errors import GenomeMismatchError, MrcnnError
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,11 @@ class SiteWindows:
     def take(self, rows, flank, out=None):
         """Windows of the sites *rows* (index array; None = all), cut from the codes.
 
+        The windows of :func:`mrcnn_tools.encoding.extract_windows`, bit for bit. That function pads the span of
+        the sites it is given, which for a training batch drawn from the whole genome would copy whole
+        chromosomes; here each window is read from the file where it lies, and only sites within *flank* of a
+        chromosome end go through ``extract_windows``.
+
         Returns
         -------
         numpy.ndarray, uint8, shape (len(rows), 2*flank)
@@ -238,12 +243,16 @@ class SiteWindows:
                 k = np.flatnonzero(inner)
                 block[k, :flank] = view[p[k] - flank]
                 block[k, flank:] = view[p[k] + 1]
-                # near a chromosome end: positions beyond it read as N, never the neighbouring chromosome
+                # near a chromosome end (rare): extract_windows on that chromosome alone pads with N, never reading
+                # the neighbouring one; grouped by chromosome and end, so each call spans at most a few windows
                 k = np.flatnonzero(~inner)
-                offs = np.concatenate([np.arange(-flank, 0), np.arange(1, flank + 1)])
-                idx = p[k, None] + offs
-                ok = (idx >= s[k, None]) & (idx < e[k, None])
-                block[k] = np.where(ok, g.codes[np.clip(idx, 0, len(g.codes) - 1)], N)
+                local = p[k] - s[k]
+                groups = cid[i:i + CHUNK][k].astype(np.int64) * 2 + (local < flank)
+                for key in np.unique(groups):
+                    sel = groups == key
+                    c = int(key // 2)
+                    chrom = g.codes[g.offsets[c]:g.offsets[c] + g.lengths[c]]
+                    block[k[sel]] = extract_windows(chrom, local[sel], flank)
             m = np.flatnonzero(minus[i:i + CHUNK])
             if len(m):
                 block[m] = _COMPLEMENT[block[m, ::-1]]
