@@ -88,7 +88,9 @@ def seed_parser():
 def compute_parser(batch_size=512):
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("compute")
-    g.add_argument("--batch-size", type=positive_int, default=batch_size, help="sites per batch")
+    g.add_argument("--batch-size", type=positive_int, default=batch_size,
+                   help="sites per batch (Keras models predict 1024 sites at a time whatever this is, so that "
+                        "predictions do not depend on it)")
     g.add_argument("--threads", type=positive_int, default=None,
                    help="CPU threads for TensorFlow and NumPy (default: all cores)")
     return p
