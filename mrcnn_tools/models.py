@@ -137,6 +137,11 @@ SKOPS_TRUSTED_TYPES = frozenset({
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 })
 
+# How skops may rebuild those objects. Functions, methods, operators and __reduce__ calls (FunctionNode,
+# MethodNode, OperatorFuncNode, ReduceNode) are what a hostile file would use to run code: none is allowed.
+SKOPS_TRUSTED_LOADERS = frozenset({"DictNode", "ListNode", "TupleNode", "JsonNode", "TypeNode", "NdArrayNode",
+                                   "RandomGeneratorNode", "RandomStateNode", "LossNode", "ObjectNode"})
+
 # First bytes of pickle and of the compressed streams joblib writes (zlib, gzip, bz2, xz, lzma, lz4).
 _PICKLE_MAGICS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
                   b"\x5d\x00\x00", b"\x04\x22\x4d\x18", b"ZF", b"\x78\x01", b"\x78\x5e", b"\x78\x9c",
@@ -311,22 +316,29 @@ def read_model_meta(path):
 
 
 def _skops_types(path):
-    """Every ``module.Class`` that a skops file names, read from its schema without building anything."""
+    """Every ``module.Class`` and every loader that a skops file names, read from its schema, nothing built.
+
+    Returns
+    -------
+    (set of str, set of str)
+    """
     import json
     import zipfile
 
     with zipfile.ZipFile(path) as zf:
         schema = json.loads(zf.read("schema.json"))
-    found, stack = set(), [schema]
+    types, loaders, stack = set(), set(), [schema]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
             if "__class__" in node or "__module__" in node:
-                found.add(f"{node.get('__module__')}.{node.get('__class__')}")
+                types.add(f"{node.get('__module__')}.{node.get('__class__')}")
+            if "__loader__" in node:
+                loaders.add(str(node["__loader__"]))
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-    return found
+    return types, loaders
 
 
 def _load_skops(path):
@@ -337,10 +349,12 @@ def _load_skops(path):
     try:
         import skops.io as sio
 
-        untrusted = sorted(_skops_types(path) - SKOPS_TRUSTED_TYPES)
+        types, loaders = _skops_types(path)
+        untrusted = sorted(types - SKOPS_TRUSTED_TYPES) + sorted(loaders - SKOPS_TRUSTED_LOADERS)
         if untrusted:
             raise ModelError(f"{path}: the model names types that mrcnn-tools does not trust "
-                             f"({', '.join(untrusted[:3])}); only k-mer GBR models written by mrcnn-train load")
+                             f"({', '.join(untrusted[:3])}); only k-mer GBR models written by mrcnn-train load (one written "
+                             "with another scikit-learn version may need retraining)")
         # skops refuses any type outside its defaults and this list, so both checks must pass
         estimator = sio.load(path, trusted=sorted(SKOPS_TRUSTED_TYPES))
     except ModelError:
