@@ -24,7 +24,9 @@ def get_parser():
     parser.add_argument("predictions", nargs="+", metavar="PRED.tsv", help="predictions TSV from mrcnn-predict "
                                                                           "(- = stdin)")
     parser.add_argument("--labels", help="comma-separated model names, one per file (default: file names)")
-    parser.add_argument("-o", "--out-dir", required=True, help="directory for metrics.tsv, metrics.json, *.png")
+    parser.add_argument("-o", "--out-dir", required=True,
+                        help="directory for metrics.tsv, metrics.json, *.png (created when absent, removed again "
+                             "if the run fails before writing to it)")
     parser.add_argument("--cutoff", type=fraction, default=0.5, help="methylated = level above this")
     parser.add_argument("--min-coverage", type=non_negative_int, default=0,
                         help="evaluate only sites with at least this many reads (needs a coverage column)")

@@ -22,7 +22,9 @@ def get_parser():
         parents=[seed_parser(), compute_parser(batch_size=256)])
     parser.add_argument("dataset", metavar="DATA.npz", help="dataset from mrcnn-encode")
     parser.add_argument("-m", "--model", required=True, help="Keras model from mrcnn-train")
-    parser.add_argument("-o", "--out-dir", required=True, help="output directory")
+    parser.add_argument("-o", "--out-dir", required=True,
+                        help="output directory, created when absent; motifs.meme is always written (when no motif "
+                             "is found it is a valid MEME file with none, and a warning says so)")
     parser.add_argument("--groups", default="hypo,mid,hyper", help="comma-separated groups")
     parser.add_argument("--by", choices=("truth", "prediction"), default="truth",
                         help="group sites by their true level or by the model's prediction (unlabelled data)")
