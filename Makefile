@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrcnn-installed
 
-.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint man dist
+.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint man dist slurm-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ man: install
 
 galaxy-test: install $(PLANEMO)
 	bash galaxy/run-tests.sh
+
+# a one-node Slurm cluster on localhost (Slurm installed from Debian packages when absent: root or sudo) runs
+# examples/slurm/: a 4-task job array predicting chr20 + merge, and a 2-task multi-worker training
+slurm-test: install
+	bash tests/slurm/run.sh
 
 # sdist + wheel of the last commit (pinned build tools in build/dist-venv, reproducible sdist), twine check,
 # contents check, sha256 written into recipe/meta.yaml: commit that file afterwards
