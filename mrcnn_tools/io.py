@@ -38,9 +38,11 @@ def open_text(path):
             return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="replace")
         return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
     check_readable(path)
-    if is_gzip(path):
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, "rt", encoding="utf-8", errors="replace")
+    # one open, the magic bytes peeked: a pipe (<(zcat ...), /dev/stdin) cannot be read twice
+    raw = open(path, "rb")
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8", errors="replace")
+    return io.TextIOWrapper(raw, encoding="utf-8", errors="replace")
 
 
 def iter_lines(path):

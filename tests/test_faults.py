@@ -465,3 +465,34 @@ def test_signal_while_the_temporary_file_is_made(tmp_path, capsys, monkeypatch):
     assert rc == 143 and len(made) == 1
     assert os.listdir(tmp_path) == [], os.listdir(tmp_path)
     assert capsys.readouterr().err.splitlines() == ["prog: terminated (SIGTERM); temporary files removed"]
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_input_from_a_pipe_loses_nothing(compress, tmp_path, capsys):
+    """A pipe (bash's <(zcat ...)) can be read once: sniffing gzip must not eat its first bytes."""
+    import gzip
+    import threading
+
+    text = b"#chrom\tstart\tend\tstrand\tprediction\ty_true\nchr1\t5\t6\t.\t0.5\t0.4\nchr1\t7\t8\t.\t0.2\t0.1\n"
+    fifo = tmp_path / "pred.fifo"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as fh:
+            fh.write(gzip.compress(text) if compress else text)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    # should the pipe be opened twice, the second open would wait for a writer forever: end it with an EOF
+    watchdog = threading.Timer(120, lambda: open(fifo, "wb").close())
+    watchdog.daemon = True
+    watchdog.start()
+    rc, err = run_main(evaluate, [fifo, "--labels", "m", "--no-plots", "--out-dir", tmp_path / "ev"], capsys)
+    watchdog.cancel()
+    writer.join(5)
+    assert rc == 0, err
+    rows = [ln.split("\t") for ln in (tmp_path / "ev" / "metrics.tsv").read_text().splitlines()
+            if ln.startswith("m\tall\t")]
+    # errors 0.1 and 0.1: n 2, RMSE 0.1, MAE 0.1
+    assert rows and rows[0][2] == "2" and float(rows[0][3]) == pytest.approx(0.1) and float(rows[0][4]) == \
+        pytest.approx(0.1)
