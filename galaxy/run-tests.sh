@@ -26,17 +26,9 @@ for c in "$ROOT"/.venv/bin/mrcnn-*; do ln -s "$c" "$W/bin/"; done
 { echo '<toolbox monitor="false">'; echo '  <section id="mrcnn" name="MRCNN">'
   for t in "$ROOT"/galaxy/mrcnn_*.xml; do echo "    <tool file=\"$t\"/>"; done
   echo '  </section>'; echo '</toolbox>'; } > "$W/tool_conf.xml"
-cp "$ROOT/test-data/22_20-21M.fa" "$W/tool-data/22_20-21M.fa"
-printf 'hg19_chr22_20-21M\thg19\thg19 chr22:20,000,001-21,000,000 (test)\t%s\n' "$W/tool-data/22_20-21M.fa" \
-  > "$W/tool-data/fasta_indexes.loc"
-cat > "$W/tool_data_table_conf.xml" <<XML
-<tables>
-    <table name="fasta_indexes" comment_char="#">
-        <columns>value, dbkey, name, path</columns>
-        <file path="$W/tool-data/fasta_indexes.loc"/>
-    </table>
-</tables>
-XML
+# reference data as plain planemo/galaxy test runners find it: galaxy/tool_data_table_conf.xml.test and
+# test-data/fasta_indexes.loc (${__HERE__} paths); the .fai beside the genome is what the wrappers link
+"$ROOT/.venv/bin/python" -c 'import sys, pyfaidx; pyfaidx.Faidx(sys.argv[1])' "$ROOT/test-data/22_20-21M.fa"
 cat > "$W/galaxy.yml" <<YML
 gravity:
   galaxy_root: $W
@@ -44,7 +36,7 @@ galaxy:
   data_dir: $W/data
   database_connection: sqlite:///$W/data/universe.sqlite?isolation_level=IMMEDIATE
   tool_config_file: $W/tool_conf.xml
-  tool_data_table_config_path: $W/tool_data_table_conf.xml
+  tool_data_table_config_path: $ROOT/galaxy/tool_data_table_conf.xml.test
   tool_data_path: $W/tool-data
   conda_auto_init: false
   conda_auto_install: false
