@@ -353,8 +353,8 @@ def _load_skops(path):
         untrusted = sorted(types - SKOPS_TRUSTED_TYPES) + sorted(loaders - SKOPS_TRUSTED_LOADERS)
         if untrusted:
             raise ModelError(f"{path}: the model names types that mrcnn-tools does not trust "
-                             f"({', '.join(untrusted[:3])}); only k-mer GBR models written by mrcnn-train load (one written "
-                             "with another scikit-learn version may need retraining)")
+                             f"({', '.join(untrusted[:3])}); only k-mer GBR models written by mrcnn-train load "
+                             "(one written with another scikit-learn version may need retraining)")
         # skops refuses any type outside its defaults and this list, so both checks must pass
         estimator = sio.load(path, trusted=sorted(SKOPS_TRUSTED_TYPES))
     except ModelError:

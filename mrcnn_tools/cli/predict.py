@@ -28,7 +28,8 @@ def get_parser():
                         help="datasets from mrcnn-encode; without them, --genome predicts every CpG of the genome, "
                              "with them, --genome is the genome whose codes the windows of sites-only datasets "
                              "(mrcnn-encode --no-windows) are cut from")
-    parser.add_argument("-m", "--model", required=True, help="model from mrcnn-train (.keras or .skops; a pickle is refused)")
+    parser.add_argument("-m", "--model", required=True,
+                        help="model from mrcnn-train (.keras or .skops; a pickle is refused)")
     parser.add_argument("-o", "--output", default="-", help="output file (- = stdout; .gz = gzip)")
     parser.add_argument("--format", choices=("tsv", "bedgraph"), default="tsv",
                         help="tsv: chrom start end strand prediction [y_true coverage cgi]; "
