@@ -8,6 +8,7 @@ tolerated, and fields may be separated by tabs or spaces (older modkit releases 
 """
 
 import gzip
+import os
 import io
 import re
 import sys
@@ -105,7 +106,12 @@ class Source:
         else:
             check_readable(path, "calls file")
             with open(path, "rb") as fh:
-                self._gz = fh.read(2) == GZIP_MAGIC
+                if os.path.isfile(path):
+                    self._gz = fh.read(2) == GZIP_MAGIC
+                else:
+                    # a pipe such as <(zcat calls.gz) can be read only once: keep what it gives
+                    raw = fh.read()
+                    self._data = self._gunzip(raw) if raw[:2] == GZIP_MAGIC else raw
 
     def _gunzip(self, raw):
         try:

@@ -735,3 +735,26 @@ def test_methylpy_allc(tmp_path, capsys):
     assert len(expect) > 50
     got = {(("chr" + c) if not c.startswith("chr") else c, p): v for (c, p), v in got_sites(d).items()}
     assert_sites(got, expect)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_named_pipe_read_once(tmp_path, capsys, td, compress):
+    # `-c <(zcat calls.gz)` is a pipe: it can be opened and read only once, so nothing may be lost to detection
+    import os
+    import threading
+
+    data = (td / "toy.bismark.cov").read_bytes()
+    fifo = tmp_path / "calls.pipe"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "wb") as fh:
+            fh.write(gzip.compress(data) if compress else data)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", fifo, "--min-coverage", 2)
+    writer.join(timeout=30)
+    assert rc == 0, err
+    # the same CpGs as test_stdin_with_format, worked by hand in test_encode.py
+    assert d["pos"].tolist() == [1, 5, 9, 13, 17]
