@@ -1,3 +1,4 @@
+import logging
 import shutil
 from pathlib import Path
 
@@ -7,6 +8,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 TEST_DATA = ROOT / "test-data"
 EXAMPLES = ROOT / "examples" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_logger():
+    """Each command run in-process points the package logger at that test's stderr; undo it afterwards so that a
+    later test neither writes to a closed stream nor misses records that caplog should see."""
+    yield
+    log = logging.getLogger("mrcnn_tools")
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+    log.setLevel(logging.NOTSET)
+    log.propagate = True
 
 
 @pytest.fixture

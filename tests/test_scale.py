@@ -71,6 +71,7 @@ def test_codes_built_once_and_windows_equal_hand_cut_ones(two_chroms, caplog):
         assert got.tolist() == want
     # a second open finds the file and does not rewrite it
     mtime = os.stat(codes.path).st_mtime_ns
+    caplog.clear()
     with caplog.at_level("INFO", logger="mrcnn_tools"):
         again = open_genome_codes(str(fa))
     assert again.path == codes.path and os.stat(codes.path).st_mtime_ns == mtime
