@@ -150,12 +150,13 @@ class Dataset:
         return {
             "schema": np.array(SCHEMA),
             "seq": np.ascontiguousarray(self.seq, dtype=np.uint8),
-            "y": self.y.astype(np.float32),
-            "coverage": self.coverage.astype(np.int32),
-            "chrom": self.chrom.astype(str),
-            "pos": self.pos.astype(np.int64),
-            "strand": self.strand.astype(str),
-            "cgi": self.cgi.astype(np.int8),
+            # copy=False: arrays of the right type are written as they are, not copied (genome-scale datasets)
+            "y": self.y.astype(np.float32, copy=False),
+            "coverage": self.coverage.astype(np.int32, copy=False),
+            "chrom": self.chrom.astype(str, copy=False),
+            "pos": self.pos.astype(np.int64, copy=False),
+            "strand": self.strand.astype(str, copy=False),
+            "cgi": self.cgi.astype(np.int8, copy=False),
             "meta": np.array(json.dumps(self.meta, sort_keys=True)),
         }
 

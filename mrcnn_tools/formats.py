@@ -317,8 +317,24 @@ _NCOLS = {"bismark-cov": 6, "bismark-merged-cov": 6, "bismark-cpg-report": 6, "b
 _USECOLS = {"modkit": [0, 1, 3, 5, 9, 11], "modbam2bed": [0, 1, 5, 11, 12], "bedmethyl": [0, 1, 5, 9, 10]}
 
 
+# rows parsed at a time: a chunk's strings (the chromosome column is Python objects) cost ~100 bytes a row
+# while it is converted, so the table of a whole genome is never held as a DataFrame
+CHUNK_ROWS = 1 << 19
+
+
 def read_table(source, fmt):
     """The data lines as a DataFrame with integer column labels, and the number of leading lines skipped."""
+    skip, chunks = read_chunks(source, fmt)
+    return pd.concat(list(chunks)), skip
+
+
+def read_chunks(source, fmt, chunksize=None):
+    """The data lines as DataFrames of at most *chunksize* rows, and the number of leading lines skipped.
+
+    Returns ``(skip, chunks)``, *chunks* an iterator. Row labels count the data lines from 0 across chunks, so
+    ``label + skip + 1`` is a row's line in the file. Raises :class:`InputFormatError` (while iterating, for a
+    bad line after the first chunk) as :func:`read_table`; the file is closed when the iterator ends.
+    """
     lines = source.head(50)
     skip = _leading_headers(lines)
     header = None
@@ -337,34 +353,68 @@ def read_table(source, fmt):
     ncol = max(ncol, _NCOLS.get(fmt, 1))
     fh = source.open()
     try:
-        try:
+        with _parse_errors(source, fmt):
             # whitespace-separated: tabs or spaces (older modkit), trailing tabs ignored; CRLF and quotes are
             # handled by the C parser
-            df = pd.read_csv(fh, sep=r"\s+", header=None, skiprows=skip, names=range(ncol), dtype={0: str},
-                             usecols=_USECOLS.get(fmt),
-                             engine="c", na_filter=True, skip_blank_lines=True, low_memory=False, quotechar='"',
-                             encoding="utf-8", encoding_errors="replace")
-        except pd.errors.ParserError as exc:
+            reader = pd.read_csv(fh, sep=r"\s+", header=None, skiprows=skip, names=range(ncol), dtype={0: str},
+                                 usecols=_USECOLS.get(fmt), chunksize=chunksize or CHUNK_ROWS,
+                                 engine="c", na_filter=True, skip_blank_lines=True, low_memory=False,
+                                 quotechar='"', encoding="utf-8", encoding_errors="replace")
+    except BaseException:
+        fh.close()
+        raise
+    return skip, _chunks(reader, fh, source, fmt, header, ncol)
+
+
+def _chunks(reader, fh, source, fmt, header, ncol):
+    rows = 0
+    try:
+        while True:
+            with _parse_errors(source, fmt):
+                try:
+                    df = next(reader)
+                except StopIteration:
+                    break
+            if header:
+                df.columns = header[:ncol]
+            # lines starting with '#' or 'track' inside the data (e.g. concatenated files) are not calls
+            # on the distinct first fields only (chromosome names: few), not on every line
+            ix, uniq = pd.factorize(df.iloc[:, 0], use_na_sentinel=False)
+            bad = [i for i, u in enumerate(uniq) if str(u).startswith(("#", "track", "browser"))]
+            if bad:
+                df = df[~np.isin(ix, bad)]
+            if len(df):
+                rows += len(df)
+                yield df
+    finally:
+        reader.close()
+        fh.close()
+    if not rows:
+        raise InputFormatError("the file has no calls", source.path)
+
+
+class _parse_errors:
+    """Parser errors as :class:`InputFormatError` naming the line."""
+
+    def __init__(self, source, fmt):
+        self.source, self.fmt = source, fmt
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        source, fmt = self.source, self.fmt
+        if kind is None:
+            return False
+        if issubclass(kind, pd.errors.ParserError):
             m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
             if m:
                 raise InputFormatError(f"{m[3]} columns where {fmt} has {m[1]}; check --format or fix the file",
                                        source.path, int(m[2])) from None
             raise InputFormatError(f"cannot parse as {fmt} ({exc})", source.path) from None
-        except pd.errors.EmptyDataError:
+        if issubclass(kind, pd.errors.EmptyDataError):
             raise InputFormatError("the file has no calls", source.path) from None
-        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        if issubclass(kind, (EOFError, gzip.BadGzipFile, zlib.error)):
             raise InputFormatError(f"the gzip stream is truncated or corrupt ({exc}); re-compress the file",
                                    source.path) from None
-    finally:
-        fh.close()
-    if header:
-        df.columns = header[:ncol]
-    # lines starting with '#' or 'track' inside the data (e.g. concatenated files) are not calls
-    # on the distinct first fields only (chromosome names: few), not on every line
-    ix, uniq = pd.factorize(df.iloc[:, 0], use_na_sentinel=False)
-    bad = [i for i, u in enumerate(uniq) if str(u).startswith(("#", "track", "browser"))]
-    if bad:
-        df = df[~np.isin(ix, bad)]
-    if len(df) == 0:
-        raise InputFormatError("the file has no calls", source.path)
-    return df, skip
+        return False

@@ -14,7 +14,7 @@ import pandas as pd
 
 from .errors import InputFormatError, UsageError
 from .formats import (BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS, Source, detect, detect_format, header_names,
-                      read_table)
+                      read_chunks)
 
 __all__ = ["Calls", "read_calls", "detect_format", "FORMATS", "PRODUCERS", "LEVEL_SCALES"]
 
@@ -32,12 +32,16 @@ class Calls:
 
     Attributes
     ----------
-    chrom_index : numpy.ndarray int32 (n,), index into ``chrom_names``
+    chrom_index : numpy.ndarray int16 (n,) (int32 beyond 32767 names), index into ``chrom_names``
     chrom_names : list of str, chromosome names as the file spells them
-    pos : numpy.ndarray int64 (n,), 0-based position of the called base on the + strand
+    pos : numpy.ndarray int32 (n,) (int64 beyond 2**31), 0-based position of the called base on the + strand
     strand : numpy.ndarray int8 (n,), 1 '+', -1 '-', 0 unknown (taken from the reference base)
-    count_m, count_u : numpy.ndarray float64 (n,), NaN when the format has no counts
-    level : numpy.ndarray float64 (n,), methylated fraction 0..1
+    count_m, count_u : numpy.ndarray float32 (n,) when every count is whole and below 2**24, else float64;
+        NaN when the format has no counts
+    level : numpy.ndarray float64 (n,), methylated fraction 0..1, for formats without counts; None with
+        counts (the level is that of the summed counts, computed once the strands are merged)
+
+    The arrays are as small as their values allow: a whole methylome (~28M sites) takes ~15 bytes a site.
     format : str
     has_counts : bool
     context_dropped : int
@@ -60,7 +64,8 @@ class Calls:
 
     def subset(self, mask):
         return Calls(self.chrom_index[mask], self.chrom_names, self.pos[mask], self.strand[mask], self.count_m[mask],
-                     self.count_u[mask], self.level[mask], self.format, self.has_counts, self.context_dropped)
+                     self.count_u[mask], None if self.level is None else self.level[mask], self.format,
+                     self.has_counts, self.context_dropped)
 
 
 class _Columns:
@@ -163,8 +168,95 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         raise UsageError(f"unknown format {fmt}; use one of {', '.join(FORMATS)}")
     if level_scale is not None and level_scale not in LEVEL_SCALES:
         raise UsageError(f"--level-scale must be one of {', '.join(LEVEL_SCALES)}")
-    df, skip = read_table(source, fmt)
-    cols = _Columns(df, path, skip, fmt)
+    counts_total = fmt == "counts" and header_names(source)[3:4] in (["cov"], ["coverage"], ["total"])
+    skip, chunks = read_chunks(source, fmt)
+    parts = []
+    names, codes = _Names(), _Names()
+    for df in chunks:
+        cols = _Columns(df, path, skip, fmt)
+        part = _convert(df, cols, fmt, path, level_scale, counts_total)
+        if fmt == "tsv" and "chrom" not in df.columns:
+            raise InputFormatError("a TSV needs a 'chrom' column", path, 1)
+        # methylKit's first column is chr.base; its chromosome is the second
+        part["chrom"] = names.index(df[{"tsv": "chrom", "methylkit": 1}.get(fmt, 0)])
+        if fmt == "modkit":
+            # the code is chosen on the whole file's codes: kept per row as a small integer until then
+            part["code"] = codes.index(df[3], clean=lambda t: _CHEBI.get(t.split(",")[0], t.split(",")[0]))
+        parts.append(_compact(part))
+        del df, cols, part
+    return _finish(parts, names.names, codes.names, fmt, path, mod_code, level_scale)
+
+
+class _Names:
+    """A table of distinct strings across chunks: each chunk's column as int32 indices into it."""
+
+    def __init__(self):
+        self.names, self._ix = [], {}
+
+    def index(self, column, clean=lambda t: t):
+        ix, uniq = pd.factorize(column, use_na_sentinel=False)
+        table = np.array([self._ix.setdefault(clean(str(u).strip("\"'")), len(self._ix)) for u in uniq], np.int32)
+        self.names = list(self._ix)
+        return table[ix]
+
+
+def _narrow(values, dtype):
+    """*values* as *dtype* when that loses nothing (int32 positions, float32 whole counts), else unchanged."""
+    small = values.astype(dtype)
+    return small if np.array_equal(small, values, equal_nan=values.dtype.kind == "f") else values
+
+
+def _compact(part):
+    """One chunk's arrays in the fewest bytes that keep their values, its rows of the wrong context dropped."""
+    keep = part.pop("keep")
+    if keep is not None:
+        sel = np.flatnonzero(keep)
+        part = {k: (v[sel] if isinstance(v, np.ndarray) else v) for k, v in part.items()}
+    if part["has_counts"]:
+        # counts are whole numbers almost always: 4 bytes each, widened again to add them up
+        part["m"], part["u"], part["level"] = _narrow(part["m"], np.float32), _narrow(part["u"], np.float32), None
+    part["pos"] = _narrow(part["pos"], np.int32)
+    part["strand"] = part["strand"].astype(np.int8)
+    return part
+
+
+def _finish(parts, names, codes, fmt, path, mod_code, level_scale):
+    """The chunks as one :class:`Calls`: the whole-file decisions (modkit code, bedGraph scale) taken here."""
+    def cat(key):
+        out = np.concatenate([p.pop(key) for p in parts])
+        return out
+
+    has_counts = parts[0]["has_counts"]
+    context_dropped = sum(p["context_dropped"] for p in parts)
+    keep = None
+    if fmt == "modkit":
+        keep = _modkit_rows(cat("code"), codes, mod_code, path)
+    chrom_index = cat("chrom")
+    pos, strand = cat("pos"), cat("strand")
+    if has_counts:
+        m, u, level = cat("m"), cat("u"), None
+    else:
+        level = cat("level")
+        if fmt == "bedgraph":
+            level = _bedgraph_scale(level, level_scale, path)
+        m = u = np.full(len(level), np.nan, np.float32)
+    if keep is not None:
+        sel = np.flatnonzero(keep)
+        chrom_index, pos, strand, m, u = chrom_index[sel], pos[sel], strand[sel], m[sel], u[sel]
+        level = None if level is None else level[sel]
+    # only the chromosomes with calls, in the order of their first call (as pandas.factorize)
+    used, first = np.unique(chrom_index, return_index=True)
+    used = used[np.argsort(first)]
+    remap = np.zeros(len(names) + 1, np.int32)
+    remap[used] = np.arange(len(used))
+    chrom_index = remap[chrom_index].astype(np.int16 if len(used) < 2**15 else np.int32)
+    return Calls(chrom_index=chrom_index, chrom_names=[names[k] for k in used], pos=pos, strand=strand,
+                 count_m=m, count_u=u, level=level, format=fmt, has_counts=has_counts,
+                 context_dropped=context_dropped)
+
+
+def _convert(df, cols, fmt, path, level_scale, counts_total):
+    """One chunk of a table: positions, strands, counts or levels, and the rows of the right context."""
     keep = None  # rows of the right context / modification
     context_dropped = 0
     n = len(df)
@@ -212,7 +304,6 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
     elif fmt == "modkit":
         pos = cols.position(1, one_based=False)
         strand = cols.strand(5)
-        keep = _modkit_rows(cols, mod_code, path)
         valid = cols.num(9, "Nvalid_cov", 0)
         m = cols.num(11, "Nmod", 0)
         bad = np.flatnonzero(m > valid)
@@ -263,7 +354,7 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
     elif fmt == "counts":
         pos = cols.position(1, one_based=True)
         m, u = cols.num(2, "M", 0), cols.num(3, "U", 0)
-        if header_names(source)[3:4] in (["cov"], ["coverage"], ["total"]):  # chrom, pos, M, Cov (bsseq)
+        if counts_total:  # chrom, pos, M, Cov (bsseq)
             u = u - m
     elif fmt == "bedgraph":
         pos = cols.position(1, one_based=False)
@@ -274,7 +365,7 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
             bad = int(np.flatnonzero(raw > 1)[0])
             raise InputFormatError(f"level {raw[bad]:g} is above 1 with --level-scale fraction", path,
                                    cols.line(bad))
-        level = _bedgraph_scale(raw, level_scale, path)
+        level = raw  # scaled on the whole column
         m, u, has_counts = np.full(n, np.nan), np.full(n, np.nan), False
     else:  # tsv
         names = set(df.columns)
@@ -295,22 +386,8 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         if len(bad):
             raise InputFormatError("more methylated reads than reads in all; check --format", path,
                                    cols.line(bad[0]))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            level = m / (m + u)
-    if fmt == "tsv" and "chrom" not in df.columns:
-        raise InputFormatError("a TSV needs a 'chrom' column", path, 1)
-    # methylKit's first column is chr.base; its chromosome is the second
-    chrom = cols.text({"tsv": "chrom", "methylkit": 1}.get(fmt, 0))
-    if keep is not None:
-        sel = np.flatnonzero(keep)
-        chrom, pos, strand, m, u, level = chrom.iloc[sel], pos[sel], strand[sel], m[sel], u[sel], level[sel]
-    chrom_index, chrom_names = pd.factorize(chrom, use_na_sentinel=True)
-    bad = np.flatnonzero(chrom_index < 0)
-    if len(bad):
-        raise InputFormatError("empty chromosome name", path, cols.line(bad[0]))
-    return Calls(chrom_index=chrom_index.astype(np.int32), chrom_names=[str(c) for c in chrom_names], pos=pos,
-                 strand=strand.astype(np.int8), count_m=m, count_u=u, level=level, format=fmt,
-                 has_counts=has_counts, context_dropped=context_dropped)
+    return {"pos": pos, "strand": strand, "m": m, "u": u, "level": level, "keep": keep,
+            "context_dropped": context_dropped, "has_counts": has_counts}
 
 
 def _check_end(end, pos, cols):
@@ -321,11 +398,16 @@ def _check_end(end, pos, cols):
                                cols.path, cols.line(bad[0]))
 
 
-def _modkit_rows(cols, mod_code, path):
-    """Rows of the chosen modification code; says which codes were seen and which is used."""
-    # 'm,CG,0' (motif-named rows) is code m; ChEBI numbers stand for the one-letter codes
-    code = cols.text(3, clean=lambda t: _CHEBI.get(t.split(",")[0], t.split(",")[0])).to_numpy()
-    seen, counts = np.unique(code.astype(str), return_counts=True)
+def _modkit_rows(code, names, mod_code, path):
+    """Rows of the chosen modification code; says which codes were seen and which is used.
+
+    *code* indexes *names*, the codes as read ('m,CG,0', motif-named rows, is code m; ChEBI numbers stand for
+    the one-letter codes).
+    """
+    tally = np.bincount(code, minlength=len(names))
+    seen_counts = sorted((names[k], int(tally[k])) for k in range(len(names)) if tally[k])
+    seen = [c for c, _ in seen_counts]
+    counts = [k for _, k in seen_counts]
     seen_text = ", ".join(f"{c} ({_MOD_NAMES.get(c, 'other')}) {k}" for c, k in zip(seen, counts))
     if mod_code is None:
         # 5mC, else all C modifications combined, else the only cytosine modification there is (e.g. 5hmC alone)
@@ -339,4 +421,4 @@ def _modkit_rows(cols, mod_code, path):
                                "check --mod-code", path)
     log.info("%s: modkit codes seen: %s; level of %s (%s) = Nmod / Nvalid_cov, other codes' rows ignored", path,
              seen_text, mod_code, _MOD_NAMES.get(mod_code, "other"))
-    return code == mod_code
+    return code == names.index(mod_code)

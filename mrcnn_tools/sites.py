@@ -76,6 +76,8 @@ def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
     renamed = set()
     order = np.argsort(calls.chrom_index, kind="stable")
     bounds = np.searchsorted(calls.chrom_index[order], np.arange(len(calls.chrom_names) + 1))
+    # held through the whole encode: 4 bytes a call instead of 8
+    order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
     for k, name in enumerate(calls.chrom_names):
         ix = order[bounds[k]:bounds[k + 1]]
         if not selection.chrom_ok(name):
@@ -178,22 +180,23 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     if not calls.has_counts and min_coverage:
         log.info("format %s has no read counts: --min-coverage is not applied", calls.format)
     max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
-    # np.empty pages are only backed by memory once written, so an upper bound costs nothing
-    seq = np.empty((sum(len(ix) for ix in by_chrom.values()), 2 * flank if windows else 0), np.uint8)
-    parts, filled = [], 0
+    # np.empty pages are only backed by memory once written, so an upper bound costs nothing: each chromosome's
+    # sites go straight into the dataset's arrays, nothing is concatenated (~20 bytes a site at genome scale)
+    out = _Output(sum(len(ix) for ix in by_chrom.values()), 2 * flank if windows else 0)
     hits, total = {"base": 0, -1: 0, 1: 0}, 0
     off_base = 0
     on_g = [0, 0]  # calls without a strand on a G, on a C or G
     # one pass, one read of each chromosome; the base check is decided after it (work is only lost on error)
     for name, ix in by_chrom.items():
         codes = genome.codes(name)
-        inside = (calls.pos[ix] >= 0) & (calls.pos[ix] < len(codes))
+        pos = calls.pos[ix].astype(np.int64)  # positions in Calls may be int32; arithmetic below needs 64 bits
+        inside = (pos >= 0) & (pos < len(codes))
         # a call on N (e.g. outside the pieces of a region FASTA) has no sequence to check or encode
-        inside[inside] = codes[calls.pos[ix][inside]] != N
+        inside[inside] = codes[pos[inside]] != N
         summary.dropped["outside genome"] += int((~inside).sum())
-        ix = ix[inside]
+        ix, pos = ix[inside], pos[inside]
         total += len(ix)
-        pos, strand = calls.pos[ix], calls.strand[ix].copy()
+        strand = calls.strand[ix].copy()
         on_c = on_base(codes, pos, strand)
         hits["base"] += int(on_c.sum())
         if on_c.sum() < min_cpg_fraction * len(on_c):
@@ -215,8 +218,11 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
             inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
             summary.dropped["outside regions"] += int((~inside).sum())
             ix, pos, strand = ix[inside], pos[inside], strand[inside]
-        spos, sstrand, lev, cov = _merge(pos, strand, calls.count_m[ix], calls.count_u[ix], calls.level[ix],
+        # counts may be float32 in Calls: summed as float64, as they always were
+        m, u = calls.count_m[ix].astype(np.float64), calls.count_u[ix].astype(np.float64)
+        spos, sstrand, lev, cov = _merge(pos, strand, m, u, None if calls.level is None else calls.level[ix],
                                          keep_strands, calls.has_counts, summary)
+        del m, u
         keep = np.ones(len(spos), bool)
         if calls.has_counts:
             keep = (cov >= min_coverage) & (cov > 0)
@@ -225,10 +231,8 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         summary.dropped["N-rich"] += int(n_rich.sum())
         keep &= ~n_rich
         spos, sstrand, lev, cov = spos[keep], sstrand[keep], lev[keep], cov[keep]
-        if windows:
-            extract_windows(codes, spos, flank, sstrand, out=seq[filled:filled + len(spos)])
-        filled += len(spos)
-        parts.append((name, spos, sstrand, lev, cov))
+        out.add(name, spos, sstrand, lev, cov, cgi, codes if windows else None, flank)
+    del by_chrom
     check_on_base(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
     summary.dropped["not on a C/G"] += off_base
     if on_g[1] >= 20 and on_g[0] >= 0.95 * on_g[1]:
@@ -245,11 +249,45 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     meta = make_meta(genome, flank, min_coverage=min_coverage if calls.has_counts else None,
                      strands="kept" if keep_strands else "merged", format=calls.format,
                      max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))
-    data = _assemble(seq[:filled], parts, cgi, meta)
-    data = _subsample(data, selection, summary)
+    data = _subsample(out.dataset(meta), selection, summary)
     summary.kept = len(data)
     summary.groups = group_counts(data.y)
     return data, summary
+
+
+class _Output:
+    """The arrays of a Dataset, allocated for an upper bound of sites and filled chromosome by chromosome."""
+
+    def __init__(self, upper, width):
+        self.seq = np.empty((upper, width), np.uint8)
+        self.y = np.empty(upper, np.float32)
+        self.coverage = np.empty(upper, np.int32)
+        self.pos = np.empty(upper, np.int64)
+        self.strand = np.empty(upper, np.int8)
+        self.cgi = np.empty(upper, np.int8)
+        self.chroms = []  # (name, start, end)
+        self.filled = 0
+
+    def add(self, name, pos, strand, level, cov, cgi, codes, flank):
+        a, b = self.filled, self.filled + len(pos)
+        if codes is not None:
+            extract_windows(codes, pos, flank, strand, out=self.seq[a:b])
+        self.y[a:b] = level
+        self.coverage[a:b] = np.minimum(cov, 2**31 - 1)
+        self.pos[a:b] = pos
+        self.strand[a:b] = strand
+        self.cgi[a:b] = cgi_flags(cgi, name, pos, strand)
+        self.chroms.append((name, a, b))
+        self.filled = b
+
+    def dataset(self, meta):
+        n = self.filled
+        # the text columns are made last, each in one piece: the numeric ones are all they are built from
+        chrom = np.empty(n, f"<U{max((len(c) for c, _, _ in self.chroms), default=1)}")
+        for name, a, b in self.chroms:
+            chrom[a:b] = name
+        return Dataset(seq=self.seq[:n], y=self.y[:n], coverage=self.coverage[:n], chrom=chrom, pos=self.pos[:n],
+                       strand=STRAND_TEXT[self.strand[:n]], cgi=self.cgi[:n], meta=meta)
 
 
 def _assemble(seq, parts, cgi, meta):

@@ -1,0 +1,107 @@
+"""Calls read in chunks (genome-scale memory): chunk boundaries change neither values nor errors nor decisions
+taken on the whole file. Chunks of 3 rows make every small file cross several boundaries."""
+
+import numpy as np
+import pytest
+
+from mrcnn_tools import formats
+from mrcnn_tools.errors import InputFormatError
+from mrcnn_tools.methylation import read_calls
+
+
+@pytest.fixture(autouse=True)
+def tiny_chunks(monkeypatch):
+    monkeypatch.setattr(formats, "CHUNK_ROWS", 3)
+
+
+def write(path, lines):
+    path.write_text("".join(line + "\n" for line in lines))
+    return str(path)
+
+
+def test_bismark_cov_values_across_chunks(tmp_path):
+    # chrom, 1-based start, end, percent, count_m, count_u; 8 lines = chunks of 3, 3, 2
+    rows = [("chr1", 11, 3, 1), ("chr1", 21, 0, 4), ("chr2", 5, 7, 7), ("chr1", 31, 2, 2),
+            ("chrX", 101, 1, 0), ("chr2", 9, 0, 9), ("chr2", 19, 6, 2), ("chrX", 3000000000, 5, 5)]
+    path = write(tmp_path / "c.cov", [f"{c}\t{p}\t{p}\t{100 * m / (m + u):g}\t{m}\t{u}" for c, p, m, u in rows])
+    calls = read_calls(path, "bismark-cov")
+    assert calls.chrom_names == ["chr1", "chr2", "chrX"]  # order of first appearance
+    names = [calls.chrom_names[k] for k in calls.chrom_index]
+    assert names == [c for c, _, _, _ in rows]
+    # 0-based; the last position does not fit 32 bits and must survive
+    assert calls.pos.tolist() == [p - 1 for _, p, _, _ in rows]
+    assert calls.count_m.tolist() == [3, 0, 7, 2, 1, 0, 6, 5]
+    assert calls.count_u.tolist() == [1, 4, 7, 2, 0, 9, 2, 5]
+    assert calls.strand.tolist() == [0] * 8
+
+
+def test_fractional_counts_keep_float64(tmp_path):
+    # methylKit: count_m = coverage x freqC / 100, not whole: must not be rounded to float32
+    lines = ["chrBase\tchr\tbase\tstrand\tcoverage\tfreqC\tfreqT"]
+    lines += [f"chr1.{p}\tchr1\t{p}\tF\t3\t33.33\t66.67" for p in (10, 20, 30, 40, 50)]
+    calls = read_calls(write(tmp_path / "k.txt", lines), "methylkit")
+    assert calls.count_m.dtype == np.float64
+    assert calls.count_m[4] == 3 * 33.33 / 100
+
+
+def test_bad_value_in_a_later_chunk_names_its_line(tmp_path):
+    lines = [f"chr1\t{p}\t{p}\t50\t1\t1" for p in range(1, 9)]
+    lines[6] = "chr1\t7\t7\t50\tx\t1"  # line 7, in the third chunk
+    with pytest.raises(InputFormatError) as err:
+        read_calls(write(tmp_path / "bad.cov", lines), "bismark-cov")
+    assert err.value.line == 7
+    assert "'x' is not a number" in str(err.value)
+
+
+def test_wrong_field_count_in_a_later_chunk_names_its_line(tmp_path):
+    lines = [f"chr1\t{p}\t{p}\t50\t1\t1" for p in range(1, 9)]
+    lines[7] += "\t9"
+    with pytest.raises(InputFormatError) as err:
+        read_calls(write(tmp_path / "wide.cov", lines), "bismark-cov")
+    assert err.value.line == 8
+
+
+def test_context_filter_per_chunk_keeps_only_chromosomes_with_calls(tmp_path):
+    # cytosine report: chr9 has only CHG rows, which are dropped; it must not appear as a chromosome with calls
+    lines = ["chr1\t1\t+\t1\t1\tCG\tCGA", "chr9\t5\t+\t1\t1\tCHG\tCAG", "chr9\t8\t-\t1\t1\tCHG\tCTG",
+             "chr1\t2\t-\t2\t0\tCG\tCGT", "chr2\t4\t+\t0\t3\tCG\tCGG", "chr9\t9\t+\t1\t1\tCHH\tCAA"]
+    calls = read_calls(write(tmp_path / "r.txt", lines), "bismark-cpg-report")
+    assert calls.chrom_names == ["chr1", "chr2"]
+    assert [calls.chrom_names[k] for k in calls.chrom_index] == ["chr1", "chr1", "chr2"]
+    assert calls.pos.tolist() == [0, 1, 3]
+    assert calls.strand.tolist() == [1, -1, 1]
+    assert calls.context_dropped == 3
+
+
+def modkit_line(pos, code, nvalid, nmod):
+    ncanon = nvalid - nmod
+    return (f"chr1\t{pos}\t{pos + 1}\t{code}\t{nvalid}\t+\t{pos}\t{pos + 1}\t255,0,0\t{nvalid}\t"
+            f"{100 * nmod / nvalid:.2f}\t{nmod}\t{ncanon}\t0\t0\t0\t0\t0")
+
+
+def test_modkit_code_chosen_on_the_whole_file(tmp_path):
+    # the first chunk holds only 5hmC rows: a reader deciding per chunk would take h there; 5mC is in the file
+    lines = [modkit_line(p, "h", 10, 1) for p in (1, 2, 3)] + [modkit_line(p, "m", 10, 4) for p in (1, 2, 3)]
+    lines.append(modkit_line(4, "h", 10, 2))
+    calls = read_calls(write(tmp_path / "mk.bed", lines), "modkit")
+    assert calls.pos.tolist() == [1, 2, 3]
+    assert calls.count_m.tolist() == [4, 4, 4]
+    assert calls.count_u.tolist() == [6, 6, 6]
+    h = read_calls(str(tmp_path / "mk.bed"), "modkit", mod_code="h")
+    assert h.pos.tolist() == [1, 2, 3, 4]
+    assert h.count_m.tolist() == [1, 1, 1, 2]
+
+
+def test_bedgraph_scale_decided_on_the_whole_column(tmp_path):
+    # levels <= 1 in the first chunks, one of 80 in the last: the whole column is percent
+    lines = [f"chr1\t{p}\t{p + 1}\t{v}" for p, v in zip(range(0, 14, 2), (0.5, 1, 0, 0.25, 1, 0.75, 80))]
+    calls = read_calls(write(tmp_path / "l.bedGraph", lines), "bedgraph")
+    assert calls.level.tolist() == [0.005, 0.01, 0.0, 0.0025, 0.01, 0.0075, 0.8]
+
+
+def test_stray_track_lines_inside_the_data_are_skipped(tmp_path):
+    lines = ["chr1\t1\t1\t50\t1\t1", "chr1\t2\t2\t50\t1\t1", "chr1\t3\t3\t50\t1\t1",
+             "track name=second", "chr2\t4\t4\t50\t2\t2", "# comment"]
+    calls = read_calls(write(tmp_path / "cat.cov", lines), "bismark-cov")
+    assert calls.pos.tolist() == [0, 1, 2, 3]
+    assert calls.chrom_names == ["chr1", "chr2"]
