@@ -40,12 +40,14 @@ class Calls:
         NaN when the format has no counts
     level : numpy.ndarray float64 (n,), methylated fraction 0..1, for formats without counts; None with
         counts (the level is that of the summed counts, computed once the strands are merged)
-
-    The arrays are as small as their values allow: a whole methylome (~28M sites) takes ~15 bytes a site.
     format : str
     has_counts : bool
     context_dropped : int
         Rows the file itself marks as non-CpG context (CHG/CHH), dropped by the reader.
+
+    Notes
+    -----
+    The arrays are as small as their values allow: a whole methylome (~28M calls) takes ~15 bytes a call.
     """
 
     chrom_index: np.ndarray
@@ -222,9 +224,8 @@ def _compact(part):
 
 def _finish(parts, names, codes, fmt, path, mod_code, level_scale):
     """The chunks as one :class:`Calls`: the whole-file decisions (modkit code, bedGraph scale) taken here."""
-    def cat(key):
-        out = np.concatenate([p.pop(key) for p in parts])
-        return out
+    def cat(key):  # each chunk's array is dropped once joined: one column is held twice at a time, not all
+        return np.concatenate([p.pop(key) for p in parts])
 
     has_counts = parts[0]["has_counts"]
     context_dropped = sum(p["context_dropped"] for p in parts)
@@ -244,15 +245,28 @@ def _finish(parts, names, codes, fmt, path, mod_code, level_scale):
         sel = np.flatnonzero(keep)
         chrom_index, pos, strand, m, u = chrom_index[sel], pos[sel], strand[sel], m[sel], u[sel]
         level = None if level is None else level[sel]
-    # only the chromosomes with calls, in the order of their first call (as pandas.factorize)
-    used, first = np.unique(chrom_index, return_index=True)
-    used = used[np.argsort(first)]
+    used = _first_appearance(chrom_index, len(names))
     remap = np.zeros(len(names) + 1, np.int32)
     remap[used] = np.arange(len(used))
     chrom_index = remap[chrom_index].astype(np.int16 if len(used) < 2**15 else np.int32)
     return Calls(chrom_index=chrom_index, chrom_names=[names[k] for k in used], pos=pos, strand=strand,
                  count_m=m, count_u=u, level=level, format=fmt, has_counts=has_counts,
                  context_dropped=context_dropped)
+
+
+def _first_appearance(index, n, block=1 << 20):
+    """The values of *index* (integers below *n*) in the order of their first occurrence, as pandas.factorize.
+
+    Only the chromosomes with calls left count, and their order is the order of the dataset; taken block by
+    block, so that no sort of all the calls is needed.
+    """
+    seen, order = np.zeros(n, bool), []
+    for a in range(0, len(index), block):
+        values, first = np.unique(index[a:a + block], return_index=True)
+        new = ~seen[values]
+        order.extend(values[new][np.argsort(first[new])].tolist())
+        seen[values] = True
+    return np.array(order, np.int64)
 
 
 def _convert(df, cols, fmt, path, level_scale, counts_total):

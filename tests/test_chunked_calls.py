@@ -105,3 +105,19 @@ def test_stray_track_lines_inside_the_data_are_skipped(tmp_path):
     calls = read_calls(write(tmp_path / "cat.cov", lines), "bismark-cov")
     assert calls.pos.tolist() == [0, 1, 2, 3]
     assert calls.chrom_names == ["chr1", "chr2"]
+
+
+def test_chromosome_order_is_that_of_the_first_kept_call(tmp_path):
+    # chrA's first rows are CHG (dropped): the kept calls start on chrB, and the dataset's chromosome order
+    # follows the kept calls (chrB, chrA), as when the whole table was read at once
+    lines = ["chrA\t1\t+\t1\t1\tCHG\tCAG", "chrA\t3\t+\t1\t1\tCHH\tCAA", "chrA\t5\t+\t1\t1\tCHH\tCTT",
+             "chrB\t2\t+\t1\t0\tCG\tCGA", "chrA\t7\t+\t0\t1\tCG\tCGT"]
+    calls = read_calls(write(tmp_path / "o.txt", lines), "bismark-cpg-report")
+    assert calls.chrom_names == ["chrB", "chrA"]
+    assert calls.chrom_index.tolist() == [0, 1]
+    # modkit: the 5hmC rows (dropped after the last chunk) come first and name chr2
+    lines = [modkit_line(p, "h", 10, 1).replace("chr1", "chr2") for p in (1, 2, 3)]
+    lines += [modkit_line(5, "m", 10, 3), modkit_line(1, "m", 10, 2).replace("chr1", "chr2")]
+    calls = read_calls(write(tmp_path / "mk.bed", lines), "modkit")
+    assert calls.chrom_names == ["chr1", "chr2"]
+    assert calls.pos.tolist() == [5, 1]
