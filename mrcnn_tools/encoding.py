@@ -67,6 +67,9 @@ def minus_mask(strand):
     return strand == "-" if strand.dtype.kind in "UO" else strand < 0
 
 
+N_RUN_BLOCK = 1 << 24  # bases looked at at a time for the runs of N
+
+
 def n_counts(codes, pos, flank, beyond_ends=True):
     """Number of N (code 4, or beyond the chromosome ends) in each window, without cutting the windows.
 
@@ -80,9 +83,13 @@ def n_counts(codes, pos, flank, beyond_ends=True):
     """
     pos = np.asarray(pos, dtype=np.int64)
     length = len(codes)
-    isn = codes == N
-    change = np.flatnonzero(isn[1:] != isn[:-1]) + 1
-    edges = np.concatenate([[0] if length and isn[0] else [], change, [length] if length and isn[-1] else []])
+    # where N starts or stops, found block by block: two boolean copies of a whole chromosome would be 2 bytes
+    # a base (500 MB for chr1)
+    block = N_RUN_BLOCK
+    change = [np.flatnonzero(np.diff(codes[a:a + block + 1] == N)) + (a + 1) for a in range(0, length - 1, block)]
+    change = np.concatenate(change) if change else np.empty(0, np.int64)
+    edges = np.concatenate([[0] if length and codes[0] == N else [], change,
+                            [length] if length and codes[-1] == N else []])
     run_start, run_end = edges[0::2].astype(np.int64), edges[1::2].astype(np.int64)
     before = np.concatenate([[0], np.cumsum(run_end - run_start)])
 

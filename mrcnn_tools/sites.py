@@ -69,17 +69,47 @@ class Selection:
 STRAND_TEXT = np.array([".", "+", "-"])  # indexed by int8 strand 0, 1, -1
 
 
+def _load_trim():
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
+        return None
+
+
+_MALLOC_TRIM = _load_trim()
+
+
+def release_free_memory():
+    """Give the pages of freed memory back to the system (glibc; elsewhere nothing).
+
+    The reader's chunks and each chromosome's work leave freed blocks between the arrays that live on, which
+    glibc keeps resident: at genome scale that is tens of bytes a site of peak RSS that holds nothing.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
-    """Index arrays of the calls per chromosome name of the file; calls elsewhere are dropped or refused."""
+    """Index arrays (or ranges) of the calls per chromosome name of the file; calls elsewhere are dropped or
+    refused."""
     by_chrom = {}
     missing = Counter()
     renamed = set()
-    order = np.argsort(calls.chrom_index, kind="stable")
-    bounds = np.searchsorted(calls.chrom_index[order], np.arange(len(calls.chrom_names) + 1))
-    # held through the whole encode: 4 bytes a call instead of 8
-    order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
+    ci = calls.chrom_index
+    if not (ci[1:] < ci[:-1]).any():
+        # the usual file, one run of calls per chromosome (indices are in the order of first appearance): each
+        # chromosome's calls are a range, and no index of all the calls is held through the encode
+        order = None
+        bounds = np.searchsorted(ci, np.arange(len(calls.chrom_names) + 1))
+    else:
+        order = np.argsort(ci, kind="stable")
+        bounds = np.searchsorted(ci[order], np.arange(len(calls.chrom_names) + 1))
+        # held through the whole encode: 4 bytes a call instead of 8
+        order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
     for k, name in enumerate(calls.chrom_names):
-        ix = order[bounds[k]:bounds[k + 1]]
+        ix = range(bounds[k], bounds[k + 1]) if order is None else order[bounds[k]:bounds[k + 1]]
         if not selection.chrom_ok(name):
             summary.dropped["not selected"] += len(ix)
             continue
@@ -188,6 +218,9 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     on_g = [0, 0]  # calls without a strand on a G, on a C or G
     # one pass, one read of each chromosome; the base check is decided after it (work is only lost on error)
     for name, ix in by_chrom.items():
+        release_free_memory()
+        if isinstance(ix, range):
+            ix = np.arange(ix.start, ix.stop)
         codes = genome.codes(name)
         pos = calls.pos[ix].astype(np.int64)  # positions in Calls may be int32; arithmetic below needs 64 bits
         inside = (pos >= 0) & (pos < len(codes))
@@ -233,6 +266,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         spos, sstrand, lev, cov = spos[keep], sstrand[keep], lev[keep], cov[keep]
         out.add(name, spos, sstrand, lev, cov, cgi, codes if windows else None, flank)
     del by_chrom
+    release_free_memory()
     check_on_base(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
     summary.dropped["not on a C/G"] += off_base
     if on_g[1] >= 20 and on_g[0] >= 0.95 * on_g[1]:

@@ -121,3 +121,47 @@ def test_chromosome_order_is_that_of_the_first_kept_call(tmp_path):
     calls = read_calls(write(tmp_path / "mk.bed", lines), "modkit")
     assert calls.chrom_names == ["chr1", "chr2"]
     assert calls.pos.tolist() == [5, 1]
+
+
+@pytest.mark.parametrize("block", [1, 3, 1 << 24])
+def test_n_counts_across_blocks(monkeypatch, block):
+    # the runs of N are found block by block: any block size gives the count of a plain loop over each window
+    from mrcnn_tools import encoding
+
+    monkeypatch.setattr(encoding, "N_RUN_BLOCK", block)
+    rng = np.random.default_rng(7)
+    flank = 4
+    for length in (1, 2, 9, 50):
+        codes = rng.integers(0, 4, length).astype(np.uint8)
+        codes[rng.random(length) < 0.4] = encoding.N
+        codes[0] = encoding.N if length % 2 else codes[0]
+        pos = np.arange(length)
+        for beyond in (True, False):
+            expect = []
+            for p in pos:
+                window = [q for q in range(p - flank, p + flank + 1) if q != p]  # 2 * flank bases, site excluded
+                inside = sum(1 for q in window if 0 <= q < length and codes[q] == encoding.N)
+                expect.append(inside + (sum(1 for q in window if not 0 <= q < length) if beyond else 0))
+            assert encoding.n_counts(codes, pos, flank, beyond_ends=beyond).tolist() == expect
+
+
+def test_encode_calls_interleaved_across_chromosomes(tmp_path, capsys):
+    # calls not grouped by chromosome (and across chunks of 3 rows): each chromosome's calls are still merged
+    # together, chromosomes in the order of their first call. Worked by hand: chr1 ACGTTCGA has CpGs at 1 and
+    # 5, chr2 TTCGAACG at 2 and 6 (0-based C); the '-' call on chr2's G at 3 joins the CpG at 2
+    from conftest import load, run_main
+    from mrcnn_tools.cli.encode import main
+
+    fa = write(tmp_path / "g.fa", [">chr1", "ACGTTCGA", ">chr2", "TTCGAACG"])
+    calls = write(tmp_path / "c.cov", ["chr2\t7\t7\t75\t3\t1", "chr1\t2\t2\t50\t1\t1", "chr2\t3\t3\t0\t0\t2",
+                                       "chr1\t6\t6\t100\t2\t0", "chr2\t4\t4\t50\t1\t1"])
+    out = tmp_path / "o.npz"
+    rc, err = run_main(main, ["--genome", fa, "--calls", calls, "--format", "bismark-cov", "--flank", 2,
+                              "--min-coverage", 1, "--max-n-fraction", 1, "--no-windows", "-o", out], capsys)
+    assert rc == 0, err
+    d = load(out)
+    assert d["chrom"].tolist() == ["chr2", "chr2", "chr1", "chr1"]
+    assert d["pos"].tolist() == [2, 6, 1, 5]
+    assert d["y"].tolist() == [0.25, 0.75, 0.5, 1.0]
+    assert d["coverage"].tolist() == [4, 4, 2, 2]
+    assert d["seq"].shape == (4, 0)

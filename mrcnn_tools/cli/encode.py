@@ -8,7 +8,7 @@ from ..errors import UsageError
 from ..genome import Genome
 from ..methylation import FORMATS, LEVEL_SCALES
 from ..regions import IntervalSet, parse_region, read_bed
-from ..sites import Selection, encode_all_cpgs, encode_calls_file
+from ..sites import Selection, encode_all_cpgs, encode_calls_file, release_free_memory
 from .common import (fraction, genome_parser, make_parser, non_negative_int, positive_int, run, seed_parser,
                      selection_parser)
 
@@ -113,6 +113,8 @@ def _body(args, log):
         # as cutadapt does when every read is filtered: an empty output, said loudly, so batch runs go on
         log.warning("no site left: the dataset is empty; loosen the filters (e.g. --min-coverage) or check the "
                     "region")
+    # the calls freed with encode_calls_file's return, while the dataset is written
+    release_free_memory()
     if args.shard_size:
         paths = data.save_shards(args.output[:-4], args.shard_size)
         log.info("wrote %d sites to %d shards %s ... %s", len(data), len(paths), paths[0], paths[-1])
