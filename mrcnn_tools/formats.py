@@ -310,7 +310,8 @@ def detect_format(path):
 
 # columns each reader needs at least
 _NCOLS = {"bismark-cov": 6, "bismark-merged-cov": 6, "bismark-cpg-report": 6, "bismark-cpg-report-zero-based": 6,
-          "methyldackel": 6, "methylkit": 6, "bedmethyl": 11, "modkit": 13, "modbam2bed": 13, "cgmap": 8, "allc": 6, "counts": 4, "bedgraph": 4}
+          "methyldackel": 6, "methylkit": 6, "bedmethyl": 11, "modkit": 13, "modbam2bed": 13, "cgmap": 8, "allc": 6,
+          "counts": 4, "bedgraph": 4}
 
 
 # the columns the wide bedMethyl readers use: name and colour strings would cost ~100 bytes a row
