@@ -177,8 +177,19 @@ def save_npz(path, arrays, compresslevel=1):
     import numpy as np
 
     with atomic_path(path, suffix=".npz") as tmp:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel) as zf:
+        zf = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
+        try:
             for name, value in arrays.items():
-                with zf.open(name + ".npy", "w", force_zip64=True) as fh:
-                    np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)
+                fh = zf.open(name + ".npy", "w", force_zip64=True)
+                np.lib.format.write_array(fh, np.asanyarray(value), allow_pickle=False)
+                fh.close()
+            zf.close()
+        except BaseException:
+            # a signal or error in mid-entry leaves zipfile with an open entry: its own close would then raise
+            # ValueError and hide the interrupt; the temporary file is removed by atomic_path
+            with contextlib.suppress(Exception):
+                if zf.fp is not None:
+                    zf.fp.close()
+                zf.fp = None  # so that ZipFile.__del__ does not try to finish the archive
+            raise
     return path
