@@ -1,12 +1,12 @@
 # make demo: set up .venv and run the whole pipeline on the bundled real data (outputs in demo-output/)
-# make test: set up .venv and run the test suite
+# make test: set up .venv and run the test suite (all but the slow end-to-end tests: make test-slow, make test-all)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrcnn-installed
 
-.PHONY: install test demo demo-quick bench clean reproduce galaxy-test lint man dist slurm-test
+.PHONY: install test test-slow test-all demo demo-quick bench clean reproduce galaxy-test lint man dist slurm-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,13 @@ $(STAMP): setup.py $(PY)
 install: $(STAMP)
 
 test: install lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not slow" --durations=10 tests
+
+# trains networks, runs the demo, worker clusters and package builds: minutes; CI runs it after make test
+test-slow: install
+	$(PY) -m pytest -q -m slow --durations=10 tests
+
+test-all: test test-slow
 
 # planemo in its own venv: its Galaxy libraries pin versions that need not match ours
 PLANEMO := .venv-planemo/bin/planemo

@@ -4,7 +4,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # the whole pipeline through the installed commands
 
 
 def test_demo_quick(tmp_path):

@@ -193,6 +193,7 @@ def runs(tmp_path_factory):
     return r
 
 
+@pytest.mark.slow
 def test_two_workers_finish_with_equal_weights_and_only_the_chief_writes(runs):
     d = runs["dir"]
     (rc0, err0), (rc1, err1) = runs["full"]
@@ -205,6 +206,7 @@ def test_two_workers_finish_with_equal_weights_and_only_the_chief_writes(runs):
     assert _model_digest(d / "full0.keras") == held0[0]
 
 
+@pytest.mark.slow
 def test_two_workers_follow_the_loss_curve_of_one(runs):
     # each replica takes half of every global batch and the gradients are summed: the same steps as one
     # worker, up to the order of float additions
@@ -215,6 +217,7 @@ def test_two_workers_follow_the_loss_curve_of_one(runs):
     assert not np.array_equal(two[0], two[1])  # it trained
 
 
+@pytest.mark.slow
 def test_resume_continues_where_the_checkpoint_left(runs):
     d = runs["dir"]
     assert all(rc == 0 for rc, _ in runs["first"] + runs["resumed"]), runs["resumed"]
@@ -226,6 +229,7 @@ def test_resume_continues_where_the_checkpoint_left(runs):
     assert _digests(runs["resumed"][0][1]) == _digests(runs["resumed"][1][1]) == _digests(runs["full"][0][1])
 
 
+@pytest.mark.slow
 def test_one_worker_custom_loop_matches_model_fit(runs, tmp_path, capsys):
     # also: the one-worker run cut its windows from the genome (sites-only dataset), model.fit read stored ones
     from mrcnn_tools.cli.train import main as train
@@ -236,6 +240,7 @@ def test_one_worker_custom_loop_matches_model_fit(runs, tmp_path, capsys):
     np.testing.assert_allclose(_losses(runs["dir"] / "one.tsv"), _losses(tmp_path / "fit.tsv"), rtol=1e-4)
 
 
+@pytest.mark.slow
 def test_last_batch_smaller_than_the_replicas(tmp_path):
     # 129 training and 65 validation sites in global batches of 64: the last batch of each has one row, so
     # one of the two replicas has none (TensorFlow aborts on an empty batch in the collective step)

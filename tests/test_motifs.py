@@ -10,6 +10,9 @@ from mrcnn_tools.encoding import ALPHABET
 
 from conftest import run_main
 
+# each trains two networks on the planted set and runs filters2meme
+pytestmark = pytest.mark.slow
+
 
 def _ctcf_pwm():
     from pyjaspar import jaspardb

@@ -103,6 +103,7 @@ def dist(tmp_path_factory):
     return sdist, wheel, what
 
 
+@pytest.mark.slow
 def test_recipe_sha256_is_that_of_the_sdist_built_from_the_checkout(dist):
     sdist, _, what = dist
     assert make_dist.sha256(sdist) == make_dist.recipe_sha256(), (
@@ -110,6 +111,7 @@ def test_recipe_sha256_is_that_of_the_sdist_built_from_the_checkout(dist):
         "recipe/meta.yaml")
 
 
+@pytest.mark.slow
 def test_sdist_holds_what_the_recipe_needs(dist):
     sdist, wheel, _ = dist
     names = make_dist.check_contents(sdist, wheel)
@@ -118,6 +120,7 @@ def test_sdist_holds_what_the_recipe_needs(dist):
     assert "recipe/meta.yaml" not in names  # else writing the hash would change the sdist it names
 
 
+@pytest.mark.slow
 def test_recipe_test_commands_pass_on_the_sdist_alone(dist, tmp_path):
     sdist, _, _ = dist
     target = tmp_path / "site"

@@ -128,6 +128,7 @@ class _Kill:
         return Kill()
 
 
+@pytest.mark.slow
 def test_resume_after_kill(small, tmp_path, capsys):
     from mrcnn_tools.backend import load_tensorflow
     from mrcnn_tools.training import TrainConfig, split_validation, train_keras
