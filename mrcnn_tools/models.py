@@ -153,7 +153,9 @@ def check_model_suffix(arch, path):
     """Refuse an output name whose suffix does not fit the architecture, before any training.
 
     Keras loads ``.keras`` files only, and a k-mer GBR model is a skops file; a model saved under another
-    suffix would be found unusable only after training.
+    suffix would be found unusable only after training. ``.joblib`` for kmer-gbr, the name mrcnn-tools 0.1
+    used, is accepted for one release with a warning: the file written is a skops file all the same (models are
+    recognised by content), so users' scripts keep working and nothing pickled is ever written.
 
     Parameters
     ----------
@@ -176,6 +178,14 @@ def check_model_suffix(arch, path):
     if ext == want:
         return
     fixed = (stem if ext else path) + want
+    if arch == "kmer-gbr" and ext == ".joblib":
+        import logging
+
+        logging.getLogger(__name__).warning(
+            "warning: -o %s: kmer-gbr models are skops files now (a pickle can run code when it is loaded); the "
+            "file is written as skops under this name, which is deprecated and accepted for this release only: "
+            "name it %s", path, fixed)
+        return
     if arch == "kmer-gbr" and ext.lower() in (".joblib", ".pkl", ".pickle"):
         raise UsageError(f"-o {path}: kmer-gbr models are saved with skops.io, not pickled (a pickle can run code "
                          f"when it is loaded); name the output {fixed}")

@@ -199,7 +199,7 @@ def test_train_writes_skops_that_round_trips(tmp_path, capsys):
 # --- suffixes and content ---
 
 @pytest.mark.parametrize("arch,name,fix", [("mrcnn", "m.joblib", "m.keras"), ("simple-cnn", "m", "m.keras"),
-                                           ("kmer-gbr", "m.joblib", "m.skops"), ("kmer-gbr", "m.keras", "m.skops"),
+                                           ("kmer-gbr", "m.pkl", "m.skops"), ("kmer-gbr", "m.keras", "m.skops"),
                                            ("mrcnn", "m.skops", "m.keras")])
 def test_suffix_that_does_not_fit_the_architecture_refused(arch, name, fix):
     with pytest.raises(UsageError, match=f"name the output {fix}$"):
@@ -219,10 +219,22 @@ def test_train_refuses_a_wrong_suffix_before_reading_anything(tmp_path, capsys):
     assert os.listdir(tmp_path) == []
 
 
-def test_kmer_gbr_joblib_name_says_why(capsys, tmp_path):
-    rc, err = run_main(train.main, [TEST_DATA / "train_small.npz", "--arch", "kmer-gbr", "-o", tmp_path / "g.joblib"],
+def test_kmer_gbr_pickle_name_says_why(capsys, tmp_path):
+    rc, err = run_main(train.main, [TEST_DATA / "train_small.npz", "--arch", "kmer-gbr", "-o", tmp_path / "g.pkl"],
                        capsys)
     assert rc == 2 and "skops" in err[0] and "pickle" in err[0], err
+
+
+def test_kmer_gbr_joblib_name_deprecated_written_as_skops_and_predicts(capsys, tmp_path):
+    # 0.1's name for GBR models keeps working for one release; the file holds no pickle
+    out = tmp_path / "g.joblib"
+    rc, err = run_main(train.main, [TEST_DATA / "train_small.npz", "--arch", "kmer-gbr", "--val-fraction", "0.2",
+                                    "--seed", "1", "-o", out], capsys)
+    assert rc == 0, err
+    assert any("deprecated" in e and "g.skops" in e for e in err), err
+    assert model_kind(str(out)) == "skops"
+    rc, err = run_main(predict.main, ["-m", out, TEST_NPZ, "-o", tmp_path / "p.tsv"], capsys)
+    assert rc == 0, err
 
 
 @pytest.mark.parametrize("src,name", [(KERAS, "renamed.joblib"), (KERAS, "renamed"), (GBR, "renamed.keras"),
