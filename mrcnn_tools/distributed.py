@@ -27,7 +27,7 @@ import time
 
 import numpy as np
 
-from .errors import ModelError, MrcnnError, UsageError
+from .errors import MrcnnError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -235,8 +235,8 @@ def train_multi_worker(train, val, config, *, meta):
     tf = load_tensorflow(config.threads)
     import keras
 
-    from .models import build_model, one_hot_layer
-    from .training import _state_paths, _write_json
+    from .models import one_hot_layer
+    from .training import _state_paths, _write_json, restore_or_build
 
     # the strategy first: collectives must be configured before TensorFlow's runtime starts
     try:
@@ -257,37 +257,16 @@ def train_multi_worker(train, val, config, *, meta):
     tf.config.experimental.enable_op_determinism()
     one_hot_layer()
 
-    history, state = [], {"epoch": 0, "best": math.inf, "wait": 0, "stopped": False}
     ckpt = config.checkpoint_dir
     if ckpt:
         last_path, best_path, state_path = _state_paths(ckpt)
         if chief:
             os.makedirs(ckpt, exist_ok=True)
     with strategy.scope():
-        if config.resume:
-            if not ckpt or not os.path.exists(state_path):
-                raise UsageError("--resume needs --checkpoint-dir with the checkpoint of an earlier run "
-                                 "(on a file system that every worker sees)")
-            try:
-                with open(state_path) as fh:
-                    saved = json.load(fh)
-                model = keras.models.load_model(last_path, compile=True, safe_mode=True)
-            except Exception as exc:  # damaged zip/h5/json: many exception types
-                raise ModelError(f"{ckpt}: the checkpoint is unreadable ({type(exc).__name__}: {exc}); delete "
-                                 "the directory and train without --resume") from None
-            history, state = saved["history"], saved["state"]
-            log.info("resuming after epoch %d of %d", state["epoch"], config.epochs)
-        else:
-            model = build_model(config.arch, train.window, seed=config.seed, **config.model_kwargs)
-            model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse",
-                          metrics=[keras.metrics.RootMeanSquaredError(name="rmse")], jit_compile=False)
+        model, history, state, best_weights = restore_or_build(
+            keras, config, train.window, ckpt, log, where=" (on a file system that every worker sees)")
         optimizer = model.optimizer
         optimizer.build(model.trainable_variables)
-    best_weights = None
-    if config.resume and ckpt and os.path.exists(best_path):
-        best_model = keras.models.clone_model(model)
-        best_model.load_weights(best_path)
-        best_weights = best_model.get_weights()
 
     def train_replica(x, y, w, n_global):
         with tf.GradientTape() as tape:

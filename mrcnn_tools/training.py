@@ -261,6 +261,39 @@ def base_meta(config, train, val, split, paths):
                                 **config.model_kwargs}}
 
 
+def restore_or_build(keras, config, window, ckpt, log, where=""):
+    """The model of a run, inside the strategy's scope: from the checkpoint with ``--resume``, else built anew.
+
+    Returns (model, history, state, best_weights); *where* is added to the --resume hint (e.g. that every worker
+    must see the directory).
+    """
+    from .models import build_model
+
+    history, state, best_weights = [], {"epoch": 0, "best": math.inf, "wait": 0, "stopped": False}, None
+    if not config.resume:
+        model = build_model(config.arch, window, seed=config.seed, **config.model_kwargs)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse",
+                      metrics=[keras.metrics.RootMeanSquaredError(name="rmse")], jit_compile=False)
+        return model, history, state, best_weights
+    last_path, best_path, state_path = _state_paths(ckpt) if ckpt else (None, None, None)
+    if not ckpt or not os.path.exists(state_path):
+        raise UsageError(f"--resume needs --checkpoint-dir with the checkpoint of an earlier run{where}")
+    try:
+        with open(state_path) as fh:
+            saved = json.load(fh)
+        model = keras.models.load_model(last_path, compile=True, safe_mode=True)
+    except Exception as exc:  # damaged zip/h5/json: many exception types
+        raise ModelError(f"{ckpt}: the checkpoint is unreadable ({type(exc).__name__}: {exc}); delete "
+                         "the directory and train without --resume") from None
+    history, state = saved["history"], saved["state"]
+    log.info("resuming after epoch %d of %d", state["epoch"], config.epochs)
+    if os.path.exists(best_path):
+        best_model = keras.models.clone_model(model)
+        best_model.load_weights(best_path)
+        best_weights = best_model.get_weights()
+    return model, history, state, best_weights
+
+
 def _state_paths(directory):
     return (os.path.join(directory, "last.keras"), os.path.join(directory, "best.weights.h5"),
             os.path.join(directory, "state.json"))
@@ -283,39 +316,18 @@ def train_keras(train, val, config, *, meta, extra_callbacks=()):
     tf = load_tensorflow(config.threads)
     import keras
 
-    from .models import build_model, one_hot_layer
+    from .models import one_hot_layer
 
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     one_hot_layer()
     strategy = get_strategy(config.strategy)
-    history, state = [], {"epoch": 0, "best": math.inf, "wait": 0, "stopped": False}
     ckpt = config.checkpoint_dir
     if ckpt:
         os.makedirs(ckpt, exist_ok=True)
         last_path, best_path, state_path = _state_paths(ckpt)
     with strategy.scope():
-        if config.resume:
-            if not ckpt or not os.path.exists(os.path.join(ckpt, "state.json")):
-                raise UsageError("--resume needs --checkpoint-dir with the checkpoint of an earlier run")
-            try:
-                with open(state_path) as fh:
-                    saved = json.load(fh)
-                model = keras.models.load_model(last_path, compile=True, safe_mode=True)
-            except Exception as exc:  # damaged zip/h5/json: many exception types
-                raise ModelError(f"{ckpt}: the checkpoint is unreadable ({type(exc).__name__}: {exc}); delete "
-                                 "the directory and train without --resume") from None
-            history, state = saved["history"], saved["state"]
-            log.info("resuming after epoch %d of %d", state["epoch"], config.epochs)
-        else:
-            model = build_model(config.arch, train.window, seed=config.seed, **config.model_kwargs)
-            model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse",
-                          metrics=[keras.metrics.RootMeanSquaredError(name="rmse")], jit_compile=False)
-    best_weights = None
-    if config.resume and ckpt and os.path.exists(best_path):
-        best_model = keras.models.clone_model(model)
-        best_model.load_weights(best_path)
-        best_weights = best_model.get_weights()
+        model, history, state, best_weights = restore_or_build(keras, config, train.window, ckpt, log)
 
     n_train = len(train)
     stopper = None
