@@ -6,15 +6,13 @@ import warnings
 
 import numpy as np
 
+from .levels import LEVELS
+
 log = logging.getLogger(__name__)
 
-# (name, test on the true level) as in the paper: hyper > 0.9, mid 0.4-0.6, hypo < 0.1
-REGRESSION_GROUPS = (
-    ("all", lambda y: np.ones(len(y), bool)),
-    ("hyper", lambda y: y > 0.9),
-    ("mid", lambda y: (y >= 0.4) & (y <= 0.6)),
-    ("hypo", lambda y: y < 0.1),
-)
+# (name, test on the true level), the paper's order: all, hyper, mid, hypo (levels.py holds the thresholds)
+REGRESSION_GROUPS = (("all", lambda y: np.ones(len(y), bool)),
+                     *((lv.name, lv.mask) for lv in reversed(LEVELS)))
 NAN = float("nan")
 
 

@@ -10,19 +10,12 @@ from .dataset import Dataset, make_meta
 from .encoding import C, G, N, extract_windows, find_cpgs, minus_mask, n_counts
 from .errors import GenomeMismatchError, InputFormatError, UsageError
 from .genome import canonical_chrom
+from .levels import group_counts
 from .formats import ALTERNATIVE, BY_NAME
 from .methylation import detect_format, read_calls
 from .placement import check_on_base, on_base, on_cpg
 
 log = logging.getLogger(__name__)
-
-GROUPS = (("hypo", 0.0, 0.1), ("mid", 0.4, 0.6), ("hyper", 0.9, 1.0))
-
-
-def group_counts(y):
-    """Counts of sites per methylation group as in the paper: hypo < 0.1, mid 0.4-0.6, hyper > 0.9."""
-    y = y[np.isfinite(y)]
-    return {"hypo": int((y < 0.1).sum()), "mid": int(((y >= 0.4) & (y <= 0.6)).sum()), "hyper": int((y > 0.9).sum())}
 
 
 @dataclass
