@@ -14,6 +14,9 @@ from .io import check_readable, save_npz
 
 SCHEMA = "mrcnn-dataset/1"
 ARRAYS = ("seq", "y", "coverage", "chrom", "pos", "strand", "cgi")
+# optional: observed neighbours (mrcnn-encode --context K), (N, 2K) each; see mrcnn_tools/context.py
+CONTEXT_ARRAYS = ("context_level", "context_dist", "context_coverage")
+CONTEXT_DTYPES = {"context_level": np.float32, "context_dist": np.int32, "context_coverage": np.int32}
 
 
 @dataclass
@@ -29,7 +32,10 @@ class Dataset:
     pos : int64 (N,) 0-based position of the site's C on the + strand ('-' sites: the G)
     strand : str (N,) '+', '-' or '.' (strands merged; window read on +)
     cgi : int8 (N,) 1 CpG island, 0 not, -1 unknown
-    meta : dict (genome, genome_checksum, flank, encoding, inputs, version, ...)
+    meta : dict (genome, genome_checksum, flank, encoding, inputs, version, ``context`` K, ...)
+    context_level : float32 (N, 2K) or None, levels of the K observed neighbours on each side (NaN = missing)
+    context_dist : int32 (N, 2K) or None, neighbour position minus site position (0 = missing)
+    context_coverage : int32 (N, 2K) or None, neighbour reads (0 = missing or unknown)
     """
 
     seq: np.ndarray
@@ -40,6 +46,9 @@ class Dataset:
     strand: np.ndarray
     cgi: np.ndarray
     meta: dict = field(default_factory=dict)
+    context_level: np.ndarray = None
+    context_dist: np.ndarray = None
+    context_coverage: np.ndarray = None
     genome_codes = None  # GenomeCodes the windows of a sites-only dataset are cut from (use_genome)
     _sites = None
     _chrom_codes = None
@@ -50,6 +59,15 @@ class Dataset:
     @property
     def flank(self):
         return int(self.meta.get("flank", self.seq.shape[1] // 2))
+
+    @property
+    def context_k(self):
+        """Observed neighbours on each side (``--context K``), or None for a dataset without context."""
+        return None if self.context_dist is None else int(self.context_dist.shape[1]) // 2
+
+    def context(self, index=None):
+        """{name: array (n, 2K)} of the context arrays, of the rows *index* (all when None)."""
+        return {k: (getattr(self, k) if index is None else getattr(self, k)[index]) for k in CONTEXT_ARRAYS}
 
     @property
     def has_windows(self):
@@ -63,7 +81,7 @@ class Dataset:
 
     def subset(self, index):
         """A new Dataset with the rows selected by a boolean mask or an index array (copied)."""
-        out = Dataset(**{k: getattr(self, k)[index] for k in ARRAYS}, meta=dict(self.meta))
+        out = Dataset(**{k: getattr(self, k)[index] for k in _present(self)}, meta=dict(self.meta))
         out.genome_codes = getattr(self, "genome_codes", None)
         return out
 
@@ -143,11 +161,16 @@ class Dataset:
         parts = list(parts)
         if not parts:
             raise DatasetError("no dataset to concatenate")
-        arrays = {k: np.concatenate([getattr(p, k) for p in parts]) for k in ARRAYS}
+        if any(p.context_k != parts[0].context_k for p in parts):
+            raise DatasetError("datasets joined must all have the same --context (or none)")
+        keys = _present(parts[0])
+        arrays = {k: np.concatenate([getattr(p, k) for p in parts]) for k in keys}
         return cls(**arrays, meta=dict(meta if meta is not None else parts[0].meta))
 
     def arrays(self):
+        context = {k: getattr(self, k).astype(CONTEXT_DTYPES[k], copy=False) for k in _present(self)[len(ARRAYS):]}
         return {
+            **context,
             "schema": np.array(SCHEMA),
             "seq": np.ascontiguousarray(self.seq, dtype=np.uint8),
             # copy=False: arrays of the right type are written as they are, not copied (genome-scale datasets)
@@ -174,6 +197,11 @@ class Dataset:
             part.meta = dict(self.meta, shard=i, shards=nshards)
             paths.append(part.save(f"{prefix}.{i:03d}.npz"))
         return paths
+
+
+def _present(data):
+    """Names of the arrays *data* holds: ARRAYS, and CONTEXT_ARRAYS when it has a context."""
+    return ARRAYS + (CONTEXT_ARRAYS if data.context_dist is not None else ())
 
 
 def _as_index(index, n):
@@ -208,7 +236,7 @@ class Rows:
         return len(self.index)
 
     def __getattr__(self, name):
-        if name in ARRAYS:
+        if name in ARRAYS or name in CONTEXT_ARRAYS:
             return getattr(self.base, name)[self.index]
         raise AttributeError(name)
 
@@ -217,6 +245,12 @@ class Rows:
         return self.base.meta
 
     flank = property(lambda self: self.base.flank)
+    context_k = property(lambda self: self.base.context_k)
+
+    def context(self, index=None):
+        rows = self.index if index is None else self.index[index]
+        return self.base.context(rows)
+
     window = property(lambda self: self.base.window)
     has_windows = property(lambda self: self.base.has_windows)
 
@@ -269,7 +303,7 @@ def load_dataset(path):
             missing = [k for k in ARRAYS + ("meta",) if k not in keys and k != "seq"]
             if missing:
                 raise DatasetError(f"{path}: arrays {', '.join(missing)} are missing; re-encode with mrcnn-encode")
-            arrays = {k: npz[k] for k in ARRAYS if k in keys}
+            arrays = {k: npz[k] for k in ARRAYS + CONTEXT_ARRAYS if k in keys}
             meta = json.loads(str(npz["meta"]))
             if "seq" not in arrays:
                 arrays["seq"] = np.empty((len(arrays["y"]), 0), np.uint8)
@@ -278,12 +312,29 @@ def load_dataset(path):
     n = len(arrays["y"])
     if arrays["seq"].ndim != 2 or arrays["seq"].dtype != np.uint8:
         raise DatasetError(f"{path}: 'seq' must be a uint8 (N, W) array; re-encode with mrcnn-encode")
-    bad = [k for k in ARRAYS if len(arrays[k]) != n]
+    bad = [k for k in arrays if len(arrays[k]) != n]
     if bad:
         raise DatasetError(f"{path}: arrays {', '.join(bad)} do not have {n} rows; the file is damaged")
+    _check_context(arrays, path)
     meta.setdefault("flank", arrays["seq"].shape[1] // 2)
     meta["source"] = os.path.abspath(path)
     return Dataset(**arrays, meta=meta)
+
+
+def _check_context(arrays, path):
+    """The context arrays are all there or all absent, of one (N, 2K) shape."""
+    have = [k for k in CONTEXT_ARRAYS if k in arrays]
+    if not have:
+        return
+    if len(have) < len(CONTEXT_ARRAYS):
+        missing = [k for k in CONTEXT_ARRAYS if k not in arrays]
+        raise DatasetError(f"{path}: context arrays {', '.join(missing)} are missing; re-encode with mrcnn-encode "
+                           "--context K")
+    shapes = {arrays[k].shape for k in CONTEXT_ARRAYS}
+    shape = arrays["context_dist"].shape
+    if len(shapes) > 1 or len(shape) != 2 or shape[1] % 2 or shape[1] == 0:
+        raise DatasetError(f"{path}: context arrays must all be (N, 2K); found {sorted(shapes)}; the file is "
+                           "damaged, re-encode with mrcnn-encode --context K")
 
 
 def load_datasets(paths):
@@ -295,6 +346,9 @@ def load_datasets(paths):
             if d.meta.get(key) != first.meta.get(key):
                 raise DatasetError(f"{p}: {key} {d.meta.get(key)} differs from {paths[0]} ({first.meta.get(key)}); "
                                    "datasets used together must be encoded with the same genome and --flank")
+        if d.context_k != first.context_k:
+            raise DatasetError(f"{p}: context of {d.context_k} neighbours a side differs from {paths[0]} "
+                               f"({first.context_k}); encode all parts with the same --context")
         if d.has_windows != first.has_windows:
             raise DatasetError(f"{p}: {'has' if d.has_windows else 'has no'} stored windows but {paths[0]} "
                                f"{'has' if first.has_windows else 'has no'}; encode all parts the same way "
@@ -303,7 +357,7 @@ def load_datasets(paths):
         return first
     meta = dict(first.meta, sources=[os.path.abspath(p) for p in paths])
     arrays = {}
-    for k in ARRAYS:
+    for k in _present(first):
         # one array at a time, each part's copy dropped once joined: the peak is the whole plus one array
         arrays[k] = np.concatenate([getattr(d, k) for d in parts])
         for d in parts:
