@@ -1,6 +1,7 @@
 """Genomic regions: samtools-style strings (1-based, inclusive) and BED files (0-based, half-open)."""
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -90,3 +91,25 @@ class IntervalSet:
         i = np.searchsorted(starts, pos, side="right") - 1
         ok = i >= 0
         return ok & (pos < ends[np.clip(i, 0, None)])
+
+
+@dataclass
+class Selection:
+    """Which sites to keep: chromosomes, regions (IntervalSet), subsample."""
+
+    chroms: list = None
+    exclude_chroms: list = None
+    regions: object = None
+    max_sites: int = None
+    seed: int = 0
+
+    def chrom_ok(self, name):
+        """Whether chromosome *name* (any naming convention) may hold selected sites."""
+        key = canonical_chrom(name)
+        if self.chroms and key not in {canonical_chrom(c) for c in self.chroms}:
+            return False
+        if self.exclude_chroms and key in {canonical_chrom(c) for c in self.exclude_chroms}:
+            return False
+        if self.regions is not None and key not in self.regions.chroms():
+            return False
+        return True

@@ -2,86 +2,26 @@
 
 import logging
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .dataset import Dataset, make_meta
-from .encoding import C, G, N, extract_windows, find_cpgs, minus_mask, n_counts
-from .errors import GenomeMismatchError, InputFormatError, UsageError
-from .genome import canonical_chrom
-from .levels import group_counts
+from .cpgs import STRAND_TEXT, cgi_flags, cpg_sites  # noqa: F401 (moved to cpgs; kept for callers not yet updated)
+from .dataset import make_meta
+from .encoding import C, G, N, n_counts
+from .errors import GenomeMismatchError, InputFormatError
 from .formats import ALTERNATIVE, BY_NAME
+from .levels import group_counts
 from .methylation import detect_format, read_calls
 from .placement import check_on_base, on_base, on_cpg
+from .regions import Selection
+from .site_arrays import SiteArrays, Summary, release_free_memory, subsample
+
+# Selection moved to regions, Summary and release_free_memory to site_arrays, group_counts to levels: still
+# importable from here for callers not yet updated
+__all__ = ["encode_calls", "encode_calls_file", "encode_all_cpgs", "Selection", "Summary", "release_free_memory",
+           "group_counts", "cpg_sites", "cgi_flags", "STRAND_TEXT"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Summary:
-    """What happened to the input: reads, kept sites and drops by reason."""
-
-    calls: int = 0
-    kept: int = 0
-    dropped: Counter = field(default_factory=Counter)
-    duplicates: int = 0
-    groups: dict = field(default_factory=dict)
-
-    def lines(self):
-        drops = ", ".join(f"{k} {v}" for k, v in sorted(self.dropped.items()) if v) or "none"
-        out = [f"calls read {self.calls}; sites kept {self.kept}; dropped: {drops}"]
-        if self.duplicates:
-            out.append(f"{self.duplicates} duplicated calls were summed")
-        if self.groups:
-            out.append("groups: " + ", ".join(f"{k} {v}" for k, v in self.groups.items()))
-        return out
-
-
-@dataclass
-class Selection:
-    """Which sites to keep: chromosomes, regions (IntervalSet), subsample."""
-
-    chroms: list = None
-    exclude_chroms: list = None
-    regions: object = None
-    max_sites: int = None
-    seed: int = 0
-
-    def chrom_ok(self, name):
-        key = canonical_chrom(name)
-        if self.chroms and key not in {canonical_chrom(c) for c in self.chroms}:
-            return False
-        if self.exclude_chroms and key in {canonical_chrom(c) for c in self.exclude_chroms}:
-            return False
-        if self.regions is not None and key not in self.regions.chroms():
-            return False
-        return True
-
-
-STRAND_TEXT = np.array([".", "+", "-"])  # indexed by int8 strand 0, 1, -1
-
-
-def _load_trim():
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
-        return None
-
-
-_MALLOC_TRIM = _load_trim()
-
-
-def release_free_memory():
-    """Give the pages of freed memory back to the system (glibc; elsewhere nothing).
-
-    The reader's chunks and each chromosome's work leave freed blocks between the arrays that live on, which
-    glibc keeps resident: at genome scale that is tens of bytes a site of peak RSS that holds nothing.
-    """
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
 
 
 def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
@@ -205,7 +145,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
     # np.empty pages are only backed by memory once written, so an upper bound costs nothing: each chromosome's
     # sites go straight into the dataset's arrays, nothing is concatenated (~20 bytes a site at genome scale)
-    out = _Output(sum(len(ix) for ix in by_chrom.values()), 2 * flank if windows else 0)
+    out = SiteArrays(sum(len(ix) for ix in by_chrom.values()), 2 * flank if windows else 0)
     hits, total = {"base": 0, -1: 0, 1: 0}, 0
     off_base = 0
     on_g = [0, 0]  # calls without a strand on a G, on a C or G
@@ -276,76 +216,10 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     meta = make_meta(genome, flank, min_coverage=min_coverage if calls.has_counts else None,
                      strands="kept" if keep_strands else "merged", format=calls.format,
                      max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))
-    data = _subsample(out.dataset(meta), selection, summary)
+    data = subsample(out.dataset(meta), selection, summary)
     summary.kept = len(data)
     summary.groups = group_counts(data.y)
     return data, summary
-
-
-class _Output:
-    """The arrays of a Dataset, allocated for an upper bound of sites and filled chromosome by chromosome."""
-
-    def __init__(self, upper, width):
-        self.seq = np.empty((upper, width), np.uint8)
-        self.y = np.empty(upper, np.float32)
-        self.coverage = np.empty(upper, np.int32)
-        self.pos = np.empty(upper, np.int64)
-        self.strand = np.empty(upper, np.int8)
-        self.cgi = np.empty(upper, np.int8)
-        self.chroms = []  # (name, start, end)
-        self.filled = 0
-
-    def add(self, name, pos, strand, level, cov, cgi, codes, flank):
-        a, b = self.filled, self.filled + len(pos)
-        if codes is not None:
-            extract_windows(codes, pos, flank, strand, out=self.seq[a:b])
-        self.y[a:b] = level
-        self.coverage[a:b] = np.minimum(cov, 2**31 - 1)
-        self.pos[a:b] = pos
-        self.strand[a:b] = strand
-        self.cgi[a:b] = cgi_flags(cgi, name, pos, strand)
-        self.chroms.append((name, a, b))
-        self.filled = b
-
-    def dataset(self, meta):
-        n = self.filled
-        # the text columns are made last, each in one piece: the numeric ones are all they are built from
-        chrom = np.empty(n, f"<U{max((len(c) for c, _, _ in self.chroms), default=1)}")
-        for name, a, b in self.chroms:
-            chrom[a:b] = name
-        return Dataset(seq=self.seq[:n], y=self.y[:n], coverage=self.coverage[:n], chrom=chrom, pos=self.pos[:n],
-                       strand=STRAND_TEXT[self.strand[:n]], cgi=self.cgi[:n], meta=meta)
-
-
-def _assemble(seq, parts, cgi, meta):
-    """One Dataset from the filled window array and per-chromosome (name, pos, strand, level, coverage)."""
-    def cat(i, dtype):
-        return np.concatenate([p[i] for p in parts]).astype(dtype) if parts else np.empty(0, dtype)
-
-    strand = cat(2, np.int8)
-    chrom = np.concatenate([np.full(len(p[1]), p[0]) for p in parts]) if parts else np.empty(0, "<U1")
-    flags = (np.concatenate([cgi_flags(cgi, p[0], p[1], p[2]) for p in parts]) if parts
-                 else np.empty(0, np.int8))
-    return Dataset(seq=seq, y=cat(3, np.float32), coverage=np.minimum(cat(4, np.float64), 2**31 - 1).astype(np.int32),
-                   chrom=chrom, pos=cat(1, np.int64), strand=STRAND_TEXT[strand], cgi=flags, meta=meta)
-
-
-def cgi_flags(cgi, chrom, pos, strand):
-    if cgi is None:
-        return np.full(len(pos), -1, np.int8)
-    site = np.where(minus_mask(strand), pos - 1, pos)
-    return cgi.contains(chrom, site).astype(np.int8)
-
-
-def _subsample(data, selection, summary):
-    if selection.max_sites is None or len(data) <= selection.max_sites:
-        return data
-    if selection.max_sites < 1:
-        raise UsageError("--max-sites must be at least 1")
-    rng = np.random.default_rng(selection.seed)
-    keep = np.sort(rng.choice(len(data), size=selection.max_sites, replace=False))
-    summary.dropped["subsampled"] += len(data) - len(keep)
-    return data.subset(keep)
 
 
 def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fraction=1.0, selection=None,
@@ -361,50 +235,24 @@ def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fr
     selection = selection or Selection()
     summary = Summary()
     max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
-    sites = []
+    # one pass, one read of each chromosome: the CpG count is not known before, so the arrays grow as they fill
+    out = SiteArrays(0, 2 * flank if windows else 0)
     for name in genome.chromosomes():
         if not selection.chrom_ok(name):
             continue
-        pos, strand = cpg_sites(genome.codes(name), name, selection.regions, keep_strands)
+        codes = genome.codes(name)
+        pos, strand = cpg_sites(codes, name, selection.regions, keep_strands)
         summary.calls += len(pos) // (2 if keep_strands else 1)
-        n_rich = n_counts(genome.codes(name), pos, flank, beyond_ends=False) > max_n
+        n_rich = n_counts(codes, pos, flank, beyond_ends=False) > max_n
         summary.dropped["N-rich"] += int(n_rich.sum())
-        sites.append((name, pos[~n_rich], strand[~n_rich]))
+        pos, strand = pos[~n_rich], strand[~n_rich]
+        out.add(name, pos, strand, np.nan, 0, cgi, codes if windows else None, flank)
     log.info("found %d CpG dinucleotides", summary.calls)
-    seq = np.empty((sum(len(p) for _, p, _ in sites), 2 * flank if windows else 0), np.uint8)
-    parts, filled = [], 0
-    for name, pos, strand in sites:
-        if windows:
-            extract_windows(genome.codes(name), pos, flank, strand, out=seq[filled:filled + len(pos)])
-        filled += len(pos)
-        parts.append((name, pos, strand, np.full(len(pos), np.nan), np.zeros(len(pos))))
     meta = make_meta(genome, flank, strands="kept" if keep_strands else "merged", all_cpgs=True,
                      max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))
-    data = _assemble(seq, parts, cgi, meta)
-    data = _subsample(data, selection, summary)
+    data = subsample(out.dataset(meta), selection, summary)
     summary.kept = len(data)
     return data, summary
-
-
-def cpg_sites(codes, name, regions=None, keep_strands=False):
-    """Positions (int64) and strands (int8) of the CpGs of one chromosome, optionally within regions.
-
-    Merged (default): the C of each CpG, strand 0. With *keep_strands*: the C (+1) and the G (-1), in order.
-    """
-    if regions is not None:
-        starts, ends = regions.intervals(name)
-        pos = np.concatenate([find_cpgs(codes, s, e + 1) for s, e in zip(starts, ends)] or [np.empty(0, np.int64)])
-        # a CpG belongs to a region when its C does; find_cpgs over [s, e+1) may add one at e
-        pos = pos[regions.contains(name, pos)]
-    else:
-        pos = find_cpgs(codes)
-    if not keep_strands:
-        return pos, np.zeros(len(pos), np.int8)
-    both = np.empty(2 * len(pos), np.int64)
-    both[0::2], both[1::2] = pos, pos + 1
-    strand = np.empty(2 * len(pos), np.int8)
-    strand[0::2], strand[1::2] = 1, -1
-    return both, strand
 
 
 def encode_calls_file(genome, path, fmt=None, mod_code=None, level_scale=None, **kwargs):
