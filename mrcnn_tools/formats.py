@@ -8,18 +8,18 @@ tolerated, and fields may be separated by tabs or spaces (older modkit releases 
 """
 
 import gzip
-import os
-import io
 import re
-import sys
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from .calls_source import Source, fields, is_comment, is_int, is_num, leading_headers
 from .errors import InputFormatError
-from .io import GZIP_MAGIC, check_readable
+
+__all__ = ["Producer", "PRODUCERS", "BY_NAME", "ALTERNATIVE", "FORMATS", "LEVEL_SCALES", "Source", "detect",
+           "detect_format", "header_names", "read_table", "read_chunks", "CHUNK_ROWS"]
 
 
 @dataclass(frozen=True)
@@ -90,98 +90,6 @@ FORMATS = tuple(BY_NAME)
 LEVEL_SCALES = ("percent", "fraction")
 
 
-class Source:
-    """A calls file or stdin, which can be opened more than once (stdin is read once and kept)."""
-
-    _stdin = (None, None)  # stdin can be read once: (stream, bytes) kept for a second reading
-
-    def __init__(self, path):
-        self.path = path
-        self._data = None
-        if path == "-":
-            if Source._stdin[0] is not sys.stdin:
-                raw = sys.stdin.buffer.read()
-                Source._stdin = (sys.stdin, self._gunzip(raw) if raw[:2] == GZIP_MAGIC else raw)
-            self._data = Source._stdin[1]
-        else:
-            check_readable(path, "calls file")
-            with open(path, "rb") as fh:
-                if os.path.isfile(path):
-                    self._gz = fh.read(2) == GZIP_MAGIC
-                else:
-                    # a pipe such as <(zcat calls.gz) can be read only once: keep what it gives
-                    raw = fh.read()
-                    self._data = self._gunzip(raw) if raw[:2] == GZIP_MAGIC else raw
-
-    def _gunzip(self, raw):
-        try:
-            return gzip.decompress(raw)
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            raise InputFormatError(f"the gzip stream is truncated or corrupt ({exc}); re-compress it",
-                                   self.path) from None
-
-    def open(self):
-        """A binary file object from the start."""
-        if self._data is not None:
-            return io.BytesIO(self._data)
-        return gzip.open(self.path, "rb") if self._gz else open(self.path, "rb")
-
-    def head(self, n=200):
-        """The first *n* lines (raw text, line ends removed, blank lines kept), decoded leniently."""
-        lines = []
-        fh = self.open()
-        try:
-            for raw in fh:
-                lines.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-                if len(lines) >= n:
-                    break
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            if not lines:
-                raise InputFormatError(f"cannot read it as gzip ({exc}); re-compress or decompress it",
-                                       self.path) from None
-        finally:
-            fh.close()
-        if lines:
-            lines[0] = lines[0].lstrip("\ufeff")
-        return lines
-
-
-def _fields(line):
-    """Fields of a line: tabs or spaces, quotes removed, trailing separators ignored."""
-    return [f.strip("\"'") for f in line.split()]
-
-
-def _is_int(text):
-    return re.fullmatch(r"[+-]?\d+", text) is not None
-
-
-def _is_num(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
-
-
-def _comment(line):
-    return line.lstrip().startswith(("track", "browser", "#")) or not line.strip()
-
-
-def _is_header(line):
-    """A header line: a comment/track line, or one whose second field is not a number (a column name)."""
-    if _comment(line):
-        return True
-    f = _fields(line)
-    return len(f) >= 2 and not _is_num(f[1]) and not _is_num(f[2] if len(f) > 2 else "x")
-
-
-def _leading_headers(lines):
-    skip = 0
-    while skip < len(lines) and _is_header(lines[skip]):
-        skip += 1
-    return skip
-
-
 _CONTEXTS = {"CG", "CHG", "CHH", "CpG", "CHN", "CNN"}
 
 
@@ -207,38 +115,38 @@ def _classify(rows, has_track, header):
     resembles = []
     if n >= 17:
         resembles.append("modkit")
-        if every(lambda r: len(r) >= 18 and all(_is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
+        if every(lambda r: len(r) >= 18 and all(is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
                  and int(r[9]) == int(r[11]) + int(r[12]) + int(r[13])):
             return "modkit", resembles
     if 14 <= n <= 16:  # releases from 0.9 add N no-call and N alternative-mod
         resembles.append("modbam2bed")
-        if every(lambda r: all(_is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
+        if every(lambda r: all(is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
                  and int(r[9]) >= int(r[11]) + int(r[12]) + int(r[13])):
             return "modbam2bed", resembles
     if n == 11:
         resembles.append("bedmethyl")
-        if every(lambda r: _is_int(r[1]) and _is_int(r[9]) and 0 <= float(r[10]) <= 100):
+        if every(lambda r: is_int(r[1]) and is_int(r[9]) and 0 <= float(r[10]) <= 100):
             return "bedmethyl", resembles
     if 7 <= n <= 10 and rows[0][2] in "+-" and rows[0][5] in _CONTEXTS:
         resembles.append("bismark-cpg-report")
-        if every(lambda r: _is_int(r[1]) and r[2] in ("+", "-") and _is_int(r[3]) and _is_int(r[4])):
+        if every(lambda r: is_int(r[1]) and r[2] in ("+", "-") and is_int(r[3]) and is_int(r[4])):
             return "bismark-cpg-report", resembles
     if 7 <= n <= 9 and rows[0][2] in ("+", "-", "."):
         resembles.append("allc")
-        if every(lambda r: _is_int(r[1]) and r[3][:1] == "C" and _is_int(r[4]) and _is_int(r[5])):
+        if every(lambda r: is_int(r[1]) and r[3][:1] == "C" and is_int(r[4]) and is_int(r[5])):
             return "allc", resembles
     if n == 8 and rows[0][1] in ("C", "G"):
         resembles.append("cgmap")
-        if every(lambda r: r[1] in ("C", "G") and _is_int(r[2]) and _is_int(r[6]) and _is_int(r[7])):
+        if every(lambda r: r[1] in ("C", "G") and is_int(r[2]) and is_int(r[6]) and is_int(r[7])):
             return "cgmap", resembles
     if n == 7 and rows[0][3] in ("F", "R", "+", "-"):
         resembles.append("methylkit")
-        if every(lambda r: _is_int(r[2]) and r[3] in ("F", "R", "+", "-") and _is_int(r[4])):
+        if every(lambda r: is_int(r[2]) and r[3] in ("F", "R", "+", "-") and is_int(r[4])):
             return "methylkit", resembles
     if n == 6:
         resembles += ["bismark-cov", "bismark-merged-cov", "methyldackel"]
-        if not every(lambda r: _is_int(r[1]) and _is_int(r[2]) and _is_num(r[3]) and _is_num(r[4])
-                     and _is_num(r[5])):
+        if not every(lambda r: is_int(r[1]) and is_int(r[2]) and is_num(r[3]) and is_num(r[4])
+                     and is_num(r[5])):
             return None, resembles
         if has_track:
             return "methyldackel", resembles
@@ -249,14 +157,14 @@ def _classify(rows, has_track, header):
             return "bismark-merged-cov", resembles
         if every(lambda r: int(r[2]) > int(r[1])):
             return "methyldackel", resembles
-    if n in (5, 9) and (rows[0][-2] == "." or _is_num(rows[0][-2])) and _is_int(rows[0][-1]):
+    if n in (5, 9) and (rows[0][-2] == "." or is_num(rows[0][-2])) and is_int(rows[0][-1]):
         resembles.append("biscuit")
-        if every(lambda r: _is_int(r[1]) and _is_int(r[2]) and (r[-2] == "." or 0 <= float(r[-2]) <= 1)
-                 and _is_int(r[-1])):
+        if every(lambda r: is_int(r[1]) and is_int(r[2]) and (r[-2] == "." or 0 <= float(r[-2]) <= 1)
+                 and is_int(r[-1])):
             return "biscuit", resembles
     if n == 4:
         resembles += ["bedgraph", "counts"]
-        counts = every(lambda r: _is_int(r[1]) and _is_int(r[2]) and _is_int(r[3]))
+        counts = every(lambda r: is_int(r[1]) and is_int(r[2]) and is_int(r[3]))
         if counts and any(h in names for h in ("pos", "position", "m", "u", "cov", "meth", "unmeth")):
             return "counts", resembles
         if has_track or every(lambda r: int(r[2]) > int(r[1])):
@@ -271,8 +179,8 @@ def _classify(rows, has_track, header):
 def header_names(source):
     """The lower-case column names of the header line above the data, or [] when there is none."""
     lines = source.head(50)
-    skip = _leading_headers(lines)
-    return [h.lower().lstrip("#") for h in _fields(lines[skip - 1])] if skip else []
+    skip = leading_headers(lines)
+    return [h.lower().lstrip("#") for h in fields(lines[skip - 1])] if skip else []
 
 
 def detect(source):
@@ -280,10 +188,10 @@ def detect(source):
     lines = source.head()
     if not any(ln.strip() for ln in lines):
         raise InputFormatError("the file is empty; give a file with methylation calls", source.path)
-    skip = _leading_headers(lines)
-    header = _fields(lines[skip - 1]) if skip else []
+    skip = leading_headers(lines)
+    header = fields(lines[skip - 1]) if skip else []
     has_track = any(ln.lstrip().startswith("track") for ln in lines[:skip])
-    data = [_fields(ln) for ln in lines[skip:] if ln.strip() and not _comment(ln)]
+    data = [fields(ln) for ln in lines[skip:] if ln.strip() and not is_comment(ln)]
     if not data:
         raise InputFormatError("the file has a header but no calls", source.path)
     n = len(data[0])
@@ -337,19 +245,19 @@ def read_chunks(source, fmt, chunksize=None):
     bad line after the first chunk) as :func:`read_table`; the file is closed when the iterator ends.
     """
     lines = source.head(50)
-    skip = _leading_headers(lines)
+    skip = leading_headers(lines)
     header = None
     if fmt == "tsv":
         if not skip:
             raise InputFormatError("a TSV needs a header line naming the columns (chrom, start, level or "
                                    "count_m and count_u)", source.path, 1)
-        header = [h.lower().lstrip("#") for h in _fields(lines[skip - 1])]
+        header = [h.lower().lstrip("#") for h in fields(lines[skip - 1])]
     if header:
         ncol = len(header)
     else:
         # the usual width of the first lines: optional trailing columns (Bismark --ffs) may be empty on some
         # lines, and a line with more columns than the others is an error
-        widths = [len(_fields(ln)) for ln in lines[skip:] if ln.strip() and not _comment(ln)]
+        widths = [len(fields(ln)) for ln in lines[skip:] if ln.strip() and not is_comment(ln)]
         ncol = max(set(widths), key=widths.count) if widths else _NCOLS.get(fmt, 1)
     ncol = max(ncol, _NCOLS.get(fmt, 1))
     fh = source.open()
