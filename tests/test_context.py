@@ -235,3 +235,73 @@ def test_add_context_ignores_unlabelled_observations():
     targets = add_context(ds([10, 20, 30], [0.1, np.nan, 0.3]), ds([30, 10, 20], [0.3, 0.1, np.nan]), 1)
     np.testing.assert_array_equal(targets.context_dist, [[0, 20], [-10, 10], [-20, 0]])
     np.testing.assert_allclose(targets.context_level, [[np.nan, 0.3], [0.1, 0.3], [0.1, np.nan]])
+
+
+# --- models (TensorFlow) ---------------------------------------------------------------------------------------
+
+def synthetic(n=300, k=3, seed=0):
+    """A Dataset of random windows and contexts (some neighbours missing) with labels."""
+    rng = np.random.default_rng(seed)
+    dist = rng.integers(1, 400, (n, 2 * k)).astype(np.int32) * np.r_[[-1] * k, [1] * k]
+    dist[rng.random((n, 2 * k)) < 0.2] = 0
+    level = np.where(dist != 0, rng.random((n, 2 * k)), np.nan).astype(np.float32)
+    data = Dataset(seq=rng.integers(0, 4, (n, 100), dtype=np.uint8), y=rng.random(n).astype(np.float32),
+                   coverage=np.full(n, 9, np.int32), chrom=np.array(["c"] * n), pos=np.arange(n, dtype=np.int64) * 50,
+                   strand=np.array(["."] * n), cgi=np.full(n, -1, np.int8), meta={"flank": 50},
+                   context_level=level, context_dist=dist,
+                   context_coverage=np.where(dist != 0, rng.integers(1, 60, (n, 2 * k)), 0).astype(np.int32))
+    return data
+
+
+@pytest.mark.parametrize("arch", ["context-only", "mrcnn-context"])
+def test_untrained_model_is_the_neighbour_average_and_survives_saving(tmp_path, arch):
+    pytest.importorskip("tensorflow")
+    from mrcnn_tools.context_models import build_context_model, context_meta
+    from mrcnn_tools.context_train import ContextPredictor
+    from mrcnn_tools.models import load_model, save_keras_model
+
+    data = synthetic()
+    data.context_dist[0] = 0  # no neighbour at all: the average is 0, the baseline NaN
+    model = build_context_model(arch, 100, 3, context_dropout=0.5, seed=1)
+    meta = {"arch": arch, "flank": 50, "context": context_meta(3, 0.5)}
+    pred = ContextPredictor(model, meta).predict(data)
+    w = np.where(data.context_dist != 0, 1 / (1 + np.abs(data.context_dist.astype(float))), 0)
+    want = (w * np.nan_to_num(data.context_level)).sum(1) / np.maximum(w.sum(1), 1e-12)
+    np.testing.assert_allclose(pred, want, atol=1e-6)
+    assert pred[0] == 0 and np.isnan(ContextPredictor(None, {"arch": "neighbours"}).predict(data)[0])
+    # one row alone and the same row among others: the same bits (one fixed shape)
+    np.testing.assert_array_equal(ContextPredictor(model, meta).predict(data, [7]), pred[[7]])
+    path = str(tmp_path / "m.keras")
+    save_keras_model(model, path, meta)
+    loaded, back = load_model(path)
+    assert back["context"]["k"] == 3
+    np.testing.assert_array_equal(ContextPredictor(loaded, back).predict(data), pred)
+
+
+def test_neighbour_dropout_in_training_only():
+    pytest.importorskip("tensorflow")
+    from mrcnn_tools.context_models import context_layers
+
+    layer = context_layers()["NeighbourDropout"](0.5, seed=3)
+    dist = np.arange(1, 20001, dtype=np.int32).reshape(100, 200)
+    np.testing.assert_array_equal(np.asarray(layer(dist, training=False)), dist)
+    out = np.asarray(layer(dist, training=True))
+    hidden = out == 0
+    assert 0.45 < hidden.mean() < 0.55
+    np.testing.assert_array_equal(out[~hidden], dist[~hidden])  # hidden, never altered
+
+
+def test_pipeline_batches_are_the_rows():
+    pytest.importorskip("tensorflow")
+    from mrcnn_tools.context_train import context_tf_dataset
+
+    data = synthetic(n=50)
+    view = data.rows(np.arange(10, 50, 2))
+    x, y = next(iter(context_tf_dataset(view, 8, with_codes=True)))
+    rows = np.arange(10, 26, 2)
+    np.testing.assert_array_equal(y.numpy(), data.y[rows])
+    np.testing.assert_array_equal(x["codes"].numpy(), data.seq[rows])
+    np.testing.assert_array_equal(x["context_dist"].numpy(), data.context_dist[rows])
+    np.testing.assert_array_equal(x["context_level"].numpy(), np.nan_to_num(data.context_level[rows]))
+    shuffled = [t.numpy() for _, t in context_tf_dataset(view, 8, shuffle=True, seed=2).take(3)]
+    assert sorted(np.concatenate(shuffled).tolist()) == sorted(view.y.tolist())

@@ -1,0 +1,120 @@
+"""Feeding context models: the tf.data pipeline and prediction over a dataset's windows and context arrays."""
+
+import numpy as np
+
+from .context import check_context, neighbour_average
+from .dataset import CONTEXT_ARRAYS
+
+PREDICT_ROWS = 1024  # as mrcnn_tools.prediction: one fixed shape, so a row's prediction never depends on its batch
+
+
+def _base_rows(data):
+    """(the Dataset, row indices into it or None) of a Dataset or a Rows view."""
+    return getattr(data, "base", data), getattr(data, "index", None)
+
+
+def model_inputs(data, rows, with_codes):
+    """The inputs of a context model for the rows *rows* (indices into the base dataset *data*).
+
+    Returns
+    -------
+    dict: ``codes`` uint8 (n, W) (when *with_codes*), ``context_level`` float32 (n, 2K) with missing
+    neighbours as 0 (the model masks them by ``context_dist == 0``), ``context_dist`` int32,
+    ``context_coverage`` int32
+    """
+    x = {"context_level": np.nan_to_num(data.context_level[rows], nan=0.0),
+         "context_dist": data.context_dist[rows].astype(np.int32, copy=False),
+         "context_coverage": data.context_coverage[rows].astype(np.int32, copy=False)}
+    if with_codes:
+        source, _ = data.window_source()
+        x["codes"] = source[rows] if isinstance(source, np.ndarray) else source.take(rows, data.flank)
+    return x
+
+
+def context_tf_dataset(data, batch_size, *, with_codes=True, shuffle=False, seed=0, first_epoch=0):
+    """A tf.data pipeline of ({inputs}, labels) batches over a Dataset or Rows view with context arrays.
+
+    Epoch ``e`` is shuffled by the stateless seed ``(seed, e)`` (a resumed run sees the same order); batches
+    are gathered by NumPy from the dataset's own arrays, nothing is copied into TensorFlow first.
+
+    Returns
+    -------
+    tf.data.Dataset of (dict of (b, ...) arrays as :func:`model_inputs`, float32 (b,)), repeating
+    """
+    import tensorflow as tf
+
+    base, rows = _base_rows(data)
+    y = np.asarray(data.y, np.float32)
+    n, k2, width = len(y), base.context_dist.shape[1], base.window
+    names = list(CONTEXT_ARRAYS) + (["codes"] if with_codes else [])
+    types = (tf.float32, tf.int32, tf.int32) + ((tf.uint8,) if with_codes else ())
+
+    def gather_np(i):
+        i = np.sort(i)  # in-order gathers read memory in order
+        x = model_inputs(base, i if rows is None else rows[i], with_codes)
+        return (*[x[name] for name in names], y[i])
+
+    def gather(i):
+        *parts, t = tf.numpy_function(gather_np, [i], (*types, tf.float32), stateful=False)
+        for name, part in zip(names, parts):
+            part.set_shape((None, width if name == "codes" else k2))
+        t.set_shape((None,))
+        return dict(zip(names, parts)), t
+
+    def epoch_batches(e):
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, e]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+
+    if shuffle:
+        idx = tf.data.Dataset.range(first_epoch, 2**31).flat_map(epoch_batches)
+    else:
+        idx = tf.data.Dataset.range(n).batch(batch_size).repeat()
+    return idx.map(gather, num_parallel_calls=1, deterministic=True).prefetch(2)
+
+
+class ContextPredictor:
+    """Predict with a context model (or the neighbour average, *model* None) over a dataset's rows.
+
+    Parameters
+    ----------
+    model : keras.Model or None
+        None: the distance-weighted neighbour average, no training (``mrcnn-predict --baseline neighbours``).
+    meta : dict
+        The model's metadata (``arch``, ``context``: {"k": K, ...}); for the baseline, ``{"arch": "neighbours"}``.
+    """
+
+    def __init__(self, model, meta):
+        self.model, self.meta = model, meta
+        self.with_codes = meta.get("arch") == "mrcnn-context"
+        self._fn = None
+        if model is not None:
+            import tensorflow as tf
+
+            self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+
+    def check(self, data, path="dataset"):
+        """Refuse a dataset without the context arrays (or of another K) the model was trained with."""
+        if self.model is not None:
+            check_context(data, int(self.meta["context"]["k"]), path)
+        elif data.context_k is None:
+            check_context(data, 5, path)
+
+    def predict(self, data, index=None):
+        """Predicted levels of the rows *index* (all when None) of a Dataset: float32 (n,), clipped to [0, 1].
+
+        The baseline gives NaN for a site without any observed neighbour.
+        """
+        rows = np.arange(len(data)) if index is None else np.asarray(index)
+        if self.model is None:
+            return np.clip(neighbour_average(data.context_level[rows], data.context_dist[rows]), 0.0, 1.0)
+        out = np.empty(len(rows), np.float32)
+        for a in range(0, len(rows), PREDICT_ROWS):
+            part = rows[a:a + PREDICT_ROWS]
+            x = model_inputs(data, part, self.with_codes)
+            n = len(part)
+            if n < PREDICT_ROWS:  # padded to the one shape: missing neighbours, N windows
+                x = {key: np.concatenate([v, np.zeros((PREDICT_ROWS - n, v.shape[1]), v.dtype)
+                                          if key != "codes" else np.full((PREDICT_ROWS - n, v.shape[1]), 4, v.dtype)])
+                     for key, v in x.items()}
+            out[a:a + n] = np.asarray(self._fn(x)).reshape(-1)[:n]
+        return np.clip(out, 0.0, 1.0)
