@@ -85,6 +85,14 @@ def render(prog, module_name, version):
             else:
                 names = f"\\fB{roff(formatter._format_args(action, action.dest))}\\fR"
             out += [".TP", names, roff(" ".join(formatter._expand_help(action).split()))]
+    old = [a for a in parser._actions if getattr(a, "replaced_by", None)]
+    if old:
+        # hidden from --help and the README, but a user reading an old script must find what they mean
+        out.append(".SH DEPRECATED OPTIONS")
+        for action in old:
+            out += [".TP", ", ".join(f"\\fB{roff(o)}\\fR" for o in action.option_strings),
+                    roff(f"Old spelling of {action.replaced_by}, accepted with a warning until the next release"
+                         + (f" ({action.note})." if action.note else "."))]
     if examples:
         out += [".SH EXAMPLES", ".nf", ".RS"] + [roff(ln) for ln in examples] + [".RE", ".fi"]
     out.append(".SH EXIT STATUS")

@@ -79,7 +79,7 @@ _deferred = {"depth": 0, "pending": None}
 
 @contextlib.contextmanager
 def deferred_signals():
-    """Hold back the exception of SIGINT/SIGTERM (raised by the handler of :func:`mrcnn_tools.cli.common.run`)
+    """Hold back the exception of SIGINT/SIGTERM (raised by the handler of :func:`guard.signals_raise`)
     while a temporary file is created and its name recorded for cleanup; it is raised when the block ends.
 
     Python runs signal handlers between any two bytecodes, also between the creation of a file and the
@@ -110,7 +110,12 @@ def defer_signal(exc):
     return True
 
 
-def _check_out_dir(path):
+def check_out_dir(path):
+    """The directory *path* is to be written in; an MrcnnError when it does not exist.
+
+    The one home of this check: the commands' output checks (:mod:`mrcnn_tools.guard`) and
+    :func:`atomic_path` both use it.
+    """
     out_dir = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(out_dir):
         raise MrcnnError(f"{path}: output directory {out_dir} does not exist; create it first")
@@ -127,7 +132,7 @@ def atomic_path(path, suffix=""):
         # /dev/null, /dev/stdout, a named pipe: renaming onto it would replace the device, so write to it
         yield path
         return
-    out_dir = _check_out_dir(path)
+    out_dir = check_out_dir(path)
     tmp = None
     try:
         with deferred_signals():  # a signal between creating the file and knowing its name would leak it

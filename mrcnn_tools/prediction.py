@@ -1,10 +1,13 @@
 """Prediction: a model over windows in batches, clipped to [0, 1]; genome-wide in bounded memory."""
 
 import logging
+import sys
+from dataclasses import dataclass
 
 import numpy as np
 
 from .encoding import N
+from .errors import MrcnnError
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +95,7 @@ def genome_chunks(genome, *, regions=None, chroms_ok=None, keep_strands=False, c
     (chrom, pos int64 (k,), strand int8 (k,))
         Windows are cut by the caller (it knows the flank); here only positions are made.
     """
-    from .sites import cpg_sites
+    from .cpgs import cpg_sites
 
     names = [c for c in genome.chromosomes() if chroms_ok is None or chroms_ok(c)]
     counts = None
@@ -112,3 +115,153 @@ def genome_chunks(genome, *, regions=None, chroms_ok=None, keep_strands=False, c
             pos, strand = pos[a:b], strand[a:b]
         for i in range(0, len(pos), chunk_size):
             yield name, pos[i:i + chunk_size], strand[i:i + chunk_size]
+
+
+@dataclass
+class PredictResult:
+    """What :func:`predict_to_files` did: sites predicted, where, which shard."""
+
+    rows: int
+    output: str
+    bigwig: str = None
+    shard: tuple = None
+
+
+def _bar(show, total):
+    """A tqdm progress bar on stderr, or None (not asked for, not a terminal, tqdm missing)."""
+    if not show or not sys.stderr.isatty():
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="CpG", unit_scale=True, file=sys.stderr, desc="mrcnn-predict")
+
+
+def _dataset_chunks(data, shard, sort, chunk_size):
+    """Rows of shard *shard* of *data* (sorted by chromosome and position for a bigWig) in chunks, and the
+    chromosome sizes of the rows (from the dataset's meta; else the last site + 2)."""
+    from .genome import canonical_chrom
+
+    lo, hi = shard_range(len(data), shard)
+    rows = data.subset(slice(lo, hi))
+    if sort:
+        rows = rows.subset(np.lexsort((rows.pos, rows.chrom)))
+    by_key = {canonical_chrom(k): v for k, v in data.meta.get("chrom_lengths", {}).items()}
+    sizes = {str(c): int(by_key.get(canonical_chrom(str(c)), rows.pos[rows.chrom == c].max() + 2))
+             for c in np.unique(rows.chrom)}
+    chunks = (rows.subset(slice(i, i + chunk_size)) for i in range(0, len(rows), chunk_size))
+    return len(rows), chunks, sizes
+
+
+def _write_dataset(predictor, data, writer, chunks, bar):
+    for part in chunks:
+        pred = predictor.predict(part.windows())
+        writer.write(part.chrom, part.pos, part.strand, pred, part.y, part.coverage, part.cgi)
+        if bar:
+            bar.update(len(part))
+
+
+def _write_genome(predictor, genome, writer, selection, cgi, keep_strands, chunk_size, shard, bar):
+    from .encoding import extract_windows
+    from .cpgs import STRAND_TEXT, cgi_flags
+
+    for chrom, pos, strand in genome_chunks(genome, regions=selection.regions, chroms_ok=selection.chrom_ok,
+                                            keep_strands=keep_strands, chunk_size=chunk_size, shard=shard):
+        pred = predictor.predict(extract_windows(genome.codes(chrom), pos, predictor.flank, strand))
+        writer.write(chrom, pos, STRAND_TEXT[np.asarray(strand, np.int8)], pred,
+                     cgi=cgi_flags(cgi, chrom, pos, strand) if cgi is not None else None)
+        if bar:
+            bar.update(len(pos))
+
+
+def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", output_format="tsv", bigwig=None,
+                     shard=None, selection=None, cgi=None, keep_strands=False, cache_dir=None, chunk_size=65536,
+                     batch_size=2048, threads=None, progress=False):
+    """Predict the sites of datasets, or every CpG of a genome, into a predictions file (and a bigWig).
+
+    Parameters
+    ----------
+    model_path : str
+        ``.keras`` or ``.skops`` model from mrcnn-train.
+    datasets : sequence of str
+        Dataset NPZ files or shards; empty: genome mode (every CpG of *genome_path* in *selection*).
+    genome_path : str, optional
+        The genome FASTA: the CpGs to predict (genome mode), or where the windows of sites-only datasets are cut.
+    output : str
+        Predictions file (``-`` = stdout, ``.gz`` = gzip), in *output_format* (:data:`OUTPUT_FORMATS` of
+        :mod:`mrcnn_tools.predictions`).
+    bigwig : str, optional
+        Also write the predictions as a bigWig.
+    shard : (int, int), optional
+        Part i of n (1-based) of the sites: contiguous and disjoint.
+    selection : mrcnn_tools.regions.Selection, optional
+        Genome mode: chromosomes and regions.
+    cgi : IntervalSet, optional
+        Genome mode: CpG islands for the cgi column.
+    chunk_size, batch_size : int
+        Sites predicted and written at a time (memory); rows per model call of a k-mer model. Predictions are
+        the same bit for bit whatever both are.
+
+    Returns
+    -------
+    PredictResult
+
+    Raises
+    ------
+    MrcnnError
+        An empty dataset, no CpG in the selection, a model that does not fit the data.
+    """
+    import contextlib
+    import os
+    import tempfile
+
+    from .io import open_output
+    from .models import check_model_fits, load_model, read_model_meta
+    from .predictions import PredictionWriter, write_bigwig
+
+    meta = read_model_meta(model_path)
+    if datasets:
+        from .dataset import load_datasets
+        from .genome_attach import attach_genome
+
+        data = load_datasets(list(datasets))
+        check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
+        if len(data) == 0:
+            raise MrcnnError(f"{datasets[0]}: the dataset is empty; nothing to predict")
+        attach_genome(data, genome_path, datasets[0], cache_dir)
+        extra = (["y_true", "coverage"] if np.isfinite(data.y).any() else []) + (
+            ["cgi"] if (data.cgi >= 0).any() else [])
+    else:
+        from .genome import Genome
+        from .regions import Selection
+
+        genome = Genome(genome_path)
+        selection = selection or Selection()
+        extra = ["cgi"] if cgi is not None else []
+    model, meta = load_model(model_path, threads=threads)
+    predictor = Predictor(model, meta, batch_size=batch_size)
+    with contextlib.ExitStack() as stack:
+        bw_fh = bw_path = None
+        if bigwig:
+            bw_path = os.path.join(stack.enter_context(tempfile.TemporaryDirectory()), "pred.bedGraph")
+            bw_fh = stack.enter_context(open(bw_path, "w"))
+        writer = PredictionWriter(stack.enter_context(open_output(output)), output_format, extra, bw_fh)
+        if datasets:
+            total, chunks, sizes = _dataset_chunks(data, shard, bigwig is not None, chunk_size)
+            bar = _bar(progress, total)
+            _write_dataset(predictor, data, writer, chunks, bar)
+        else:
+            bar = _bar(progress, None)
+            _write_genome(predictor, genome, writer, selection, cgi, keep_strands, chunk_size, shard, bar)
+            sizes = genome.lengths()
+        writer.close()
+        if bar:
+            bar.close()
+        if writer.rows == 0 and not datasets:
+            raise MrcnnError("no CpG in the selected chromosomes/regions; check --region/--regions/--chroms "
+                             f"against the chromosome names of {genome_path}")
+        if bigwig:
+            bw_fh.close()
+            write_bigwig(bw_path, bigwig, sizes)
+    return PredictResult(writer.rows, output, bigwig, shard)

@@ -1,26 +1,20 @@
-"""Shared command-line plumbing: parent parsers, logging, and turning errors and signals into exit codes.
+"""Shared command-line plumbing: parent parsers, option types, deprecated aliases, logging, exit codes.
 
-Every command runs through :func:`run`, which gives all of them the same protections without code of their own:
-outputs are checked before any work (not an input, creatable, not a directory), SIGTERM is handled like SIGINT
-(temporary files removed), and errors of the operating system become one line naming the path and the fix.
+Every command runs through :func:`run`, which gives all of them the same protections without code of their own
+(:mod:`mrcnn_tools.guard`): outputs checked before any work, SIGTERM handled like SIGINT (temporary files
+removed), errors of the operating system as one line naming the path and the fix.
 """
 
 import argparse
 import contextlib
-import errno
 import logging
 import os
-import re
-import signal
 import sys
-import tempfile
-import time
 import traceback
-import warnings
 
 from .. import __version__
-from ..errors import MrcnnError
-from ..io import defer_signal, deferred_signals
+from ..guard import (Terminated, check_outputs, clean_message, error_line, remove_empty_dirs,  # noqa: F401
+                     signals_raise, warnings_to_log)
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -45,7 +39,7 @@ def help_with_default(action):
     if default is None or default is argparse.SUPPRESS or isinstance(default, bool) or default == []:
         return text
     if isinstance(default, (list, tuple)):
-        default = " ".join(str(d) for d in default)
+        default = ",".join(str(d) for d in default)
     return f"{text} (default: {default})"
 
 
@@ -79,9 +73,50 @@ def logging_parser():
     return p
 
 
+class ListOption(argparse.Action):
+    """One list syntax for every command: ``--opt a,b``, ``--opt a --opt b`` and both mixed give [a, b].
+
+    Never ``nargs="+"``, which swallows the positional arguments after it (``--val-chroms 22 train.npz``).
+    A given list replaces the default; it does not extend it.
+    """
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        items = getattr(namespace, self.dest, None)
+        items = [] if items is None or items is self.default else list(items)
+        new = [v.strip() for v in values.split(",")]
+        if not all(new):
+            raise argparse.ArgumentError(self, f"empty item in '{values}'; give names separated by commas")
+        setattr(namespace, self.dest, items + new)
+
+
+def deprecated(new, note=""):
+    """An action class for a hidden old spelling of option *new*: stores like it, with a warning.
+
+    The warning is logged once logging is set up (:func:`run`); the alias is left out of ``--help``, the man
+    pages and the README (``help=argparse.SUPPRESS``) and is removed in the next release.
+    """
+    class Deprecated(argparse._StoreAction):
+        replaced_by = new  # for the man pages (man/build.py)
+        def __call__(self, parser, namespace, values, option_string=None):
+            namespace.__dict__.setdefault("_deprecated", []).append(
+                f"warning: {option_string} is deprecated and will be removed in the next release; use {new}"
+                + (f" ({note})" if note else ""))
+            super().__call__(parser, namespace, values, option_string)
+
+    Deprecated.note = note
+    return Deprecated
+
+
+def add_alias(group, old, dest, new, note="", **kwargs):
+    """Add the hidden, deprecated option *old* that stores into *dest* as *new* does."""
+    group.add_argument(*([old] if isinstance(old, str) else old), dest=dest, action=deprecated(new, note),
+                       default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
+
+
 def seed_parser():
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--seed", type=int, default=0, help="random seed: the same inputs and seed give the same output")
+    p.add_argument("--seed", type=non_negative_int, default=0,
+                   help="random seed: the same inputs and seed give the same output")
     return p
 
 
@@ -92,7 +127,7 @@ def compute_parser(batch_size=512):
                    help="sites per batch (Keras models predict 1024 sites at a time whatever this is, so that "
                         "predictions do not depend on it)")
     g.add_argument("--threads", type=positive_int, default=None,
-                   help="CPU threads for TensorFlow and NumPy (default: all cores)")
+                   help="CPU threads for TensorFlow and NumPy/BLAS (default: all cores)")
     return p
 
 
@@ -108,39 +143,50 @@ def genome_parser(required=True):
 def selection_parser():
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("site selection")
-    g.add_argument("--chroms", nargs="+", metavar="CHROM", help="only these chromosomes (chr22 matches 22)")
-    g.add_argument("--exclude-chroms", nargs="+", metavar="CHROM", help="leave these chromosomes out")
+    g.add_argument("--chroms", action=ListOption, metavar="CHROM",
+                   help="only these chromosomes, comma-separated or repeated (chr22 matches 22)")
+    g.add_argument("--exclude-chroms", action=ListOption, metavar="CHROM",
+                   help="leave these chromosomes out (comma-separated or repeated)")
     g.add_argument("--region", action="append", metavar="CHR:START-END",
                    help="only this region, 1-based inclusive as in samtools (repeatable)")
     g.add_argument("--regions", metavar="BED", help="only the regions of this BED file (0-based half-open)")
     return p
 
 
-def _int_at_least(minimum, words):
+def selection(args, **kwargs):
+    """The :class:`mrcnn_tools.regions.Selection` of --chroms, --exclude-chroms, --region and --regions."""
+    from ..regions import IntervalSet, Selection, parse_region, read_bed
+
+    intervals = [parse_region(r) for r in args.region or []] + (read_bed(args.regions) if args.regions else [])
+    return Selection(chroms=args.chroms, exclude_chroms=args.exclude_chroms,
+                     regions=IntervalSet(intervals) if intervals else None, **kwargs)
+
+
+def _number(kind, low=None, high=None, low_open=False, high_open=False):
+    """An argparse type: *kind* (int or float) within [low, high]; an open end excludes its bound."""
     def parse(text):
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not an integer") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{value} {words}")
+            raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") \
+                from None
+        below = low is not None and (value <= low if low_open else value < low)
+        above = high is not None and (value >= high if high_open else value > high)
+        if below or above or value != value:
+            lo = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
+            hi = "" if high is None else f"{high:g}" + (")" if high_open else "]")
+            raise argparse.ArgumentTypeError(f"{text} is out of range: must lie in {lo or '(-inf'}, {hi or 'inf)'}")
         return value
 
     return parse
 
 
-positive_int = _int_at_least(1, "must be at least 1")
-non_negative_int = _int_at_least(0, "must not be negative")
-
-
-def fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{value} must lie between 0 and 1")
-    return value
+positive_int = _number(int, 1)
+non_negative_int = _number(int, 0)
+fraction = _number(float, 0.0, 1.0)
+fraction_below_one = _number(float, 0.0, 1.0, high_open=True)
+probability = _number(float, 0.0, 1.0, low_open=True)  # (0, 1]: a q-value threshold
+positive_float = _number(float, 0.0, low_open=True)
 
 
 def setup_logging(prog, args):
@@ -157,104 +203,7 @@ def setup_logging(prog, args):
     return root
 
 
-def set_threads(threads):
-    """Limit NumPy/BLAS threads via the environment; TensorFlow threads are set where TF is imported."""
-    if threads:
-        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(threads)
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (Slurm's time limit, scancel, kill) raised in the main thread.
-
-    A subclass of KeyboardInterrupt so that every cleanup that runs on Ctrl-C (temporary files of
-    :func:`mrcnn_tools.io.atomic_path`, checkpoints) also runs on SIGTERM.
-    """
-
-
-@contextlib.contextmanager
-def _signals_raise():
-    """Turn SIGINT and SIGTERM into exceptions for the duration of a command; restore the handlers after."""
-    first = []
-
-    def handler(signum, frame):
-        # a second signal within a few seconds would interrupt the cleanup the first one started
-        if first and time.monotonic() - first[0] < 5:
-            return
-        first[:] = [time.monotonic()]
-        exc = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-        if not defer_signal(exc):  # else raised as soon as the temporary file's name is known
-            raise exc
-
-    previous = {}
-    try:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            if signal.getsignal(sig) is signal.SIG_IGN:
-                continue  # nohup or a background job of a script: the caller chose to ignore it
-            previous[sig] = signal.signal(sig, handler)
-        if hasattr(signal, "SIGXFSZ"):
-            # beyond `ulimit -f` a write must fail with EFBIG (cleaned up, one line), not kill the process
-            previous[signal.SIGXFSZ] = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    except ValueError:
-        pass  # not the main thread (a command called from a worker thread): signals stay with the caller
-    try:
-        yield
-    finally:
-        for sig, old in previous.items():
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(sig, old if old is not None else signal.SIG_DFL)
-
-
-@contextlib.contextmanager
-def _warnings_to_log(log):
-    """Python warnings (pyfaidx, matplotlib, NumPy ...) go to the debug log, shown with --verbose only and
-    without the site-packages paths that mean nothing to a user; what a user must know is logged as a
-    ``warning:`` line by the commands themselves."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            log.debug("%s: %s (%s:%s)", category.__name__, clean_message(str(message)), filename, lineno)
-
-        warnings.showwarning = show
-        yield
-
-
-def clean_message(text, limit=1000):
-    """One printable line: no raw bytes of a binary file, no newline, at most *limit* characters."""
-    def _unprintable(ch):
-        return ch == "\ufffd" or (not ch.isprintable() and ch not in "\n\r\t")
-
-    def quoted(m):
-        # a quoted line of a binary file: say what it is rather than echo its bytes
-        inner = m.group(1)
-        return "'<binary data>'" if sum(map(_unprintable, inner)) >= max(2, len(inner) // 20) else m.group(0)
-
-    text = re.sub(r"'([^'\n]*)'", quoted, str(text))
-    out, bad = [], False
-    for ch in text:
-        if ch in "\n\r\t":
-            ch = " "
-        if ch == "\ufffd" or not ch.isprintable():
-            if not bad:
-                out.append("?")  # a run of raw bytes becomes one '?'
-            bad = True
-            continue
-        bad = False
-        out.append(ch)
-    text = "".join(out)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
-def _option_names(parser):
-    names = {}
-    for action in parser._actions:
-        names[action.dest] = "/".join(action.option_strings) if action.option_strings else (
-            action.metavar or action.dest)
-    return names
-
-
-def _path_values(value):
+def _paths(value):
     if isinstance(value, str):
         return [value]
     if isinstance(value, (list, tuple)):
@@ -262,143 +211,34 @@ def _path_values(value):
     return []
 
 
-def _same_file(a, b):
-    if os.path.realpath(a) == os.path.realpath(b):
-        return True
-    try:
-        return os.path.samefile(a, b)  # hard links
-    except OSError:
-        return False
-
-
-def _probe_writable(directory, path):
-    """Create and remove a file in *directory*: a missing permission or a read-only file system shows now, not
-    after hours of work."""
-    try:
-        with deferred_signals():
-            fd, probe = tempfile.mkstemp(dir=directory, prefix=".mrcnn.", suffix=".probe")
-            os.close(fd)
-            os.remove(probe)
-    except OSError as exc:
-        raise MrcnnError(f"{path}: cannot create files in {directory} ({exc.strerror}); "
-                         "choose a writable directory or fix its permissions") from None
-
-
-def check_outputs(args, parser=None):
-    """Refuse, before any work, outputs that would overwrite an input or cannot be created.
-
-    Parameters
-    ----------
-    args : argparse.Namespace
-        Parsed options; the outputs are the destinations in ``OUTPUT_FILES`` and ``OUTPUT_DIRS``.
-    parser : argparse.ArgumentParser, optional
-        Used to name options in messages.
-
-    Returns
-    -------
-    list of str
-        Output directories that do not exist yet (the command creates them; :func:`run` removes them again,
-        if still empty, when the command fails).
-
-    Raises
-    ------
-    MrcnnError
-        When an output resolves to an input file (symbolic or hard links included), names a directory
-        instead of a file (or a file instead of a directory), or its directory is missing or not writable.
-    """
+def _checked_outputs(args, parser):
+    """The outputs of *args*, checked (:func:`mrcnn_tools.guard.check_outputs`); returns directories to create."""
+    names = {a.dest: "/".join(a.option_strings) if a.option_strings else (a.metavar or a.dest)
+             for a in parser._actions if a.help != argparse.SUPPRESS}  # new spellings, not hidden aliases
     values = vars(args)
-    names = _option_names(parser) if parser is not None else {}
-    files = [(k, values[k]) for k in OUTPUT_FILES if isinstance(values.get(k), str) and values[k] != "-"]
-    dirs = [(k, values[k]) for k in OUTPUT_DIRS if isinstance(values.get(k), str)]
-    inputs = [(k, p) for k, v in values.items() if k not in OUTPUT_FILES + OUTPUT_DIRS
-              for p in _path_values(v) if p != "-" and os.path.isfile(p)]
-    for key, out in files:
-        for ikey, inp in inputs:
-            if _same_file(out, inp):
-                raise MrcnnError(f"{out}: {names.get(key, key)} is the input {inp} ({names.get(ikey, ikey)}); "
-                                 "writing it would destroy the input: choose another output name")
-    for i, (key, out) in enumerate(files):
-        for key2, out2 in files[i + 1:]:
-            if _same_file(out, out2):
-                raise MrcnnError(f"{out}: {names.get(key, key)} and {names.get(key2, key2)} name the same file; "
-                                 "give them different names")
-    from ..io import is_special_file
-
-    for key, out in files:
-        if is_special_file(out):
-            continue  # /dev/null, /dev/stdout, a named pipe: written as it is, nothing to create
-        if os.path.isdir(out):
-            raise MrcnnError(f"{out}: {names.get(key, key)} names a directory; give a file name, "
-                             f"e.g. {os.path.join(out, 'out' + os.path.splitext(out.rstrip(os.sep))[1])}")
-        parent = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(parent):
-            raise MrcnnError(f"{out}: output directory {parent} does not exist; create it first")
-        try:
-            name_max = os.pathconf(parent, "PC_NAME_MAX")
-        except (OSError, ValueError):
-            name_max = 255
-        if len(os.fsencode(os.path.basename(out))) > name_max:
-            short = os.path.join(os.path.dirname(out), os.path.basename(out)[:40] + "...")
-            raise MrcnnError(f"{short}: file name too long (over {name_max} bytes); choose a shorter name")
-        _probe_writable(parent, out)
-    created = []
-    for key, out in dirs:
-        if os.path.exists(out) and not os.path.isdir(out):
-            raise MrcnnError(f"{out}: {names.get(key, key)} names a file, not a directory; give a directory "
-                             "(it is created when absent)")
-        if os.path.isdir(out):
-            _probe_writable(out, out)
-            continue
-        parent = os.path.dirname(os.path.abspath(out))
-        if not os.path.isdir(parent):
-            raise MrcnnError(f"{out}: the parent directory {parent} does not exist; create it first")
-        _probe_writable(parent, out)
-        created.append(out)
-    return created
+    named = [(names.get(k, k), p) for k in OUTPUT_FILES for p in _paths(values.get(k))]
+    dirs = [(names.get(k, k), p) for k in OUTPUT_DIRS for p in _paths(values.get(k))]
+    inputs = [(names.get(k, k), p) for k, v in values.items() if k not in OUTPUT_FILES + OUTPUT_DIRS
+              for p in _paths(v)]
+    return check_outputs(named, dirs, inputs)
 
 
-_OS_FIXES = {
-    errno.EACCES: "permission denied; check the permissions of the file and its directory (ls -l) or use "
-                  "another path",
-    errno.EPERM: "operation not permitted; check the permissions of the file and its directory or use "
-                 "another path",
-    errno.ENOSPC: "no space left on the device; free space or write the output elsewhere",
-    errno.EDQUOT: "disk quota exceeded; free space or write the output elsewhere",
-    errno.EFBIG: "file too large for the file-size limit (ulimit -f) or the file system; raise the limit "
-                 "or write the output elsewhere",
-    errno.ENAMETOOLONG: "file name too long; choose a shorter name",
-    errno.EISDIR: "is a directory; give a file name",
-    errno.ENOTDIR: "a part of the path is not a directory; check the path",
-    errno.ENOENT: "does not exist; check the path",
-    errno.EROFS: "read-only file system; write the output elsewhere",
-    errno.EIO: "input/output error (failing disk or network file system); check the storage and rerun",
-    errno.EMFILE: "too many open files; raise the limit (ulimit -n) and rerun",
-}
+def _thread_limit(threads):
+    """Limit NumPy/BLAS (and OpenMP) threads for the command; TensorFlow's are set where it is imported."""
+    if not threads:
+        return contextlib.nullcontext()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)  # for libraries not loaded yet
+    from threadpoolctl import threadpool_limits
 
-
-def os_error_message(exc, outputs=()):
-    """One line for an OSError: the path it concerns (the output when the error has none) and the fix."""
-    path = exc.filename2 or exc.filename
-    if path is None:
-        path = next(iter(outputs), None) or "standard output"
-    fix = _OS_FIXES.get(exc.errno)
-    if fix is None:
-        fix = f"{exc.strerror or exc}; check the path and the storage and rerun"
-    return clean_message(f"{os.fsdecode(path)}: {fix}")
-
-
-def _remove_empty_dirs(top):
-    """Remove *top* and its subdirectories where empty, deepest first; files are never touched."""
-    for root, _, _ in sorted(os.walk(top), key=lambda w: -w[0].count(os.sep)):
-        with contextlib.suppress(OSError):
-            os.rmdir(root)
+    return threadpool_limits(threads)
 
 
 def run(prog, parser, body, argv=None):
     """Parse *argv*, run ``body(args, log)`` and map outcomes to exit codes.
 
-    Outputs are checked first (:func:`check_outputs`). User errors (MrcnnError) and errors of the operating
-    system (OSError: permission, disk full, file-size limit ...) become one line on stderr, never a traceback
+    Outputs are checked first. Errors (MrcnnError, OSError: permission, disk full, file-size limit ...,
+    a failed external program, anything unexpected) become one line on stderr, never a traceback
     (``--verbose`` adds it). SIGINT exits 130 and SIGTERM 143, after the temporary files are removed.
     """
     try:
@@ -406,18 +246,17 @@ def run(prog, parser, body, argv=None):
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     log = setup_logging(prog, args)
-    outputs = [v for k in OUTPUT_FILES + OUTPUT_DIRS for v in _path_values(vars(args).get(k)) if v != "-"]
+    for message in vars(args).pop("_deprecated", []):
+        log.warning(message)
+    outputs = [v for k in OUTPUT_FILES + OUTPUT_DIRS for v in _paths(vars(args).get(k)) if v != "-"]
     created = []
     code = EXIT_ERROR
-    with _signals_raise(), _warnings_to_log(log):
+    with signals_raise(), warnings_to_log(log):
         try:
-            created = check_outputs(args, parser)
-            result = body(args, log)
+            created = _checked_outputs(args, parser)
+            with _thread_limit(getattr(args, "threads", None)):
+                result = body(args, log)
             code = EXIT_OK if result is None else int(result)
-        except MrcnnError as exc:
-            log.debug("%s", traceback.format_exc().rstrip())
-            log.error("error: %s", clean_message(exc))
-            code = exc.exit_code
         except Terminated:
             log.error("terminated (SIGTERM); temporary files removed")
             code = EXIT_TERMINATED
@@ -429,15 +268,12 @@ def run(prog, parser, body, argv=None):
             with contextlib.suppress(OSError):
                 sys.stdout = open(os.devnull, "w")
             code = EXIT_OK
-        except OSError as exc:
+        except Exception as exc:
             log.debug("%s", traceback.format_exc().rstrip())
-            log.error("error: %s", os_error_message(exc, outputs))
-            code = EXIT_ERROR
-        except MemoryError:
-            log.error("error: out of memory; use --batch-size, --shard-size or --max-sites to work in smaller parts")
-            code = EXIT_ERROR
+            message, code = error_line(exc, outputs)
+            log.error("error: %s", message)
         finally:
             if code != EXIT_OK:
                 for d in created:
-                    _remove_empty_dirs(d)
+                    remove_empty_dirs(d)
     return code

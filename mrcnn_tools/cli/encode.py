@@ -7,10 +7,12 @@ import sys
 from ..errors import UsageError
 from ..genome import Genome
 from ..methylation import FORMATS, LEVEL_SCALES
-from ..regions import IntervalSet, parse_region, read_bed
-from ..sites import Selection, encode_all_cpgs, encode_calls_file, release_free_memory
-from .common import (fraction, genome_parser, make_parser, non_negative_int, positive_int, run, seed_parser,
-                     selection_parser)
+from ..regions import IntervalSet, read_bed
+from ..site_arrays import release_free_memory
+from ..sites import encode_all_cpgs, encode_calls_file
+from .common import (add_alias, fraction, genome_parser, make_parser, non_negative_int, positive_int, run,
+                     seed_parser, selection_parser)
+from .common import selection as common_selection
 
 PROG = "mrcnn-encode"
 
@@ -31,8 +33,9 @@ def get_parser():
                            "README); .gz read transparently; - for stdin")
     what.add_argument("--all-cpgs", action="store_true",
                       help="every CpG of the genome (or of --chroms/--region), unlabelled, for prediction")
-    src.add_argument("-f", "--calls-format", "--format", dest="format", choices=FORMATS, metavar="FORMAT",
+    src.add_argument("-f", "--calls-format", choices=FORMATS, metavar="FORMAT",
                      help=f"format of --calls, one of {', '.join(FORMATS)} (default: detected from the content)")
+    add_alias(src, "--format", "calls_format", "--calls-format", choices=FORMATS, metavar="FORMAT")
     src.add_argument("--mod-code", metavar="CODE",
                      help="modkit pileups: modification code whose level is read (default m = 5mC; h = 5hmC; "
                           "C = modkit --combine-mods)")
@@ -56,7 +59,8 @@ def get_parser():
                      help="drop sites whose window has a larger fraction of N inside the chromosome (gaps, "
                           "unsequenced pieces; bases beyond a chromosome end are N but not counted, so calls on "
                           "short contigs are kept); 0 = no N at all, 1 = keep all (default 0.5)")
-    flt.add_argument("--max-sites", type=positive_int, help="keep a random subset of this many sites (--seed)")
+    flt.add_argument("--max-sites", type=positive_int, metavar="N",
+                     help="keep at most N sites: a random subset of those selected (--seed)")
     flt.add_argument("--min-cpg-fraction", type=fraction, default=0.9,
                      help="refuse calls of which fewer sit on a C (+) or G (-) of the genome (wrong assembly or "
                           "coordinates); calls on cytosines outside CpGs are then dropped (default 0.9)")
@@ -70,27 +74,12 @@ def get_parser():
     return parser
 
 
-def _selection(args):
-    intervals = []
-    for text in args.region or []:
-        intervals.append(parse_region(text))
-    if args.regions:
-        intervals.extend(read_bed(args.regions))
-    return Selection(chroms=args.chroms, exclude_chroms=args.exclude_chroms,
-                     regions=IntervalSet(intervals) if intervals else None,
-                     max_sites=args.max_sites, seed=args.seed)
-
-
 def _body(args, log):
-    if (args.format or args.mod_code or args.level_scale) and not args.calls:
-        raise UsageError("--format, --mod-code and --level-scale apply to --calls only")
+    if (args.calls_format or args.mod_code or args.level_scale) and not args.calls:
+        raise UsageError("--calls-format, --mod-code and --level-scale apply to --calls only")
     if not args.output.endswith(".npz"):
         raise UsageError(f"-o {args.output}: the dataset is an NPZ file; give a name ending in .npz")
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        from ..errors import MrcnnError
-        raise MrcnnError(f"{args.output}: output directory {out_dir} does not exist; create it first")
-    selection = _selection(args)
+    selection = common_selection(args, max_sites=args.max_sites, seed=args.seed)
     cgi = IntervalSet(read_bed(args.cgi)) if args.cgi else None
     genome = Genome(args.genome)
     extra = {"command": " ".join(shlex.quote(a) for a in [PROG, *sys.argv[1:]]) if sys.argv else PROG,
@@ -100,7 +89,7 @@ def _body(args, log):
                                         max_n_fraction=args.max_n_fraction, selection=selection, extra_meta=extra,
                                         windows=not args.no_windows)
     else:
-        data, summary = encode_calls_file(genome, args.calls, args.format, mod_code=args.mod_code,
+        data, summary = encode_calls_file(genome, args.calls, args.calls_format, mod_code=args.mod_code,
                                           level_scale=args.level_scale, flank=args.flank,
                                           min_coverage=args.min_coverage, keep_strands=args.keep_strands, cgi=cgi,
                                           max_n_fraction=args.max_n_fraction, selection=selection,

@@ -1,14 +1,15 @@
 """mrcnn-train: dataset NPZ -> trained model (MRCNN, the paper's simple CNN, or a k-mer GBR baseline)."""
 
-import os
 import sys
 
 from ..dataset import load_dataset, load_datasets
 from ..distributed import chief_path
 from ..errors import UsageError
+from ..genome_attach import attach_genome
 from ..models import (ARCHITECTURES, MRCNN_DEFAULTS, check_model_suffix, check_window, save_keras_model,
                       save_sklearn_model)
-from .common import compute_parser, fraction, make_parser, non_negative_int, positive_int, run, seed_parser
+from .common import (ListOption, compute_parser, fraction_below_one, make_parser, non_negative_int, positive_float,
+                     positive_int, run, seed_parser)
 
 PROG = "mrcnn-train"
 
@@ -33,18 +34,20 @@ def get_parser():
     val = parser.add_argument_group("validation (whole chromosomes or regions are the honest split)")
     how = val.add_mutually_exclusive_group()
     how.add_argument("--validation", metavar="VAL.npz", help="validation dataset, e.g. another region or chromosome")
-    how.add_argument("--val-chroms", nargs="+", metavar="CHROM", help="hold out these chromosomes for validation")
-    how.add_argument("--val-fraction", type=fraction, default=None,
+    how.add_argument("--val-chroms", action=ListOption, metavar="CHROM",
+                     help="hold out these chromosomes for validation (comma-separated or repeated)")
+    how.add_argument("--val-fraction", type=fraction_below_one, default=None,
                      help="hold out this fraction of sites in random 10-kb blocks (default 0.1 when no other "
                           "validation is given)")
     fit = parser.add_argument_group("fitting")
     fit.add_argument("--epochs", type=positive_int, default=30, help="maximum epochs")
-    fit.add_argument("--learning-rate", type=float, default=None,
+    fit.add_argument("--learning-rate", type=positive_float, default=None,
                      help="Adam learning rate for the CNNs (default 0.001); boosting rate for kmer-gbr (default 0.1)")
     fit.add_argument("--patience", type=non_negative_int, default=5,
                      help="stop after this many epochs without a better validation loss (0: never stop early); "
                           "the best weights are kept")
-    fit.add_argument("--dropout", type=fraction, default=MRCNN_DEFAULTS["dropout"], help="dropout rate before the output")
+    fit.add_argument("--dropout", type=fraction_below_one, default=MRCNN_DEFAULTS["dropout"],
+                     help="dropout rate before the output")
     fit.add_argument("--dense-units", type=positive_int, default=MRCNN_DEFAULTS["dense_units"],
                      help="units of the dense layer")
     fit.add_argument("--filters", type=positive_int, default=MRCNN_DEFAULTS["filters2"],
@@ -59,46 +62,13 @@ def get_parser():
     return parser
 
 
-def attach_genome(data, args, path, log, codes=None):
-    """For a sites-only dataset, the genome codes its windows are cut from (checked by checksum).
-
-    Returns the codes (opened once, shared by the training and validation datasets), or None when the
-    dataset stores its windows and no --genome is given.
-    """
-    from ..errors import DatasetError
-
-    if data.has_windows and not args.genome:
-        return codes
-    if not args.genome:
-        raise DatasetError(f"{path}: the dataset holds sites only (mrcnn-encode --no-windows); give --genome FASTA, "
-                           "the genome it was encoded with, to cut the windows")
-    if codes is None:
-        from ..genome import Genome
-        from ..genome_codes import check_dataset_genome, open_genome_codes
-
-        genome = Genome(args.genome)
-        check_dataset_genome(data.meta, genome.checksum(), path, args.genome)  # before writing any codes
-        codes = open_genome_codes(args.genome, cache_dir=getattr(args, "cache_dir", None), genome=genome)
-    # checked for stored windows as well: a wrong --genome is a mistake worth a clear stop
-    data.use_genome(codes, path, args.genome)
-    if data.has_windows:
-        log.info("%s stores its windows; --genome only checked", path)
-    else:
-        log.info("cutting the windows of %s from %s", path, codes.path)
-    return codes
-
-
 def _body(args, log):
     check_model_suffix(args.arch, args.output)
     from ..training import (TrainConfig, base_meta, labelled, leaking_sites, split_validation, train_keras,
                             train_sklearn, write_history)
 
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(out_dir):
-        from ..errors import MrcnnError
-        raise MrcnnError(f"{args.output}: output directory {out_dir} does not exist; create it first")
     data = load_datasets(args.datasets)
-    codes = attach_genome(data, args, args.datasets[0], log)
+    codes = attach_genome(data, args.genome, args.datasets[0], args.cache_dir)
     # sites-only: the genome offsets replace names, strands, coverage (most of a site's bytes at genome scale)
     data = labelled(data.drop_site_details(), args.datasets[0])
     if args.arch != "kmer-gbr":
@@ -106,7 +76,7 @@ def _body(args, log):
     validation = None
     if args.validation:
         validation = load_dataset(args.validation)
-        attach_genome(validation, args, args.validation, log, codes)
+        attach_genome(validation, args.genome, args.validation, args.cache_dir, codes)
         validation = labelled(validation.drop_site_details(), args.validation)
         if validation.window != data.window:
             from ..errors import DatasetError  # a data mismatch, as between training files: exit 1, not 2
