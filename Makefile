@@ -35,7 +35,8 @@ $(PLANEMO):
 	.venv-planemo/bin/pip install -q planemo
 
 lint: $(PLANEMO)
-	$(PLANEMO) lint --fail_level warn galaxy/
+	$(PLANEMO) lint --fail_level warn --skip_file galaxy/.lint_skip galaxy/
+	$(PLANEMO) workflow_lint --iwc --fail_level warn galaxy/workflows/
 
 demo: install
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" bash examples/demo.sh demo-output

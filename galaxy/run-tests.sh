@@ -88,28 +88,6 @@ print(call(f"/api/users/{user['id']}/api_key", {}))
 PY
 )
 status=0
-if [ -n "${EXPORT_GA:-}" ]; then
-  # one-off: let Galaxy turn the format-2 workflow into the native .ga that is committed
-  "$GXV/bin/python" - "$URL" "$USER_KEY" "$ROOT/galaxy/workflows/mrcnn-pipeline.gxwf.yml" \
-    "$ROOT/galaxy/workflows/mrcnn-pipeline.ga" <<'PY'
-import json, sys, urllib.error, urllib.request
-url, key, src, dst = sys.argv[1:]
-def call(path, data=None):
-    req = urllib.request.Request(url + path, data=json.dumps(data).encode() if data is not None else None,
-                                 headers={"x-api-key": key, "content-type": "application/json"},
-                                 method="POST" if data is not None else "GET")
-    return json.load(urllib.request.urlopen(req))
-try:
-    import yaml
-
-    wf = call("/api/workflows", {"workflow": yaml.safe_load(open(src))})
-except urllib.error.HTTPError as exc:
-    sys.exit(f"galaxy-test: Galaxy refused the workflow: {exc} {exc.read().decode(errors='replace')}")
-ga = call(f"/api/workflows/{wf['id']}/download?format=json-download")
-json.dump(ga, open(dst, "w"), indent=4)
-print(f"galaxy-test: wrote {dst}")
-PY
-fi
 "$GXV/bin/galaxy-tool-test" -u "$URL" -a "$ADMIN_KEY" -k "$USER_KEY" --test-data "$ROOT/test-data" \
   --with-reference-data --parallel-tests 1 -j "$W/results.json" --verbose ${GALAXY_TEST_ARGS:-} > "$W/test.log" 2>&1 || status=$?
 "$GXV/bin/python" - "$W/results.json" <<'PY' || status=1

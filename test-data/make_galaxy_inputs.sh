@@ -7,6 +7,9 @@ mrcnn-encode -q --genome 22_20-21M.fa --calls IMR90_r1_chr22_20-21M_GRCh37.bisma
   --cgi cpgIslands_hg19_chr22_20-21M.bed --region chr22:20000001-20200000 -o train_small.npz
 mrcnn-encode -q --genome 22_20-21M.fa --calls IMR90_r1_chr22_20-21M_GRCh37.bismark.cov \
   --cgi cpgIslands_hg19_chr22_20-21M.bed --region chr22:20610001-20700000 -o test_small.npz
+# the same test sites without windows (sites-only): predicted with the genome, they give pred_small.tsv again
+mrcnn-encode -q --genome 22_20-21M.fa --calls IMR90_r1_chr22_20-21M_GRCh37.bismark.cov \
+  --cgi cpgIslands_hg19_chr22_20-21M.bed --region chr22:20610001-20700000 --no-windows -o test_small_sites.npz
 mrcnn-train -q train_small.npz --arch mrcnn --filters 8 --dense-units 16 --epochs 2 --seed 1 -o model_small.keras
 mrcnn-train -q train_small.npz --arch kmer-gbr --seed 1 -o model_small_gbr.skops
 mrcnn-predict -q -m model_small.keras test_small.npz -o pred_small.tsv

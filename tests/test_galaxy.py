@@ -81,3 +81,105 @@ def test_history_fasta_gz_is_unpacked_not_passed_on():
     history_gz = token.split("#elif")[0]
     assert "gzip -dc '$reference.fasta' > genome.fa" in history_gz
     assert "genome.fa.gz" not in history_gz
+
+
+def _command_without_directives(tool):
+    """The command of a tool with its macros expanded by hand (tokens only), Cheetah directives dropped."""
+    macros = (ROOT / "galaxy" / "macros.xml").read_text()
+    text = ET.parse(tool).getroot().find("command").text
+    for name, body in re.findall(r'<token name="(@\w+@)"><!\[CDATA\[(.*?)\]\]></token>', macros, re.S):
+        text = text.replace(name, body)
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("#")]
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda p: p.stem)
+def test_every_variable_in_a_command_is_quoted(tool):
+    for line in _command_without_directives(tool):
+        # what stays outside '...' and "..." may hold no $variable (an escaped \$ is the shell's)
+        outside = re.sub(r"'[^']*'|\"[^\"]*\"", "", line).replace("\\$", "")
+        assert "$" not in outside, f"{tool.name}: unquoted variable in: {line}"
+
+
+def test_quote_check_catches_an_unquoted_variable(tmp_path):
+    bad = tmp_path / "bad.xml"
+    bad.write_text('<tool><command><![CDATA[\nmrcnn-eval --cutoff $cutoff\n]]></command></tool>')
+    line = _command_without_directives(bad)[0]
+    assert "$" in re.sub(r"'[^']*'|\"[^\"]*\"", "", line)
+
+
+@pytest.mark.parametrize("tool", TOOLS, ids=lambda p: p.stem)
+def test_xref_edam_creator_and_profile(tool):
+    macros = ET.parse(ROOT / "galaxy" / "macros.xml").getroot()
+    profile = macros.find("token[@name='@PROFILE@']").text
+    assert tuple(int(x) for x in profile.split(".")) >= (26, 0)
+    xref = macros.find("xml[@name='xrefs']/xrefs/xref")
+    assert (xref.get("type"), xref.text) == ("bio.tools", "mrcnn-tools")
+    root = ET.parse(tool).getroot()
+    assert root.get("profile") == "@PROFILE@"
+    expands = [e.get("macro") for e in root.findall("expand")]
+    assert {"xrefs", "creator", "edam_topics", "requirements", "citations"} <= set(expands)
+    assert root.find("edam_operations/edam_operation").text.startswith("operation_")
+
+
+WORKFLOWS = ROOT / "galaxy" / "workflows"
+
+
+def _workflow():
+    import json
+
+    return json.loads((WORKFLOWS / "mrcnn-pipeline.ga").read_text())
+
+
+def test_one_workflow_source_with_iwc_files():
+    sources = [p.name for p in WORKFLOWS.iterdir() if p.suffix in (".ga", ".yml", ".yaml") and p.name[0] != "."]
+    assert sorted(sources) == ["mrcnn-pipeline-tests.yml", "mrcnn-pipeline.ga"]
+    assert all((WORKFLOWS / name).is_file() for name in (".dockstore.yml", "CHANGELOG.md", "README.md"))
+    assert "gxwf" not in (ROOT / "galaxy" / "run-tests.sh").read_text()
+
+
+def test_workflow_metadata_matches_changelog_and_dockstore():
+    import yaml
+
+    wf = _workflow()
+    assert wf["license"] == "MIT" and wf["creator"] and wf["creator"][0]["class"] in ("Person", "Organization")
+    first = next(ln for ln in (WORKFLOWS / "CHANGELOG.md").read_text().splitlines() if ln.startswith("## ["))
+    assert first.startswith(f"## [{wf['release']}]")
+    dock = yaml.safe_load((WORKFLOWS / ".dockstore.yml").read_text())
+    entry, = dock["workflows"]
+    assert entry["primaryDescriptorPath"] == "/mrcnn-pipeline.ga"
+    assert entry["testParameterFiles"] == ["/mrcnn-pipeline-tests.yml"] and entry["authors"]
+
+
+def test_workflow_steps_annotated_epochs_a_parameter_outputs_labelled():
+    import json
+
+    steps = _workflow()["steps"].values()
+    assert all(s["annotation"].strip() and s["label"] for s in steps)
+    by_label = {s["label"]: s for s in steps}
+    epochs = by_label["Epochs"]
+    assert epochs["type"] == "parameter_input"
+    assert json.loads(epochs["tool_state"])["parameter_type"] == "integer"
+    train = next(s for s in steps if s.get("tool_id") == "mrcnn_train")
+    assert train["input_connections"]["epochs"]["id"] == epochs["id"]
+    assert json.loads(train["tool_state"])["epochs"] == {"__class__": "ConnectedValue"}
+    outputs = {o["label"]: (s["tool_id"], o["output_name"]) for s in steps for o in s["workflow_outputs"]}
+    assert outputs["model"] == ("mrcnn_train", "model")
+    assert outputs["plots"] == ("mrcnn_eval", "plots")
+    assert outputs["predictions"] == ("mrcnn_predict", "output")
+    # every connection points at an existing step
+    ids = {s["id"] for s in steps}
+    assert all(c["id"] in ids for s in steps for c in s["input_connections"].values())
+
+
+def test_workflow_test_sets_every_input_and_one_epoch():
+    import yaml
+
+    case, = yaml.safe_load((WORKFLOWS / "mrcnn-pipeline-tests.yml").read_text())
+    inputs = {s["label"] for s in _workflow()["steps"].values() if s["type"] in ("data_input", "parameter_input")}
+    assert set(case["job"]) == inputs
+    assert case["job"]["Epochs"] == 1
+    for value in case["job"].values():
+        if isinstance(value, dict):
+            assert (WORKFLOWS / value["path"]).is_file()
+    labelled = {o["label"] for s in _workflow()["steps"].values() for o in s["workflow_outputs"]}
+    assert set(case["outputs"]) <= labelled and {"model", "plots"} <= set(case["outputs"])
