@@ -15,6 +15,7 @@ import traceback
 from .. import __version__
 from ..guard import (Terminated, check_outputs, clean_message, error_line, remove_empty_dirs,  # noqa: F401
                      signals_raise, warnings_to_log)
+from .options import ListOption, Parser, non_negative_int, positive_int
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -59,8 +60,8 @@ EPILOG = ("exit status:\n  0 success; 1 error in the data or the environment (on
 
 def make_parser(prog, description, parents=()):
     """An ArgumentParser with the options every command has (--version, --quiet, --verbose)."""
-    parser = argparse.ArgumentParser(prog=prog, description=description, formatter_class=_Formatter,
-                                     parents=[logging_parser(), *parents], epilog=EPILOG)
+    parser = Parser(prog=prog, description=description, formatter_class=_Formatter,
+                    parents=[logging_parser(), *parents], epilog=EPILOG)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -71,46 +72,6 @@ def logging_parser():
     g.add_argument("-q", "--quiet", action="store_true", help="print only errors on stderr")
     g.add_argument("-v", "--verbose", action="store_true", help="print debugging details on stderr")
     return p
-
-
-class ListOption(argparse.Action):
-    """One list syntax for every command: ``--opt a,b``, ``--opt a --opt b`` and both mixed give [a, b].
-
-    Never ``nargs="+"``, which swallows the positional arguments after it (``--val-chroms 22 train.npz``).
-    A given list replaces the default; it does not extend it.
-    """
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        items = getattr(namespace, self.dest, None)
-        items = [] if items is None or items is self.default else list(items)
-        new = [v.strip() for v in values.split(",")]
-        if not all(new):
-            raise argparse.ArgumentError(self, f"empty item in '{values}'; give names separated by commas")
-        setattr(namespace, self.dest, items + new)
-
-
-def deprecated(new, note=""):
-    """An action class for a hidden old spelling of option *new*: stores like it, with a warning.
-
-    The warning is logged once logging is set up (:func:`run`); the alias is left out of ``--help``, the man
-    pages and the README (``help=argparse.SUPPRESS``) and is removed in the next release.
-    """
-    class Deprecated(argparse._StoreAction):
-        replaced_by = new  # for the man pages (man/build.py)
-        def __call__(self, parser, namespace, values, option_string=None):
-            namespace.__dict__.setdefault("_deprecated", []).append(
-                f"warning: {option_string} is deprecated and will be removed in the next release; use {new}"
-                + (f" ({note})" if note else ""))
-            super().__call__(parser, namespace, values, option_string)
-
-    Deprecated.note = note
-    return Deprecated
-
-
-def add_alias(group, old, dest, new, note="", **kwargs):
-    """Add the hidden, deprecated option *old* that stores into *dest* as *new* does."""
-    group.add_argument(*([old] if isinstance(old, str) else old), dest=dest, action=deprecated(new, note),
-                       default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
 
 
 def seed_parser():
@@ -160,33 +121,6 @@ def selection(args, **kwargs):
     intervals = [parse_region(r) for r in args.region or []] + (read_bed(args.regions) if args.regions else [])
     return Selection(chroms=args.chroms, exclude_chroms=args.exclude_chroms,
                      regions=IntervalSet(intervals) if intervals else None, **kwargs)
-
-
-def _number(kind, low=None, high=None, low_open=False, high_open=False):
-    """An argparse type: *kind* (int or float) within [low, high]; an open end excludes its bound."""
-    def parse(text):
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") \
-                from None
-        below = low is not None and (value <= low if low_open else value < low)
-        above = high is not None and (value >= high if high_open else value > high)
-        if below or above or value != value:
-            lo = "" if low is None else ("(" if low_open else "[") + f"{low:g}"
-            hi = "" if high is None else f"{high:g}" + (")" if high_open else "]")
-            raise argparse.ArgumentTypeError(f"{text} is out of range: must lie in {lo or '(-inf'}, {hi or 'inf)'}")
-        return value
-
-    return parse
-
-
-positive_int = _number(int, 1)
-non_negative_int = _number(int, 0)
-fraction = _number(float, 0.0, 1.0)
-fraction_below_one = _number(float, 0.0, 1.0, high_open=True)
-probability = _number(float, 0.0, 1.0, low_open=True)  # (0, 1]: a q-value threshold
-positive_float = _number(float, 0.0, low_open=True)
 
 
 def setup_logging(prog, args):

@@ -10,8 +10,8 @@ from ..methylation import FORMATS, LEVEL_SCALES
 from ..regions import IntervalSet, read_bed
 from ..site_arrays import release_free_memory
 from ..sites import encode_all_cpgs, encode_calls_file
-from .common import (add_alias, fraction, genome_parser, make_parser, non_negative_int, positive_int, run,
-                     seed_parser, selection_parser)
+from .common import genome_parser, make_parser, run, seed_parser, selection_parser
+from .options import add_alias, fraction, non_negative_int, positive_int
 from .common import selection as common_selection
 
 PROG = "mrcnn-encode"

@@ -2,7 +2,8 @@
 
 import sys
 
-from .common import ListOption, add_alias, fraction, make_parser, non_negative_int, run
+from .common import make_parser, run
+from .options import ListOption, add_alias, fraction, non_negative_int
 
 PROG = "mrcnn-eval"
 

@@ -5,8 +5,8 @@ import sys
 
 from ..levels import DESCRIPTION, NAMES
 from ..motif_run import BY, METHODS
-from .common import (ListOption, add_alias, compute_parser, make_parser, positive_int, probability, run,
-                     seed_parser)
+from .common import compute_parser, make_parser, run, seed_parser
+from .options import ListOption, add_alias, positive_int, probability
 
 PROG = "mrcnn-filters2meme"
 

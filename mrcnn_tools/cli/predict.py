@@ -5,8 +5,8 @@ import re
 import sys
 
 from ..predictions import OUTPUT_FORMATS
-from .common import (add_alias, compute_parser, genome_parser, make_parser, positive_int, run, selection,
-                     selection_parser)
+from .common import compute_parser, genome_parser, make_parser, run, selection, selection_parser
+from .options import add_alias, positive_int
 
 PROG = "mrcnn-predict"
 

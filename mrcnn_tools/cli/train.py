@@ -8,8 +8,8 @@ from ..errors import UsageError
 from ..genome_attach import attach_genome
 from ..models import (ARCHITECTURES, MRCNN_DEFAULTS, check_model_suffix, check_window, save_keras_model,
                       save_sklearn_model)
-from .common import (ListOption, compute_parser, fraction_below_one, make_parser, non_negative_int, positive_float,
-                     positive_int, run, seed_parser)
+from .common import compute_parser, make_parser, run, seed_parser
+from .options import ListOption, fraction_below_one, non_negative_int, positive_float, positive_int
 
 PROG = "mrcnn-train"
 
