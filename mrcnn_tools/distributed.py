@@ -193,7 +193,7 @@ def replica_rows(n, replica, replicas):
 def epoch_order(n, seed, epoch):
     """The order of the training sites in an epoch, the same on all workers.
 
-    The stateless shuffle by ``(seed, epoch)`` of ``training.make_tf_dataset``, so that a multi-worker run
+    The stateless shuffle by ``(seed, epoch)`` of ``tf_input.make_tf_dataset``, so that a multi-worker run
     sees the global batches of a single-process run with the same seed.
     """
     import tensorflow as tf
@@ -235,8 +235,8 @@ def train_multi_worker(train, val, config, *, meta):
     tf = load_tensorflow(config.threads)
     import keras
 
-    from .models import one_hot_layer
-    from .training import _state_paths, _write_json, restore_or_build
+    from .architectures import one_hot_layer
+    from .train_state import TrainingRun
 
     # the strategy first: collectives must be configured before TensorFlow's runtime starts
     try:
@@ -257,14 +257,9 @@ def train_multi_worker(train, val, config, *, meta):
     tf.config.experimental.enable_op_determinism()
     one_hot_layer()
 
-    ckpt = config.checkpoint_dir
-    if ckpt:
-        last_path, best_path, state_path = _state_paths(ckpt)
-        if chief:
-            os.makedirs(ckpt, exist_ok=True)
+    run = TrainingRun(config, meta, has_val=val is not None, writes=chief)
     with strategy.scope():
-        model, history, state, best_weights = restore_or_build(
-            keras, config, train.window, ckpt, log, where=" (on a file system that every worker sees)")
+        model = run.start(keras, train.window, where=" (on a file system that every worker sees)")
         optimizer = model.optimizer
         optimizer.build(model.trainable_variables)
 
@@ -310,8 +305,8 @@ def train_multi_worker(train, val, config, *, meta):
     if val is not None:
         val_windows, val_y = _window_source(val), np.asarray(val.y, np.float32)
     n_train = len(train)
-    for epoch in range(state["epoch"], config.epochs):
-        if state["stopped"]:
+    for epoch in range(run.state["epoch"], config.epochs):
+        if run.state["stopped"]:
             break
         t0 = time.perf_counter()
         order = epoch_order(n_train, config.seed, epoch)
@@ -328,33 +323,7 @@ def train_multi_worker(train, val, config, *, meta):
                 sse += float(eval_step(x, y, w))
             row["val_loss"] = sse / len(val)
             row["val_rmse"] = math.sqrt(row["val_loss"])
-        secs = time.perf_counter() - t0
-        row["samples_per_s"] = n_train / secs
-        row["seconds"] = secs
-        history.append(row)
-        state["epoch"] = epoch + 1
-        monitor = row.get("val_loss", row["loss"])
-        if monitor < state["best"]:
-            state["best"], state["wait"] = monitor, 0
-            best_weights = model.get_weights()
-            if ckpt and chief:
-                model.save_weights(best_path)
-        else:
-            state["wait"] += 1
-            if val is not None and config.patience and state["wait"] >= config.patience:
-                state["stopped"] = True
-        if ckpt and chief:
-            from .io import atomic_path
-
-            with atomic_path(last_path, suffix=".keras") as tmp:
-                model.save(tmp)
-            _write_json(state_path, {"history": history, "state": state, "meta": meta})
-        text = f"epoch {epoch + 1}/{config.epochs} loss {row['loss']:.4f}"
-        if val is not None:
-            text += f" val_loss {row['val_loss']:.4f} val_rmse {row['val_rmse']:.4f}"
-        log.info("%s %s samples/s %.1f s%s", text, f"{row['samples_per_s']:,.0f}", secs,
-                 " (early stop)" if state["stopped"] else "")
-    if best_weights is not None and val is not None:
-        model.set_weights(best_weights)
+        run.record_epoch(model, row, time.perf_counter() - t0, n_train)
+    model, history = run.finish(model)
     log.info("worker %d of %d: final weights sha256 %s", index, workers, weights_digest(model.get_weights()))
     return model, history
