@@ -24,7 +24,8 @@ setup(
         "scikit-learn>=1.2",
         # k-mer GBR models are skops files (no pickle); 0.13 has the fixes of its 2025 advisories
         "skops>=0.13",
-        "threadpoolctl",
+        # --threads limits the NumPy/BLAS and OpenMP pools through it (backend.set_threads)
+        "threadpoolctl>=2.0",
         "pybigtools>=0.2",
         "tqdm",
         "pyjaspar>=3",

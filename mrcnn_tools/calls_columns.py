@@ -115,17 +115,12 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         pos = cols.position(2, one_based=True)
         strand = cols.strand(3, plus=("F", "+"), minus=("R", "-"), unknown=())
         cov = cols.num(4, "coverage", 0)
-        freq = cols.num(5, "freqC", 0, 100, hint="; freqC is a percentage 0..100")
-        # not rounded: a single-strand site keeps the file's own level exactly
-        m = cov * freq / 100.0
-        u = cov - m
+        m, u = _reads(cov, cols.num(5, "freqC", 0, 100, hint="; freqC is a percentage 0..100"))
     elif fmt == "bedmethyl":
         pos = cols.position(1, one_based=False)
         strand = cols.strand(5)
         cov = cols.num(9, "coverage", 0)
-        pct = cols.num(10, "percent", 0, 100, hint="; column 11 of a bedMethyl is a percentage 0..100")
-        m = cov * pct / 100.0
-        u = cov - m
+        m, u = _reads(cov, cols.num(10, "percent", 0, 100, hint="; column 11 of a bedMethyl is a percentage 0..100"))
     elif fmt == "modkit":
         pos = cols.position(1, one_based=False)
         strand = cols.strand(5)
@@ -213,6 +208,13 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
                                    cols.line(bad[0]))
     return {"pos": pos, "strand": strand, "m": m, "u": u, "level": level, "keep": keep,
             "context_dropped": context_dropped, "has_counts": has_counts}
+
+
+def _reads(coverage, percent):
+    """(methylated, unmethylated) reads of *coverage* reads at *percent*, float64 (n,) each; not rounded, so
+    that a single-strand site keeps the file's own level exactly."""
+    m = coverage * percent / 100.0
+    return m, coverage - m
 
 
 def _check_end(end, pos, cols):

@@ -40,11 +40,6 @@ def decode(codes):
     return "".join("TCGAN"[int(c)] for c in codes)
 
 
-def complement(codes):
-    """Complement of codes (N stays N); shape and dtype kept."""
-    return _COMPLEMENT[codes]
-
-
 def find_cpgs(codes, start=0, end=None):
     """0-based positions of the C of every CG dinucleotide in ``codes[start:end]``.
 

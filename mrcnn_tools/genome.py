@@ -313,12 +313,6 @@ class Genome:
         entry = self._chroms.get(canonical_chrom(chrom))
         return entry["name"] if entry else None
 
-    def length(self, chrom):
-        entry = self._chroms.get(canonical_chrom(chrom))
-        if entry is None:
-            raise GenomeMismatchError(f"chromosome {chrom} is not in the genome {self.path}")
-        return entry["length"]
-
     def _read_record(self, rec):
         nlines = -(-rec["length"] // rec["lenc"]) if rec["lenc"] else 0
         nbytes = rec["length"] + nlines * (rec["lenb"] - rec["lenc"])
