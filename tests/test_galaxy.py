@@ -183,3 +183,16 @@ def test_workflow_test_sets_every_input_and_one_epoch():
             assert (WORKFLOWS / value["path"]).is_file()
     labelled = {o["label"] for s in _workflow()["steps"].values() for o in s["workflow_outputs"]}
     assert set(case["outputs"]) <= labelled and {"model", "plots"} <= set(case["outputs"])
+
+
+def test_root_dockstore_points_at_the_workflow_directory_entry():
+    import yaml
+
+    root, = yaml.safe_load((ROOT / ".dockstore.yml").read_text())["workflows"]
+    here, = yaml.safe_load((WORKFLOWS / ".dockstore.yml").read_text())["workflows"]
+    prefix = "/galaxy/workflows"
+    assert root["primaryDescriptorPath"] == prefix + here["primaryDescriptorPath"]
+    assert root["testParameterFiles"] == [prefix + p for p in here["testParameterFiles"]]
+    assert (ROOT / root["primaryDescriptorPath"][1:]).is_file()
+    assert {k: v for k, v in root.items() if "Path" not in k and "Files" not in k} == {
+        k: v for k, v in here.items() if "Path" not in k and "Files" not in k}
