@@ -3,7 +3,6 @@
 import numpy as np
 
 from .context import check_context, neighbour_average
-from .dataset import CONTEXT_ARRAYS
 
 PREDICT_ROWS = 1024  # as mrcnn_tools.prediction: one fixed shape, so a row's prediction never depends on its batch
 
@@ -31,45 +30,37 @@ def model_inputs(data, rows, with_codes):
     return x
 
 
-def context_tf_dataset(data, batch_size, *, with_codes=True, shuffle=False, seed=0, first_epoch=0):
+def context_tf_dataset(data, batch_size, *, with_codes=True, **kwargs):
     """A tf.data pipeline of ({inputs}, labels) batches over a Dataset or Rows view with context arrays.
 
-    Epoch ``e`` is shuffled by the stateless seed ``(seed, e)`` (a resumed run sees the same order); batches
-    are gathered by NumPy from the dataset's own arrays, nothing is copied into TensorFlow first.
+    Batches are shuffled and gathered as for the windows alone (:func:`mrcnn_tools.tf_input.batched_dataset`:
+    epoch ``e`` shuffled by ``(seed, e)``, rows gathered by NumPy from the dataset's own arrays).
 
     Returns
     -------
     tf.data.Dataset of (dict of (b, ...) arrays as :func:`model_inputs`, float32 (b,)), repeating
     """
-    import tensorflow as tf
+    from .tf_input import batched_dataset
 
     base, rows = _base_rows(data)
-    y = np.asarray(data.y, np.float32)
-    n, k2, width = len(y), base.context_dist.shape[1], base.window
-    names = list(CONTEXT_ARRAYS) + (["codes"] if with_codes else [])
-    types = (tf.float32, tf.int32, tf.int32) + ((tf.uint8,) if with_codes else ())
-
-    def gather_np(i):
-        i = np.sort(i)  # in-order gathers read memory in order
-        x = model_inputs(base, i if rows is None else rows[i], with_codes)
-        return (*[x[name] for name in names], y[i])
+    k2 = base.context_dist.shape[1]
+    spec = {"context_level": (np.float32, (k2,)), "context_dist": (np.int32, (k2,)),
+            "context_coverage": (np.int32, (k2,))}
+    if with_codes:
+        spec["codes"] = (np.uint8, (base.window,))
 
     def gather(i):
-        *parts, t = tf.numpy_function(gather_np, [i], (*types, tf.float32), stateful=False)
-        for name, part in zip(names, parts):
-            part.set_shape((None, width if name == "codes" else k2))
-        t.set_shape((None,))
-        return dict(zip(names, parts)), t
+        return model_inputs(base, i if rows is None else rows[i], with_codes)
 
-    def epoch_batches(e):
-        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64), seed=tf.stack([seed, e]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(batch_size)
+    return batched_dataset(data.y, batch_size, gather, spec, **kwargs)
 
-    if shuffle:
-        idx = tf.data.Dataset.range(first_epoch, 2**31).flat_map(epoch_batches)
-    else:
-        idx = tf.data.Dataset.range(n).batch(batch_size).repeat()
-    return idx.map(gather, num_parallel_calls=1, deterministic=True).prefetch(2)
+
+def context_pipeline(arch):
+    """The pipeline function of a context architecture, for :data:`mrcnn_tools.tf_input.PIPELINES`."""
+    def pipeline(data, batch_size, **kwargs):
+        return context_tf_dataset(data, batch_size, with_codes=arch == "mrcnn-context", **kwargs)
+
+    return pipeline
 
 
 class ContextPredictor:
