@@ -111,14 +111,13 @@ def train_keras(train, val, config, *, meta, extra_callbacks=()):
 
 def train_sklearn(train, val, config):
     """Train the k-mer GBR baseline; returns (estimator, history with one row)."""
-    from threadpoolctl import threadpool_limits
-
+    from .backend import set_threads
     from .baselines import build_kmer_gbr, features
 
     flank = train.window // 2
     t0 = time.perf_counter()
     x = features(train.windows(), flank)
-    with threadpool_limits(config.threads):
+    with set_threads(config.threads):
         model = build_kmer_gbr(seed=config.seed, learning_rate=config.learning_rate,
                                patience=config.patience or 10, validation=len(train) >= 100)
         model.fit(x, train.y)
