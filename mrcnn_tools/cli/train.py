@@ -2,12 +2,7 @@
 
 import sys
 
-from ..dataset import load_dataset, load_datasets
-from ..distributed import chief_path
-from ..errors import UsageError
-from ..genome_attach import attach_genome
-from ..models import (ARCHITECTURES, MRCNN_DEFAULTS, check_model_suffix, check_window, save_keras_model,
-                      save_sklearn_model)
+from ..models import ARCHITECTURES, MRCNN_DEFAULTS
 from .common import compute_parser, make_parser, run, seed_parser
 from .options import ListOption, fraction_below_one, non_negative_int, positive_float, positive_int
 
@@ -63,70 +58,15 @@ def get_parser():
 
 
 def _body(args, log):
-    check_model_suffix(args.arch, args.output)
-    from ..training import (TrainConfig, base_meta, labelled, leaking_sites, split_validation, train_keras,
-                            train_sklearn, write_history)
+    from ..train_run import train_model
 
-    data = load_datasets(args.datasets)
-    codes = attach_genome(data, args.genome, args.datasets[0], args.cache_dir)
-    # sites-only: the genome offsets replace names, strands, coverage (most of a site's bytes at genome scale)
-    data = labelled(data.drop_site_details(), args.datasets[0])
-    if args.arch != "kmer-gbr":
-        check_window(args.arch, data.window)
-    validation = None
-    if args.validation:
-        validation = load_dataset(args.validation)
-        attach_genome(validation, args.genome, args.validation, args.cache_dir, codes)
-        validation = labelled(validation.drop_site_details(), args.validation)
-        if validation.window != data.window:
-            from ..errors import DatasetError  # a data mismatch, as between training files: exit 1, not 2
-
-            raise DatasetError(f"{args.validation}: window {validation.window} differs from the training data's "
-                               f"{data.window}; encode both with the same --flank")
-    val_fraction = args.val_fraction
-    if val_fraction is None:
-        val_fraction = 0.0 if (args.validation or args.val_chroms) else 0.1
-    if val_fraction == 0 and not (args.validation or args.val_chroms) and args.patience and args.arch != "kmer-gbr":
-        raise UsageError("--val-fraction 0 leaves no validation set for early stopping; give --validation, "
-                         "--val-chroms or a --val-fraction above 0, or turn early stopping off with --patience 0")
-    train, val, split = split_validation(data, validation=validation, val_chroms=args.val_chroms,
-                                         val_fraction=val_fraction, seed=args.seed)
-    log.info("training on %d sites, validating on %d (%s)", len(train), len(val) if val is not None else 0, split)
-    if val is not None:
-        leaks = leaking_sites(train, val, train.window)
-        if leaks:
-            log.warning("warning: %d of %d validation sites (%.1f%%) lie within %d bp of a training site: their "
-                        "windows overlap, so the validation loss is optimistic; hold out whole chromosomes "
-                        "(--val-chroms) or regions (--validation)", leaks, len(val), 100 * leaks / len(val),
-                        train.window)
-    lr = args.learning_rate if args.learning_rate is not None else (0.1 if args.arch == "kmer-gbr" else 1e-3)
-    model_kwargs = {}
-    if args.arch == "mrcnn":
-        model_kwargs = dict(filters2=args.filters, filters3=args.filters, filters4=args.filters,
-                            dense_units=args.dense_units, dropout=args.dropout)
-    elif args.arch == "simple-cnn":
-        model_kwargs = dict(filters=(args.filters, args.filters), dense_units=args.dense_units, dropout=args.dropout)
-    config = TrainConfig(arch=args.arch, epochs=args.epochs, batch_size=args.batch_size, learning_rate=lr,
-                         patience=args.patience, seed=args.seed, threads=args.threads,
-                         checkpoint_dir=args.checkpoint_dir, resume=args.resume, strategy=args.strategy,
-                         model_kwargs=model_kwargs)
-    meta = base_meta(config, train, val, split, args.datasets)
-    if args.arch == "kmer-gbr":
-        model, history = train_sklearn(train, val, config)
-        meta["history"] = history
-        save_sklearn_model(model, args.output, meta)
-    else:
-        model, history = train_keras(train, val, config, meta=meta)
-        meta["history"] = history
-        if history:
-            best = min(history, key=lambda r: r.get("val_loss", r["loss"]))
-            meta["best_epoch"] = best["epoch"]
-        with chief_path(args.output) as output:  # multi-worker: only the chief's model is kept
-            save_keras_model(model, output, meta)
-    if args.history:
-        with chief_path(args.history) as history_path:
-            write_history(history_path, history)
-    log.info("wrote %s model to %s", args.arch, args.output)
+    result = train_model(
+        args.datasets, args.output, arch=args.arch, genome=args.genome, cache_dir=args.cache_dir,
+        validation=args.validation, val_chroms=args.val_chroms, val_fraction=args.val_fraction, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.learning_rate, patience=args.patience, filters=args.filters,
+        dense_units=args.dense_units, dropout=args.dropout, seed=args.seed, threads=args.threads,
+        history=args.history, checkpoint_dir=args.checkpoint_dir, resume=args.resume, strategy=args.strategy)
+    log.info("wrote %s model to %s", result.arch, result.output)
 
 
 def main(argv=None):
