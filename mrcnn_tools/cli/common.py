@@ -13,6 +13,7 @@ import sys
 import traceback
 
 from .. import __version__
+from ..backend import set_threads
 from ..guard import (Terminated, check_outputs, clean_message, error_line, remove_empty_dirs,  # noqa: F401
                      signals_raise, warnings_to_log)
 from .options import ListOption, Parser, non_negative_int, positive_int
@@ -157,17 +158,6 @@ def _checked_outputs(args, parser):
     return check_outputs(named, dirs, inputs)
 
 
-def _thread_limit(threads):
-    """Limit NumPy/BLAS (and OpenMP) threads for the command; TensorFlow's are set where it is imported."""
-    if not threads:
-        return contextlib.nullcontext()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)  # for libraries not loaded yet
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(threads)
-
-
 def run(prog, parser, body, argv=None):
     """Parse *argv*, run ``body(args, log)`` and map outcomes to exit codes.
 
@@ -188,7 +178,7 @@ def run(prog, parser, body, argv=None):
     with signals_raise(), warnings_to_log(log):
         try:
             created = _checked_outputs(args, parser)
-            with _thread_limit(getattr(args, "threads", None)):
+            with set_threads(getattr(args, "threads", None)):  # NumPy/BLAS, OpenMP and TensorFlow
                 result = body(args, log)
             code = EXIT_OK if result is None else int(result)
         except Terminated:
