@@ -118,7 +118,9 @@ def slurm_tf_config(env=None, port=None):
         raise ClusterError(f"SLURM_DISTRIBUTION={distribution}: worker addresses assume the default block "
                            "distribution; run srun with --distribution=block or set TF_CONFIG yourself")
     if port is None:
-        port = int(env["MRCNN_PORT"]) if env.get("MRCNN_PORT") else DEFAULT_PORT + int(env.get("SLURM_JOB_ID", 0)) % 20000
+        # one port range per job, so that two jobs sharing a node do not collide
+        job_port = DEFAULT_PORT + int(env.get("SLURM_JOB_ID", 0)) % 20000
+        port = int(env["MRCNN_PORT"]) if env.get("MRCNN_PORT") else job_port
     workers = [f"{host}:{port + k}" for host, n in zip(nodes, per_node) for k in range(n)]
     if not 0 <= rank < len(workers):
         raise ClusterError(f"SLURM_PROCID={rank} is outside the {len(workers)} tasks of the step")
