@@ -3,6 +3,7 @@
 import io
 import json
 import math
+import shutil
 
 import numpy as np
 import pytest
@@ -10,9 +11,8 @@ import pytest
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.evaluate import main as evaluate
 from mrcnn_tools.cli.predict import main as predict
-from mrcnn_tools.cli.train import main as train
 
-from conftest import TEST_DATA, run_main
+from conftest import TEST_DATA, bundled, run_main
 
 GENOME = TEST_DATA / "22_20-21M.fa"
 CALLS = TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
@@ -22,14 +22,13 @@ REGION = "chr22:20610001-20700000"
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
+    """The bundled models (trained on the sites of chr22:20,000,001-20,200,000, test-data/README.md) beside test
+    sites of REGION with CpG-island flags: what predict and eval need is a model, not a new training run."""
     d = tmp_path_factory.mktemp("pe")
-    assert encode(["-q", "--genome", str(GENOME), "--calls", str(CALLS), "--region", "chr22:20000001-20200000",
-                   "-o", str(d / "tr.npz")]) == 0
+    shutil.copy(bundled("model_small.keras"), d / "m.keras")
+    shutil.copy(bundled("model_small_gbr.skops"), d / "g.skops")
     assert encode(["-q", "--genome", str(GENOME), "--calls", str(CALLS), "--cgi", str(CGI), "--region", REGION,
                    "--max-n-fraction", "1", "-o", str(d / "te.npz")]) == 0
-    assert train(["-q", str(d / "tr.npz"), "--epochs", "1", "--val-fraction", "0.2", "-o", str(d / "m.keras")]) == 0
-    assert train(["-q", str(d / "tr.npz"), "--arch", "kmer-gbr", "--val-fraction", "0.2",
-                  "-o", str(d / "g.skops")]) == 0
     return d
 
 

@@ -9,7 +9,7 @@ from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.dataset import Dataset, load_dataset
 
-from conftest import run_main
+from conftest import TINY_KERAS, bundled, load, run_main
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +64,11 @@ def test_one_hot_layer_matches_paper_encoding():
     assert got.tolist() == [[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1], [0, 0, 0, 0]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch,ext,epochs", [("mrcnn", "keras", 15), ("simple-cnn", "keras", 15),
                                              ("kmer-gbr", "skops", 1)])
 def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch, ext, epochs):
+    # end to end on real data with true zeros; test_each_architecture_trains_through_main is the fast counterpart
     from sklearn.metrics import roc_auc_score
 
     from mrcnn_tools.models import load_model
@@ -90,28 +92,58 @@ def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch,
     assert rows[0].startswith("#epoch\tloss") and len(rows) >= 2
 
 
-def test_same_seed_same_weights_and_batch_size_independent_predictions(small, tmp_path, capsys):
+@pytest.mark.parametrize("arch", ["mrcnn", "simple-cnn", "kmer-gbr"])
+def test_each_architecture_trains_through_main(trained, arch):
+    """main() writes a model of the architecture that loads with its metadata, uses every labelled site for
+    training or validation, predicts a level in [0, 1] for every test site, and writes its history."""
     from mrcnn_tools.models import load_model
     from mrcnn_tools.prediction import Predictor
 
-    for name in ("a", "b"):
-        rc, err = run_main(train, [small, "--epochs", 2, "--seed", 3, "--val-fraction", 0.2, "-o",
-                                   tmp_path / f"{name}.keras"], capsys)
-        assert rc == 0, err
-    (ma, meta), (mb, _) = load_model(str(tmp_path / "a.keras")), load_model(str(tmp_path / "b.keras"))
-    for wa, wb in zip(ma.get_weights(), mb.get_weights()):
-        assert np.array_equal(wa, wb)
-    seq = load_dataset(str(small)).seq
+    run = trained(arch)
+    assert run.rc == 0, run.err
+    model, meta = load_model(str(run.model))
+    assert meta["arch"] == arch and meta["flank"] == 200 and meta["window"] == 400
+    assert meta["encoding"] == "TCGA-N4"
+    labelled = int(np.isfinite(load(bundled("train_small.npz"))["y"]).sum())
+    assert labelled == 2802
+    assert meta["training"]["n_train"] + meta["training"]["n_val"] == labelled and meta["training"]["n_val"] > 0
+    te = load(bundled("test_small.npz"))
+    pred = Predictor(model, meta).predict(te["seq"])
+    assert pred.shape == (len(te["y"]),) == (87,)
+    assert pred.min() >= 0 and pred.max() <= 1 and pred.std() > 0
+    rows = run.history.read_text().splitlines()
+    assert rows[0].startswith("#epoch\tloss")
+    if arch != "kmer-gbr":  # 2 epochs, patience 5: no early stop
+        assert [r.split("\t")[0] for r in rows[1:]] == ["1", "2"]
+    else:
+        assert len(rows) >= 2
+
+
+def test_same_seed_same_weights_and_batch_size_independent_predictions(trained, tmp_path, capsys):
+    from mrcnn_tools.models import load_model
+    from mrcnn_tools.prediction import Predictor
+
+    first = trained("mrcnn")
+    assert first.rc == 0, first.err
+    again = [str(a) for a in first.argv[:first.argv.index("--history")]] + ["-o", tmp_path / "b.keras"]
+    rc, err = run_main(train, again, capsys)
+    assert rc == 0, err
+    (ma, meta), (mb, _) = load_model(str(first.model)), load_model(str(tmp_path / "b.keras"))
+    weights = list(zip(ma.get_weights(), mb.get_weights()))
+    assert weights and all(np.array_equal(wa, wb) for wa, wb in weights)
+    seq = load(bundled("train_small.npz"))["seq"]  # 2,802 rows: two whole prediction blocks and a part
     p = [Predictor(ma, meta, batch_size=bs).predict(seq) for bs in (1000, 37, 1)]
     assert np.array_equal(p[0], p[1]) and np.array_equal(p[0], p[2])
 
 
-def test_leak_warning_and_split_by_chromosome_refused_when_single(small, tmp_path, capsys):
-    rc, err = run_main(train, [small, "--epochs", 1, "--val-fraction", 0.3, "-o", tmp_path / "m.keras"], capsys)
-    assert rc == 0
-    assert any("lie within 400 bp of a training site" in e for e in err)
-    rc, err = run_main(train, [small, "--epochs", 1, "--val-chroms", "chr22", "-o", tmp_path / "x.keras"], capsys)
+def test_leak_warning_and_split_by_chromosome_refused_when_single(trained, tmp_path, capsys):
+    run = trained("mrcnn")  # --val-fraction 0.3 in random 10-kb blocks: neighbours of held-out blocks leak
+    assert run.rc == 0, run.err
+    assert any("lie within 400 bp of a training site" in e for e in run.err), run.err
+    rc, err = run_main(train, [bundled("train_small.npz"), "--epochs", 1, "--val-chroms", "chr22",
+                               "-o", tmp_path / "x.keras"], capsys)
     assert rc == 2 and "every site" in err[-1]
+    assert not (tmp_path / "x.keras").exists()
 
 
 class _Kill:
@@ -164,11 +196,14 @@ def test_resume_after_kill(small, tmp_path, capsys):
     assert rc == 1 and "checkpoint is unreadable" in err[-1] and not (tmp_path / "bad.keras").exists()
 
 
-def test_mirrored_strategy_one_epoch(small, tmp_path, capsys):
-    rc, err = run_main(train, [small, "--epochs", 1, "--strategy", "mirrored", "--val-fraction", 0.2,
-                               "-o", tmp_path / "m.keras"], capsys)
+def test_mirrored_strategy_one_epoch(tmp_path, capsys):
+    from mrcnn_tools.models import load_model
+
+    rc, err = run_main(train, [bundled("train_small.npz"), *TINY_KERAS, "--epochs", 1, "--strategy", "mirrored",
+                               "--val-fraction", 0.2, "-o", tmp_path / "m.keras"], capsys)
     assert rc == 0, err
-    assert (tmp_path / "m.keras").stat().st_size > 0
+    model, meta = load_model(str(tmp_path / "m.keras"))
+    assert meta["arch"] == "mrcnn" and meta["hyperparameters"]["epochs"] == 1
 
 
 def _bad(capsys, tmp_path, args, code=1):
@@ -179,7 +214,7 @@ def _bad(capsys, tmp_path, args, code=1):
     return err[-1]
 
 
-def test_bad_inputs(small, td, tmp_path, capsys):
+def test_bad_inputs(td, tmp_path, capsys):
     other = tmp_path / "other.npz"
     np.savez(other, schema=np.array("something/2"), seq=np.zeros((3, 400), np.uint8))
     assert "schema 'something/2'" in _bad(capsys, tmp_path, [other])
@@ -198,5 +233,5 @@ def test_bad_inputs(small, td, tmp_path, capsys):
                    "--region", "chr22:20000001-20300000", "--flank", "100", "-o", str(f100)]) == 0
     msg = _bad(capsys, tmp_path, [f100, "--arch", "mrcnn"])
     assert "not a perfect square" in msg and "--flank 200" in msg
-    msg = _bad(capsys, tmp_path, [small, "--val-fraction", 0], code=2)
+    msg = _bad(capsys, tmp_path, [td / "train_small.npz", "--val-fraction", 0], code=2)
     assert "early stopping" in msg
