@@ -5,14 +5,10 @@ import shlex
 import sys
 
 from ..errors import UsageError
-from ..genome import Genome
 from ..methylation import FORMATS, LEVEL_SCALES
-from ..regions import IntervalSet, read_bed
 from ..site_arrays import release_free_memory
-from ..sites import encode_all_cpgs, encode_calls_file
-from .common import genome_parser, make_parser, run, seed_parser, selection_parser
+from .common import genome_parser, make_parser, run, seed_parser, selection, selection_parser
 from .options import add_alias, fraction, non_negative_int, positive_int
-from .common import selection as common_selection
 
 PROG = "mrcnn-encode"
 
@@ -26,13 +22,16 @@ def get_parser():
         "--chroms chr20 -o chr20.npz",
         parents=[genome_parser(), selection_parser(), seed_parser()])
     src = parser.add_argument_group("input")
-    what = src.add_mutually_exclusive_group(required=True)
-    what.add_argument("-c", "--calls", metavar="FILE",
+    src.add_argument("-c", "--calls", metavar="FILE",
                       help="methylation calls (Bismark, MethylDackel, modkit, modbam2bed, ENCODE bedMethyl, "
                            "methylKit, BSseeker2 CGmap, methylpy allc, BISCUIT, count tables, bedGraph, TSV; see "
                            "README); .gz read transparently; - for stdin")
-    what.add_argument("--all-cpgs", action="store_true",
-                      help="every CpG of the genome (or of --chroms/--region), unlabelled, for prediction")
+    src.add_argument("--all-cpgs", action="store_true",
+                     help="every CpG of the genome (or of --chroms/--region) for prediction: unlabelled, or with "
+                          "--calls labelled where observed")
+    src.add_argument("--context", type=non_negative_int, default=0, metavar="K",
+                     help="store the K nearest other observed CpGs on each side of each site (levels, distances, "
+                          "coverage) from --calls, for --arch mrcnn-context; 0 = none")
     src.add_argument("-f", "--calls-format", choices=FORMATS, metavar="FORMAT",
                      help=f"format of --calls, one of {', '.join(FORMATS)} (default: detected from the content)")
     add_alias(src, "--format", "calls_format", "--calls-format", choices=FORMATS, metavar="FORMAT")
@@ -75,27 +74,19 @@ def get_parser():
 
 
 def _body(args, log):
-    if (args.calls_format or args.mod_code or args.level_scale) and not args.calls:
-        raise UsageError("--calls-format, --mod-code and --level-scale apply to --calls only")
+    from ..encode_run import encode_dataset
+
     if not args.output.endswith(".npz"):
         raise UsageError(f"-o {args.output}: the dataset is an NPZ file; give a name ending in .npz")
-    selection = common_selection(args, max_sites=args.max_sites, seed=args.seed)
-    cgi = IntervalSet(read_bed(args.cgi)) if args.cgi else None
-    genome = Genome(args.genome)
     extra = {"command": " ".join(shlex.quote(a) for a in [PROG, *sys.argv[1:]]) if sys.argv else PROG,
              "inputs": [os.path.basename(p) for p in (args.calls, args.cgi) if p]}
-    if args.all_cpgs:
-        data, summary = encode_all_cpgs(genome, flank=args.flank, keep_strands=args.keep_strands, cgi=cgi,
-                                        max_n_fraction=args.max_n_fraction, selection=selection, extra_meta=extra,
-                                        windows=not args.no_windows)
-    else:
-        data, summary = encode_calls_file(genome, args.calls, args.calls_format, mod_code=args.mod_code,
-                                          level_scale=args.level_scale, flank=args.flank,
-                                          min_coverage=args.min_coverage, keep_strands=args.keep_strands, cgi=cgi,
-                                          max_n_fraction=args.max_n_fraction, selection=selection,
-                                          skip_missing_chroms=args.skip_missing_chroms,
-                                          min_cpg_fraction=args.min_cpg_fraction, extra_meta=extra,
-                                          windows=not args.no_windows)
+    data, summary = encode_dataset(
+        args.genome, args.calls, calls_format=args.calls_format, all_cpgs=args.all_cpgs, context=args.context,
+        mod_code=args.mod_code, level_scale=args.level_scale, cgi_path=args.cgi,
+        selection=selection(args, max_sites=args.max_sites, seed=args.seed), flank=args.flank,
+        min_coverage=args.min_coverage, keep_strands=args.keep_strands, max_n_fraction=args.max_n_fraction,
+        min_cpg_fraction=args.min_cpg_fraction, skip_missing_chroms=args.skip_missing_chroms,
+        windows=not args.no_windows, extra_meta=extra)
     for line in summary.lines():
         log.info(line)
     if len(data) == 0:
