@@ -79,6 +79,14 @@ class Predictor:
         return np.clip(out, 0.0, 1.0)
 
 
+    def predict_rows(self, data):
+        """Predicted levels of every site of a dataset (windows stored or cut from its genome): float32 (n,).
+
+        The interface of every predictor :func:`predict_to_files` drives, whatever inputs its model takes.
+        """
+        return self.predict(data.windows())
+
+
 def shard_range(total, shard):
     """Global site indices [start, end) of shard ``(i, n)``, i 1-based: contiguous, disjoint, covering all."""
     if shard is None:
@@ -154,9 +162,9 @@ def _dataset_chunks(data, shard, sort, chunk_size):
     return len(rows), chunks, sizes
 
 
-def _write_dataset(predictor, data, writer, chunks, bar):
+def _write_dataset(predictor, writer, chunks, bar):
     for part in chunks:
-        pred = predictor.predict(part.windows())
+        pred = predictor.predict_rows(part)
         writer.write(part.chrom, part.pos, part.strand, pred, part.y, part.coverage, part.cgi)
         if bar:
             bar.update(len(part))
@@ -250,7 +258,7 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
         if datasets:
             total, chunks, sizes = _dataset_chunks(data, shard, bigwig is not None, chunk_size)
             bar = _bar(progress, total)
-            _write_dataset(predictor, data, writer, chunks, bar)
+            _write_dataset(predictor, writer, chunks, bar)
         else:
             bar = _bar(progress, None)
             _write_genome(predictor, genome, writer, selection, cgi, keep_strands, chunk_size, shard, bar)
