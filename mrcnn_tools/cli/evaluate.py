@@ -2,6 +2,7 @@
 
 import sys
 
+from ..levels import DESCRIPTION
 from .common import make_parser, run
 from .options import ListOption, add_alias, fraction, non_negative_int
 
@@ -11,9 +12,9 @@ PROG = "mrcnn-eval"
 def get_parser():
     parser = make_parser(
         PROG,
-        "Evaluate predictions as in the paper: RMSE/MAE for all, hyper (> 0.9), mid (0.4-0.6) and hypo (< 0.1) "
-        "sites; sensitivity, specificity, accuracy, ROC AUC, AUPRC and MCC at a cutoff, for CpG-island and other "
-        "sites; calibration. Several prediction files are compared on the sites they share.\n\n"
+        f"Evaluate predictions as in the paper: RMSE/MAE for all sites and by group ({DESCRIPTION}); "
+        "sensitivity, specificity, accuracy, ROC AUC, AUPRC and MCC at a cutoff, for CpG-island and other sites; "
+        "calibration. Several prediction files are compared on the sites they share.\n\n"
         "example:\n  mrcnn-predict -m model.keras test.npz | mrcnn-eval - --out-dir eval/")
     parser.add_argument("predictions", nargs="+", metavar="PRED.tsv", help="predictions TSV from mrcnn-predict "
                                                                           "(- = stdin)")
