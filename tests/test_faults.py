@@ -19,7 +19,7 @@ from mrcnn_tools.cli.filters2meme import main as filters2meme
 from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
 
-from conftest import ROOT, run_main
+from conftest import run_main
 
 COV = "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
 FA = "22_20-21M.fa"
@@ -325,14 +325,23 @@ def test_fasta_in_read_only_directory_indexed_in_cache(td, tmp_path):
     assert [f.name for f in (cache / "fai").iterdir() if f.name.endswith(".fai")] and "index is written to" in err
 
 
-@pytest.mark.parametrize("cmd", ["encode", "predict", "train"])
-def test_file_size_limit(cmd, td, tmp_path):
+# a k-mer GBR model in the fast tier (the child starts without TensorFlow); the Keras ones are the slow variants
+KERAS_SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("cmd,model", [("encode", None), ("predict", "gbr"), ("train", "gbr"),
+                                       pytest.param("predict", "keras", marks=KERAS_SLOW),
+                                       pytest.param("train", "keras", marks=KERAS_SLOW)])
+def test_file_size_limit(cmd, model, td, tmp_path):
     """`ulimit -f` (and a disk that fills) while writing: EFBIG is one line, not SIGXFSZ, not a traceback."""
-    out = tmp_path / {"encode": "x.npz", "predict": "p.tsv", "train": "m.keras"}[cmd]
+    suffix = ".skops" if model == "gbr" else ".keras"
+    out = tmp_path / {"encode": "x.npz", "predict": "p.tsv", "train": "m" + suffix}[cmd]
     kept = old_output(out)
+    predictor = td / ("model_small_gbr.skops" if model == "gbr" else "model_small.keras")
     argv = {"encode": ["-g", td / FA, "-c", td / COV, "-o", out],
-            "predict": ["-m", td / "model_small.keras", "-g", td / FA, "-o", out],  # 630 kB of predictions
-            "train": [td / "train_small.npz", "--epochs", "1", "-o", out]}[cmd]
+            "predict": ["-m", predictor, "-g", td / FA, "-o", out],  # 630 kB of predictions
+            "train": [td / "train_small.npz", "--arch", "kmer-gbr" if model == "gbr" else "mrcnn", "--epochs", "1",
+                      "-o", out]}[cmd]
     # predict: room to unpack the model (145 kB) but not for the predictions
     rc, err = run_cmd(command(cmd, *argv), limit=300_000 if cmd == "predict" else 2048)
     assert_fault(rc, err, 1, out.name, ["file too large"], dirs=(tmp_path,), kept=kept)
@@ -341,7 +350,7 @@ def test_file_size_limit(cmd, td, tmp_path):
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to fill")
 def test_full_disk_on_stdout(td, tmp_path):
     with open("/dev/full", "w") as full:
-        rc, err = run_cmd(command("predict", "-m", td / "model_small.keras", td / "test_small.npz"), stdout=full)
+        rc, err = run_cmd(command("predict", "-m", td / "model_small_gbr.skops", td / "test_small.npz"), stdout=full)
     assert_fault(rc, err, 1, "standard output", ["no space left"])
 
 
@@ -354,11 +363,14 @@ def _wait_for(pred, proc, seconds=240, step=0.01):
     return False
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
-def test_signal_during_genome_prediction(sig, code, td, examples, tmp_path):
+@pytest.mark.parametrize("sig,code,model", [(signal.SIGTERM, 143, "model_small_gbr.skops"),
+                                            (signal.SIGINT, 130, "model_small_gbr.skops"),
+                                            pytest.param(signal.SIGTERM, 143, "model_small.keras", marks=KERAS_SLOW),
+                                            pytest.param(signal.SIGINT, 130, "model_small.keras", marks=KERAS_SLOW)])
+def test_signal_during_genome_prediction(sig, code, model, td, examples, tmp_path):
     out = tmp_path / "p.tsv"
     kept = old_output(out)
-    proc = subprocess.Popen(command("predict", "-m", td / "model_small.keras", "--genome",
+    proc = subprocess.Popen(command("predict", "-m", td / model, "--genome",
                                     examples / "GRCh37_chr20.fa.gz", "--chunk-size", 5000, "-o", out),
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
                             preexec_fn=_default_signals)
@@ -408,11 +420,14 @@ def test_signal_during_training_then_resume(sig, code, td, tmp_path):
     assert md5(out) != kept[1] and not leftovers(tmp_path)
 
 
-def test_help_shows_no_empty_or_doubled_defaults():
+def test_help_shows_no_empty_or_doubled_defaults(capsys):
+    import importlib
     import re
 
-    for name in MODULES:
-        text = subprocess.run(command(name, "--help"), capture_output=True, text=True, cwd=ROOT).stdout
+    for name, module in MODULES.items():
+        # in-process: the text argparse prints for --help, without starting five interpreters
+        assert importlib.import_module(f"mrcnn_tools.cli.{module}").main(["--help"]) == 0, name
+        text = capsys.readouterr().out
         flat = " ".join(text.split())
         assert "--version" in flat and "(default: None)" not in flat and "(default: False)" not in flat, name
         assert not re.search(r"\(default[^()]*\) \(default", flat), name
