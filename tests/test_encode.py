@@ -107,6 +107,14 @@ def test_toy_n_filter_and_cgi(td, tmp_path, capsys):
     assert any("N-rich 2" in e for e in err)
 
 
+def one_record(fasta_gz):
+    """The sequence of a one-record gzip FASTA, upper case, read without the package."""
+    with gzip.open(fasta_gz, "rb") as fh:
+        raw = fh.read()
+    assert raw.startswith(b">") and raw.count(b">") == 1
+    return raw[raw.index(b"\n") + 1:].replace(b"\n", b"").replace(b"\r", b"").upper().decode()
+
+
 def naive_window(seq, pos, flank, strand):
     """Reference: per-site string slicing with N beyond the ends."""
     padded = "N" * flank + seq + "N" * (flank + 1)
@@ -195,21 +203,27 @@ def test_missing_chromosomes_dropped_with_warning_or_refused(td, tmp_path, capsy
     assert "absent from the genome" in err[-1] and "none on its chromosomes" in err[-1]
 
 
-def test_all_cpgs_chr20(examples, tmp_path, capsys):
+# the whole chr20 with its 287 MB of windows is the slow variant; sites only, the same sites, is fast (windows of
+# all CpGs are checked against stored ones in test_scale and on 1 Mb in test_no_windows_all_cpgs)
+@pytest.mark.parametrize("windows", [False, pytest.param(True, marks=pytest.mark.slow)])
+def test_all_cpgs_chr20(examples, tmp_path, capsys, windows):
     # independent count of CG dinucleotides straight from the gzip stream
-    with gzip.open(examples / "GRCh37_chr20.fa.gz", "rt") as fh:
-        seq = "".join(ln.strip() for ln in fh if not ln.startswith(">")).upper()
+    seq = one_record(examples / "GRCh37_chr20.fa.gz")
     expect = seq.count("CG")
     assert expect == 717722
     out = tmp_path / "all.npz"
     rc, err = run_main(main, ["--genome", examples / "GRCh37_chr20.fa.gz", "--all-cpgs", "--max-n-fraction", 1,
-                              "-o", out], capsys)
+                              *([] if windows else ["--no-windows"]), "-o", out], capsys)
     assert rc == 0, err
     d = load(out)
     assert len(d["pos"]) == expect
+    assert d["seq"].shape == (expect, 400 if windows else 0)
     assert np.isnan(d["y"]).all()
-    first = int(d["pos"][0])
-    assert seq[first:first + 2] == "CG"
+    first, last = int(d["pos"][0]), int(d["pos"][-1])
+    assert seq[first:first + 2] == seq[last:last + 2] == "CG"
+    assert first == seq.index("CG") and last == seq.rindex("CG")
+    if windows:
+        assert (d["seq"][:, 200] == 2).all()  # the base after each C is the G of its CpG
 
 
 def test_imr90_chr22_pieces_n_filter(examples, tmp_path, capsys):
@@ -221,8 +235,7 @@ def test_imr90_chr22_pieces_n_filter(examples, tmp_path, capsys):
     summary = next(e for e in err if "calls read" in e)
     assert "not a CpG" not in summary and "outside genome" not in summary
     # independent count: coverage >= 5 and no N in the 400 bases around the C
-    with gzip.open(examples / "GRCh37_chr22_pieces.fa.gz", "rt") as fh:
-        seq = "".join(ln.strip() for ln in fh if not ln.startswith(">")).upper()
+    seq = one_record(examples / "GRCh37_chr22_pieces.fa.gz")
     kept = 0
     for ln in gzip.open(calls, "rt"):
         c = ln.split("\t")
