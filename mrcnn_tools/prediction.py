@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .encoding import N
-from .errors import MrcnnError
+from .errors import MrcnnError, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,22 @@ def _write_genome(predictor, genome, writer, selection, cgi, keep_strands, chunk
             bar.update(len(pos))
 
 
+def _predictor(model_path, data, datasets, batch_size, threads):
+    """What predicts each chunk (``predict_rows(dataset)``): the model, or without one the distance-weighted
+    average of the observed neighbours of a context dataset (``--baseline neighbours``)."""
+    if model_path is None:
+        from .context_train import ContextPredictor
+
+        baseline = ContextPredictor(None, {"arch": "neighbours"})
+        baseline.check(data, datasets[0])
+        baseline.predict_rows = baseline.predict
+        return baseline
+    from .models import load_model
+
+    model, meta = load_model(model_path, threads=threads)
+    return Predictor(model, meta, batch_size=batch_size)
+
+
 def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", output_format="tsv", bigwig=None,
                      shard=None, selection=None, cgi=None, keep_strands=False, cache_dir=None, chunk_size=65536,
                      batch_size=2048, threads=None, progress=False):
@@ -190,8 +206,9 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
 
     Parameters
     ----------
-    model_path : str
-        ``.keras`` or ``.skops`` model from mrcnn-train.
+    model_path : str or None
+        ``.keras`` or ``.skops`` model from mrcnn-train; None: the neighbour average of datasets encoded with
+        ``--context K`` (NaN where a site has no observed neighbour).
     datasets : sequence of str
         Dataset NPZ files or shards; empty: genome mode (every CpG of *genome_path* in *selection*).
     genome_path : str, optional
@@ -225,16 +242,20 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
     import tempfile
 
     from .io import open_output
-    from .models import check_model_fits, load_model, read_model_meta
+    from .models import check_model_fits, read_model_meta
     from .predictions import PredictionWriter, write_bigwig
 
-    meta = read_model_meta(model_path)
+    if model_path is None and not datasets:
+        raise UsageError("--baseline neighbours predicts the sites of datasets with context (mrcnn-encode "
+                         "--context K); give them, or a model (-m) for genome mode")
+    meta = read_model_meta(model_path) if model_path else {"arch": "neighbours"}
     if datasets:
         from .dataset import load_datasets
         from .genome_attach import attach_genome
 
         data = load_datasets(list(datasets))
-        check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
+        if model_path:
+            check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
         if len(data) == 0:
             raise MrcnnError(f"{datasets[0]}: the dataset is empty; nothing to predict")
         attach_genome(data, genome_path, datasets[0], cache_dir)
@@ -247,8 +268,7 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
         genome = Genome(genome_path)
         selection = selection or Selection()
         extra = ["cgi"] if cgi is not None else []
-    model, meta = load_model(model_path, threads=threads)
-    predictor = Predictor(model, meta, batch_size=batch_size)
+    predictor = _predictor(model_path, data if datasets else None, datasets, batch_size, threads)
     with contextlib.ExitStack() as stack:
         bw_fh = bw_path = None
         if bigwig:

@@ -93,7 +93,9 @@ class PredictionWriter:
         frame = _frame(self.fmt, self.extra, chrom, pos, strand, pred, y, coverage, cgi)
         frame.to_csv(self.fh, sep="\t", header=False, index=False, na_rep="NA")
         if self.bw is not None:
-            frame[["chrom", "start", "end", "prediction"]].to_csv(self.bw, sep="\t", header=False, index=False)
+            # a bigWig has no missing value: a site without a prediction (the neighbour baseline) is left out
+            frame[["chrom", "start", "end", "prediction"]].dropna().to_csv(self.bw, sep="\t", header=False,
+                                                                          index=False)
 
 
 def write_bigwig(bedgraph_path, bigwig_path, sizes):

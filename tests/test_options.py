@@ -382,3 +382,24 @@ def test_threads_limit_blas(capsys):
                       ["-m", "m.keras", "d.npz", "--threads", "1"]) == 0
     np.ones((2, 2)) @ np.ones((2, 2))  # BLAS is loaded by NumPy
     assert seen and set(seen) == {1}
+
+
+def test_predict_neighbour_baseline_hand_worked(td, tmp_path, capsys):
+    """toy.fa's CpGs at 1, 5, 9, 17 observed with levels 0, 1, .5, .25; with one neighbour a side, weighted
+    1 / (1 + distance): site 1 -> 1.0 (only 5); 5 -> (0 / 5 + .5 / 5) / (2 / 5) = .25; 9 -> (1 / 5 + .25 / 9) /
+    (1 / 5 + 1 / 9) = .732143; 17 -> .5 (only 9)."""
+    from mrcnn_tools.cli.encode import main as encode
+    from mrcnn_tools.cli.predict import main as predict
+
+    calls = tmp_path / "calls.tsv"
+    calls.write_text("chrom\tstart\tcount_m\tcount_u\nchrT\t1\t0\t4\nchrT\t5\t4\t0\nchrT\t9\t2\t2\nchrT\t17\t1\t3\n")
+    assert encode(["-q", "-g", str(td / "toy.fa"), "-c", str(calls), "--min-coverage", "1", "--flank", "3",
+                   "--max-n-fraction", "1", "--context", "1", "-o", str(tmp_path / "c.npz")]) == 0
+    out = tmp_path / "p.tsv"
+    assert predict(["-q", "--baseline", "neighbours", str(tmp_path / "c.npz"), "-o", str(out)]) == 0
+    rows = [ln.split("\t") for ln in out.read_text().splitlines()[1:]]
+    assert [(r[1], r[4]) for r in rows] == [("1", "1.0"), ("5", "0.25"), ("9", "0.732143"), ("17", "0.5")]
+    capsys.readouterr()
+    assert predict(["--baseline", "neighbours", str(td / "test_small.npz"), "-o", str(tmp_path / "x.tsv")]) == 1
+    assert "context_level" in capsys.readouterr().err.splitlines()[-1]
+    assert predict(["-m", str(td / "model_small_gbr.skops"), "--baseline", "neighbours", str(tmp_path / "c.npz")]) == 2

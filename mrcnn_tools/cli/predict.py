@@ -32,8 +32,10 @@ def get_parser():
                         help="datasets from mrcnn-encode; without them, --genome predicts every CpG of the genome, "
                              "with them, --genome is the genome whose codes the windows of sites-only datasets "
                              "(mrcnn-encode --no-windows) are cut from")
-    parser.add_argument("-m", "--model", required=True,
-                        help="model from mrcnn-train (.keras or .skops; a pickle is refused)")
+    parser.add_argument("-m", "--model", help="model from mrcnn-train (.keras or .skops; a pickle is refused)")
+    parser.add_argument("--baseline", choices=("neighbours",),
+                        help="instead of a model: the distance-weighted average of the observed neighbours of each "
+                             "site of datasets encoded with --context K (NA where a site has none)")
     parser.add_argument("-o", "--output", default="-", metavar="FILE",
                         help="predictions file (- = stdout; .gz = gzip)")
     parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="tsv",
@@ -61,6 +63,8 @@ def _body(args, log):
 
     if not args.datasets and not args.genome:
         raise UsageError("give dataset NPZ files, or --genome to predict every CpG of the genome")
+    if bool(args.model) == bool(args.baseline):
+        raise UsageError("give a model (-m MODEL) or --baseline neighbours, one of them")
     result = predict_to_files(
         args.model, datasets=args.datasets, genome_path=args.genome, output=args.output,
         output_format=args.output_format, bigwig=args.bigwig, shard=args.shard, selection=selection(args),
