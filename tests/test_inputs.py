@@ -1,21 +1,21 @@
 """Real inputs: files written by the callers themselves (test-data/formats, see its README) and the variants users
 meet. Every expectation is computed here from the producer's documented columns, never by the reader's code."""
 
+import fnmatch
 import gzip
 import io
 import json
+import re
 import shutil
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from mrcnn_tools.cli.encode import main
 
-from conftest import ROOT, load, run_main
+from conftest import ROOT, load, run_main, shared_data
 
 FMT = ROOT / "test-data" / "formats"
-SHARED = ROOT.parent / "shared" / "data" / "format_examples"
 
 
 @pytest.fixture(autouse=True)
@@ -240,9 +240,7 @@ def count_table_genome(tmp_path, rows):
 
 @pytest.mark.parametrize("name", ["C1.bedGraph.gz", "N2.bedGraph.gz"])
 def test_methrix_count_tables(tmp_path, capsys, name):
-    path = SHARED / "methrix" / name
-    if not path.exists():
-        pytest.skip("shared methrix examples absent")
+    path = shared_data("format_examples", "methrix", name)
     rows = [ln.split("\t") for ln in gzip.open(path, "rt")]
     # documented: chrom, pos (1-based C), M, U; no header
     expect = {(r[0], int(r[1]) - 1): (int(r[2]) / (int(r[2]) + int(r[3])), int(r[2]) + int(r[3])) for r in rows}
@@ -303,7 +301,11 @@ def test_readme_format_table_lists_every_producer():
     readme = (ROOT / "README.md").read_text()
     for p in PRODUCERS:
         assert f"`{p.name}`" in readme, p.name
-    assert Path(FMT / "README.md").exists() or (ROOT / "test-data" / "README.md").read_text().count("formats/") > 3
+    listed = (ROOT / "test-data" / "README.md").read_text()
+    patterns = re.findall(r"`formats/([^`]+)`", listed)  # names, and globs such as bismark2bedGraph_input_*.txt
+    assert len(patterns) > 20
+    for f in sorted(FMT.iterdir()):  # every bundled real file has its provenance row
+        assert any(fnmatch.fnmatch(f.name, p) for p in patterns), f"{f.name} has no row in test-data/README.md"
 
 
 # --- MethylDackel 0.6.1 outputs (run on its own test BAMs; see test-data/README.md) ---------------------------
@@ -372,9 +374,7 @@ def test_methyldackel_cytosine_report_chg_chh(tmp_path, capsys):
 
 @pytest.mark.parametrize("name", ["test1.myCpG.txt", "control2.myCpG.txt"])
 def test_methylkit_examples(tmp_path, capsys, name):
-    path = SHARED / "methylkit" / name
-    if not path.exists():
-        pytest.skip("shared methylKit examples absent")
+    path = shared_data("format_examples", "methylkit", name)
     calls, cpgs = {}, []
     for ln in list(open(path))[1:]:
         c = ln.split()
@@ -665,13 +665,10 @@ def test_bsseq_cytosine_report(tmp_path, capsys):
 
 
 def test_bsseq_modkit_hg002_on_grch38_chr22(tmp_path, capsys):
-    genome = SHARED.parent / "genome" / "GRCh38_chr22.fa.gz"
-    if not genome.exists():
-        pytest.skip("shared GRCh38 chr22 absent")
+    genome = shared_data("genome", "GRCh38_chr22.fa.gz")
     fa = tmp_path / "GRCh38_chr22.fa.gz"
-    for suffix in ("", ".fai", ".gzi"):
-        if Path(str(genome) + suffix).exists():
-            shutil.copy(str(genome) + suffix, str(fa) + suffix)
+    for suffix in ("", ".fai", ".gzi"):  # the shared README lists both indexes
+        shutil.copy(str(genome) + suffix, str(fa) + suffix)
     path = FMT / "bsseq_modkit_HG002_chr21_chr22.bed.gz"
     rows = [ln.split() for ln in gzip.open(path, "rt")]
     # modkit --combine-mods --combine-strands: code C, strand '.', on the C; level = Nmod / Nvalid_cov

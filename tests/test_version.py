@@ -10,14 +10,11 @@ from conftest import ROOT
 def test_version_in_setup_and_packaging():
     setup = (ROOT / "setup.py").read_text()
     assert "mrcnn_tools/__init__.py" in setup  # setup.py reads the version from the package
-    macros = ROOT / "galaxy" / "macros.xml"
-    if macros.exists():
-        m = re.search(r'<token name="@TOOL_VERSION@">([^<]+)</token>', macros.read_text())
-        assert m and m[1] == __version__
-    recipe = ROOT / "recipe" / "meta.yaml"
-    if recipe.exists():
-        m = re.search(r'set version = "([^"]+)"', recipe.read_text())
-        assert m and m[1] == __version__
+    # both files are part of the project: a missing one is a failure, never a pass
+    m = re.search(r'<token name="@TOOL_VERSION@">([^<]+)</token>', (ROOT / "galaxy" / "macros.xml").read_text())
+    assert m and m[1] == __version__
+    m = re.search(r'set version = "([^"]+)"', (ROOT / "recipe" / "meta.yaml").read_text())
+    assert m and m[1] == __version__
 
 
 def test_cli_version(capsys):
