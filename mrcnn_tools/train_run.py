@@ -23,8 +23,22 @@ class TrainResult:
     history: list
 
 
-def model_kwargs(arch, filters, dense_units, dropout):
-    """The architecture's hyper-parameters from --filters, --dense-units and --dropout (none for kmer-gbr)."""
+CONTEXT_ARCHITECTURES = ("mrcnn-context", "context-only")  # models over observed neighbours (issue 17)
+
+
+def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
+    """The architecture's hyper-parameters from --filters, --dense-units, --dropout and --context-dropout (none
+    for kmer-gbr; the context models take only --context-dropout, their layers keep their own defaults).
+
+    Raises
+    ------
+    UsageError
+        --context-dropout for a model without context.
+    """
+    if arch in CONTEXT_ARCHITECTURES:
+        return dict(context_dropout=context_dropout)
+    if context_dropout:
+        raise UsageError(f"--context-dropout applies to {' and '.join(CONTEXT_ARCHITECTURES)} only, not {arch}")
     if arch == "mrcnn":
         return dict(filters2=filters, filters3=filters, filters4=filters, dense_units=dense_units, dropout=dropout)
     if arch == "simple-cnn":
@@ -54,8 +68,8 @@ def _load(datasets, validation, genome, cache_dir):
 
 def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, validation=None, val_chroms=None,
                 val_fraction=None, epochs=30, batch_size=128, learning_rate=None, patience=5, filters=32,
-                dense_units=64, dropout=0.3, seed=0, threads=None, history=None, checkpoint_dir=None, resume=False,
-                strategy="auto"):
+                dense_units=64, dropout=0.3, context_dropout=0.0, seed=0, threads=None, history=None,
+                checkpoint_dir=None, resume=False, strategy="auto"):
     """Train a model on dataset NPZ files and save it (and its history).
 
     Parameters
@@ -88,6 +102,7 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
                            write_history)
 
     check_model_suffix(arch, output)
+    kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work
     data, val_data = _load(datasets, validation, genome, cache_dir)
     if arch != "kmer-gbr":
         check_window(arch, data.window)
@@ -108,7 +123,7 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
         learning_rate = 0.1 if arch == "kmer-gbr" else 1e-3
     config = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                          patience=patience, seed=seed, threads=threads, checkpoint_dir=checkpoint_dir, resume=resume,
-                         strategy=strategy, model_kwargs=model_kwargs(arch, filters, dense_units, dropout))
+                         strategy=strategy, model_kwargs=kwargs)
     meta = base_meta(config, train, val, split, list(datasets))
     if arch == "kmer-gbr":
         model, rows = train_sklearn(train, val, config)

@@ -403,3 +403,14 @@ def test_predict_neighbour_baseline_hand_worked(td, tmp_path, capsys):
     assert predict(["--baseline", "neighbours", str(td / "test_small.npz"), "-o", str(tmp_path / "x.tsv")]) == 1
     assert "context_level" in capsys.readouterr().err.splitlines()[-1]
     assert predict(["-m", str(td / "model_small_gbr.skops"), "--baseline", "neighbours", str(tmp_path / "c.npz")]) == 2
+
+
+def test_model_kwargs_per_architecture():
+    from mrcnn_tools.train_run import model_kwargs
+
+    assert model_kwargs("mrcnn", 8, 16, 0.2) == dict(filters2=8, filters3=8, filters4=8, dense_units=16, dropout=0.2)
+    assert model_kwargs("simple-cnn", 8, 16, 0.2) == dict(filters=(8, 8), dense_units=16, dropout=0.2)
+    assert model_kwargs("kmer-gbr", 8, 16, 0.2) == {}
+    assert model_kwargs("mrcnn-context", 8, 16, 0.2, 0.5) == dict(context_dropout=0.5)
+    with pytest.raises(UsageError, match="--context-dropout applies to"):
+        model_kwargs("mrcnn", 8, 16, 0.2, 0.5)

@@ -43,6 +43,9 @@ def get_parser():
                           "the best weights are kept")
     fit.add_argument("--dropout", type=fraction_below_one, default=MRCNN_DEFAULTS["dropout"],
                      help="dropout rate before the output")
+    fit.add_argument("--context-dropout", type=fraction_below_one, default=0.0,
+                     help="context models: hide each observed neighbour with this probability in training, so that "
+                          "the model learns to impute from sparse neighbours")
     fit.add_argument("--dense-units", type=positive_int, default=MRCNN_DEFAULTS["dense_units"],
                      help="units of the dense layer")
     fit.add_argument("--filters", type=positive_int, default=MRCNN_DEFAULTS["filters2"],
@@ -50,7 +53,8 @@ def get_parser():
     run_g = parser.add_argument_group("checkpoints and hardware")
     run_g.add_argument("--history", metavar="TSV", help="write loss, val_loss, val RMSE, samples/s per epoch here")
     run_g.add_argument("--checkpoint-dir", metavar="DIR", help="save the model and training state after every epoch")
-    run_g.add_argument("--resume", action="store_true", help="continue from the last finished epoch in --checkpoint-dir")
+    run_g.add_argument("--resume", action="store_true",
+                       help="continue from the last finished epoch in --checkpoint-dir")
     run_g.add_argument("--strategy", choices=("auto", "mirrored", "multi-worker"), default="auto",
                        help="tf.distribute strategy: mirrored = the GPUs of one node; multi-worker = several nodes "
                             "(TF_CONFIG); auto = mirrored when several GPUs are visible")
@@ -64,8 +68,9 @@ def _body(args, log):
         args.datasets, args.output, arch=args.arch, genome=args.genome, cache_dir=args.cache_dir,
         validation=args.validation, val_chroms=args.val_chroms, val_fraction=args.val_fraction, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.learning_rate, patience=args.patience, filters=args.filters,
-        dense_units=args.dense_units, dropout=args.dropout, seed=args.seed, threads=args.threads,
-        history=args.history, checkpoint_dir=args.checkpoint_dir, resume=args.resume, strategy=args.strategy)
+        dense_units=args.dense_units, dropout=args.dropout, context_dropout=args.context_dropout, seed=args.seed,
+        threads=args.threads, history=args.history, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
+        strategy=args.strategy)
     log.info("wrote %s model to %s", result.arch, result.output)
 
 
