@@ -83,3 +83,39 @@ def cluster_seqlets(lets, n_motifs=4, seed=0, min_sites=10):
             out.append((trim(pwm_from_onehot(members)), len(members)))
     out.sort(key=lambda t: -t[1])
     return out
+
+
+def peak_regions(seq, scores, width=20, flank=10, keep_fraction=0.5):
+    """The window of highest summed contribution in each sequence with *flank* bases on each side (N beyond
+    the ends); the top *keep_fraction* of them by score.
+
+    Parameters
+    ----------
+    seq : numpy.ndarray uint8 (n, W)
+    scores : numpy.ndarray float (n, W), per-base contribution
+
+    Returns
+    -------
+    numpy.ndarray uint8 (k, width + 2 * flank), highest score first
+    """
+    if len(seq) == 0:
+        return np.empty((0, width + 2 * flank), np.uint8)
+    summed = np.stack([np.convolve(r, np.ones(width, np.float32), mode="valid") for r in scores])
+    start = summed.argmax(1)
+    order = np.argsort(-summed[np.arange(len(seq)), start], kind="stable")
+    order = order[: max(1, int(len(order) * keep_fraction))]
+    padded = np.pad(seq, ((0, 0), (flank, flank)), constant_values=4)
+    return np.stack([padded[r, start[r]:start[r] + width + 2 * flank] for r in order])
+
+
+def random_regions(seq, length, n, rng):
+    """*n* regions of *length* bases at random rows and offsets of *seq* (n, W): the background the regions a
+    model attends to are compared with.
+
+    Returns
+    -------
+    numpy.ndarray uint8 (n, length)
+    """
+    rows = rng.integers(0, len(seq), n)
+    starts = rng.integers(0, seq.shape[1] - length + 1, n)
+    return np.stack([seq[r, s:s + length] for r, s in zip(rows, starts)])

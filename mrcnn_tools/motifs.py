@@ -6,6 +6,9 @@
 - :mod:`.motif_seqlets` -- seqlets of highest attribution, orientation, k-means into PWMs
 - :mod:`.motif_meme` -- the paper's weighted sequences for MEME
 - :mod:`.motif_plots` -- logos and t-SNE panels
+- :mod:`.motif_discover` -- motifs enriched in the regions a model attends to (the default method)
+- :mod:`.motif_modisco` -- TF-MoDISco (modisco-lite) on hypothetical contributions
+- :mod:`.motif_methods` -- find_motifs(method, ...): one entry point per method and group
 """
 
 from .motif_io import (MEME_ORDER, Motif, background_frequencies, fmt_p, information, jaspar_counts_motif,  # noqa
@@ -14,7 +17,9 @@ from .motif_match import MEMELITE_INSTALL, match, require_memelite, tomtom_pvalu
 from .motif_meme import have_meme, meme_command, sequence_weights, write_weighted_fasta  # noqa: F401
 from .motif_model import (activation_motifs, attributions, first_conv, input_gradients, input_model,  # noqa
                           layer_outputs, onehot)
+from .motif_methods import GROUP_SIGN, METHODS, find_motifs  # noqa: F401
+from .motif_modisco import require_modisco  # noqa: F401
 from .motif_plots import logo, tsne_panels  # noqa: F401
-from .motif_seqlets import cluster_seqlets, orient, seqlets  # noqa: F401
+from .motif_seqlets import cluster_seqlets, orient, peak_regions, random_regions, seqlets  # noqa: F401
 
 _first_conv = first_conv  # the name of 0.1

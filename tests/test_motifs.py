@@ -1,4 +1,5 @@
-"""mrcnn-filters2meme: a planted CTCF motif is recovered and matched; MEME output is readable; bad input."""
+"""Motifs: the library pieces against hand-worked answers (fast); mrcnn-filters2meme on a planted CTCF motif,
+recovered and matched, MEME output readable, bad input (slow: they train networks)."""
 
 import numpy as np
 import pytest
@@ -9,9 +10,121 @@ from mrcnn_tools.dataset import Dataset
 from mrcnn_tools.encoding import ALPHABET
 
 from conftest import run_main
+from mrcnn_tools import motif_discover, motif_match, motif_seqlets
+from mrcnn_tools.motif_io import Motif, information, jaspar_counts_motif, read_meme, trim, write_meme
+from mrcnn_tools.motif_modisco import hypothetical_contributions
 
-# each trains two networks on the planted set and runs filters2meme
-pytestmark = pytest.mark.slow
+CODE = {b: i for i, b in enumerate(ALPHABET)}
+
+
+def codes(text):
+    return np.array([CODE[b] if b in CODE else 4 for b in text], np.uint8)
+
+
+def rc_codes(c):
+    return np.where(c < 4, 3 - c, 4)[::-1].astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fast: no TensorFlow, no training.
+
+def test_benjamini_hochberg_q_values_by_hand(monkeypatch):
+    """p = .01 .04 .03 .5 over 4 targets: sorted .01 .03 .04 .5 -> p*n/rank .04 .06 .0533 .5 -> running minimum
+    from the top .04 .0533 .0533 .5; at q < .05 only the first is significant, and it alone is reported."""
+    p = np.array([[0.01, 0.04, 0.03, 0.5], [0.3, 0.2, 0.9, 0.6]])
+    zeros = np.zeros_like(p, int)
+    monkeypatch.setattr(motif_match, "tomtom_pvalues", lambda m, d: (p, zeros, zeros + 7, zeros.astype(bool)))
+    db = [Motif(f"t{j}", np.full((6, 4), 0.25), 0, f"T{j}") for j in range(4)]
+    q = [Motif("a", np.full((6, 4), 0.25)), Motif("b", np.full((6, 4), 0.25))]
+    rows = motif_match.match(q, db, q_threshold=0.05)
+    assert [(r["motif"], r["match_id"], r["significant"]) for r in rows] == [("a", "t0", True), ("b", "t1", False)]
+    assert rows[0]["q"] == pytest.approx(0.04) and rows[0]["E"] == pytest.approx(0.04)
+    # b: sorted .2 .3 .6 .9 -> .8 .6 .8 .9 -> minimum from the top: .6 .6 .8 .9; its best (t1, p .2) has q .6
+    assert rows[1]["q"] == pytest.approx(0.6)
+    rows = motif_match.match(q[:1], db, q_threshold=0.055)
+    assert [(r["match_id"], round(r["q"], 4)) for r in rows] == [("t0", 0.04), ("t2", 0.0533), ("t1", 0.0533)]
+
+
+def test_jaspar_nsites_is_the_column_total():
+    """A JASPAR matrix counts the same sites in every column; 0.1 read the A count at position 0 (here 3)."""
+    class Record:
+        matrix_id, name = "MA9999.1", "TOY"
+        counts = {"A": [3, 0, 10], "C": [7, 0, 0], "G": [0, 10, 0], "T": [0, 0, 0]}
+
+    m = jaspar_counts_motif(Record())
+    assert (m.name, m.alt, m.nsites) == ("MA9999.1", "TOY", 10)
+    assert np.allclose(m.pwm[0], np.array([3.1, 7.1, 0.1, 0.1]) / 10.4)
+
+
+def test_meme_round_trip_and_trim(tmp_path):
+    pwm = np.array([[0.25] * 4, [0.97, 0.01, 0.01, 0.01], [0.01, 0.97, 0.01, 0.01], [0.25] * 4])
+    write_meme([Motif("m1", pwm, 12, "alt name")], tmp_path / "x.meme", [0.3, 0.2, 0.2, 0.3])
+    (back,) = read_meme(tmp_path / "x.meme")
+    assert (back.name, back.alt, back.nsites) == ("m1", "alt name", 12) and np.allclose(back.pwm, pwm, atol=1e-6)
+    # information of a uniform row is 0 bits, of (.97, .01, .01, .01) 2 + .97 log2 .97 + 3 * .01 log2 .01
+    assert information(pwm)[0] == pytest.approx(0)
+    assert information(pwm)[1] == pytest.approx(2 + 0.97 * np.log2(0.97) + 0.03 * np.log2(0.01))
+    assert trim(pwm, min_width=2).shape == (2, 4)
+
+
+def test_orient_puts_reverse_complements_on_one_strand():
+    from mrcnn_tools.encoding import one_hot
+
+    site = codes("GGCACCAGGGGGCGC")
+    x = one_hot(np.stack([site, rc_codes(site), site, rc_codes(site)]))
+    out = motif_seqlets.orient(x)
+    assert all(np.array_equal(o, out[0]) for o in out) and np.array_equal(out[0], x[0])
+
+
+def test_peak_regions_and_seqlets_find_the_highest_window():
+    seq = np.tile(codes("ACGT" * 10), (3, 1))
+    scores = np.zeros((3, 40), np.float32)
+    scores[0, 10:14] = 1.0  # window of width 4 at 10: sum 4
+    scores[1, 30:34] = 0.5  # sum 2
+    scores[2, 0:2] = 3.0  # width 4 at 0 sums 6; region reaches 2 bases before the start: N-padded
+    regions = motif_seqlets.peak_regions(seq, scores, width=4, flank=2, keep_fraction=1.0)
+    assert regions.shape == (3, 8)
+    padded = np.pad(seq[0], 2, constant_values=4)
+    assert np.array_equal(regions[0], padded[0:8])  # row 2 first (highest), then 0, then 1
+    assert np.array_equal(regions[1], padded[10:18]) and np.array_equal(regions[2], padded[30:38])
+    assert motif_seqlets.peak_regions(seq, scores, width=4, flank=2, keep_fraction=0.34).shape == (1, 8)
+    lets = motif_seqlets.seqlets(seq, scores, width=4, keep_fraction=1.0)
+    assert np.array_equal(lets, np.stack([seq[0, 0:4], seq[0, 10:14], seq[0, 30:34]]))
+
+
+def test_kmer_ids_are_strand_free():
+    # ACG reads CGT on the other strand; in code order T0 C1 G2 A3, ACG = 3*16 + 1*4 + 2 = 54, CGT = 16 + 8 = 24
+    ids = motif_discover._kmer_ids(codes("ACGN").reshape(1, -1), 3)
+    assert ids.tolist() == [[24, -1]]
+    assert motif_discover._kmer_ids(codes("CGT").reshape(1, -1), 3).tolist() == [[24]]
+
+
+def test_discover_finds_a_planted_site_in_either_orientation_and_nothing_in_noise():
+    rng = np.random.default_rng(3)
+    fg = rng.integers(0, 4, (300, 40)).astype(np.uint8)
+    bg = rng.integers(0, 4, (600, 40)).astype(np.uint8)
+    site = codes("TTGCCACCTAGTGGC")
+    for i in range(0, 300, 2):  # half the regions, random offset and strand
+        s = site if rng.random() < 0.5 else rc_codes(site)
+        j = rng.integers(0, 40 - len(s) + 1)
+        fg[i, j:j + len(s)] = s
+    found = motif_discover.discover(fg, bg, n_motifs=2)
+    assert len(found) >= 1
+    pwm, nsites, logp = found[0]
+    consensus = "".join("ACGT"[k] for k in pwm.argmax(1))
+    rc = consensus[::-1].translate(str.maketrans("ACGT", "TGCA"))
+    assert "TTGCCACCTAGTGGC" in (consensus, rc)
+    assert 140 <= nsites <= 170 and logp < -20
+    assert motif_discover.discover(rng.integers(0, 4, (300, 40)).astype(np.uint8), bg) == []
+
+
+def test_hypothetical_contributions_are_centred_per_position():
+    g = np.array([[[1.0, 2.0, 3.0, 6.0], [0.0, 0.0, 0.0, 4.0]]])
+    assert hypothetical_contributions(g).tolist() == [[[-2.0, -1.0, 0.0, 3.0], [-1.0, -1.0, -1.0, 3.0]]]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Slow: each trains two networks on the planted set and runs filters2meme.
 
 
 def _ctcf_pwm():
@@ -51,6 +164,7 @@ def _best(path):
     return [dict(zip(head, r)) for r in rows[1:]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch,method", [("mrcnn", "attribution"), ("simple-cnn", "activation")])
 def test_planted_ctcf_is_recovered(planted, tmp_path, capsys, arch, method):
     d, _ = planted
@@ -71,6 +185,7 @@ def test_planted_ctcf_is_recovered(planted, tmp_path, capsys, arch, method):
     assert all((out / "logos" / f"{r['motif']}.png").stat().st_size > 500 for r in rows)
 
 
+@pytest.mark.slow
 def test_meme_file_is_readable_and_tsne(planted, tmp_path, capsys):
     from Bio import motifs as bio_motifs
     from memelite.io import read_meme
@@ -95,6 +210,7 @@ def test_meme_file_is_readable_and_tsne(planted, tmp_path, capsys):
     assert (tmp_path / "tsne.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_weighted_sequences(planted, tmp_path, capsys):
     from mrcnn_tools.encoding import decode
 
@@ -120,6 +236,7 @@ def test_weighted_sequences(planted, tmp_path, capsys):
     assert "meme " in (out / "run_meme_hyper.sh").read_text()
 
 
+@pytest.mark.slow
 def test_bad_inputs(planted, tmp_path, capsys):
     d, _ = planted
     notmeme = tmp_path / "db.meme"
