@@ -1,6 +1,5 @@
 """mrcnn-predict and mrcnn-eval: NPZ vs genome mode, shards, batch size, metrics against sklearn/scipy, errors."""
 
-import io
 import json
 import math
 import shutil
@@ -244,3 +243,28 @@ def test_predictions_bit_identical_however_cut(trained):
     for other in (g65536, shards):
         assert all(g500[k].tobytes() == other[k].tobytes() for k in g500)
     assert all(npz[k].tobytes() == g500[k].tobytes() for k in npz)
+
+
+# --- golden files: mrcnn-eval's tables byte for byte (test-data/golden, provenance in test-data/README.md) ------
+
+GOLDEN = TEST_DATA / "golden"
+
+
+def test_golden_files_are_what_the_independent_script_computes(tmp_path):
+    """make_golden.py computes the tables with scikit-learn/SciPy and the documented groups and bins, without
+    mrcnn-tools: the committed files are its output, unedited."""
+    import runpy
+
+    runpy.run_path(str(bundled("golden", "make_golden.py")))["main"](str(tmp_path))
+    for name in ("metrics.tsv", "calibration.tsv"):
+        assert (tmp_path / name).read_bytes() == bundled("golden", name).read_bytes(), name
+
+
+def test_eval_tables_equal_the_golden_files_byte_for_byte(tmp_path, capsys):
+    rc, err = run_main(evaluate, [bundled("golden", "predictions.tsv"), "--out-dir", tmp_path / "ev", "--no-plots"],
+                       capsys)
+    assert rc == 0, err
+    assert any("skipped 1 sites without a label" in e for e in err), err
+    assert any("only one class" in e and "cgi" in e for e in err), err  # the islands are all unmethylated
+    for name in ("metrics.tsv", "calibration.tsv"):
+        assert (tmp_path / "ev" / name).read_bytes() == (GOLDEN / name).read_bytes(), name
