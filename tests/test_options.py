@@ -220,14 +220,14 @@ def test_galaxy_arguments_are_current_options():
 # --- the predictions file, both ways -----------------------------------------------------------------------------
 
 def _golden_rows():
-    # the rows of test-data/golden/predictions.tsv, written there by hand (test-data/README.md)
+    # the rows of test-data/golden/writer.tsv, written there by hand (test-data/README.md)
     return dict(chrom=np.array(["chr22", "chr22", "chr22", "22"]), pos=np.array([100, 105, 2000, 5]),
                 strand=np.array(["+", "-", "+", "."]), pred=np.array([0.25, 0.1234567, 1.0, 0.0], np.float32),
                 y=np.array([0.5, np.nan, 0.0, 1 / 3], np.float32), coverage=np.array([10, 0, 7, 3], np.int32),
                 cgi=np.array([1, 0, -1, 0], np.int8))
 
 
-@pytest.mark.parametrize("fmt, golden", [("tsv", "predictions.tsv"), ("bedgraph", "predictions.bedGraph")])
+@pytest.mark.parametrize("fmt, golden", [("tsv", "writer.tsv"), ("bedgraph", "writer.bedGraph")])
 def test_writer_matches_golden_byte_for_byte(fmt, golden, tmp_path):
     from mrcnn_tools.predictions import PredictionWriter
 
@@ -241,13 +241,13 @@ def test_writer_matches_golden_byte_for_byte(fmt, golden, tmp_path):
         writer.close()
     assert writer.rows == 4
     assert out.read_bytes() == (GOLDEN / golden).read_bytes()
-    assert bw.read_bytes() == (GOLDEN / "predictions.bedGraph").read_bytes()
+    assert bw.read_bytes() == (GOLDEN / "writer.bedGraph").read_bytes()
 
 
 def test_read_golden_predictions():
     from mrcnn_tools.predictions import read_predictions
 
-    df = read_predictions(str(GOLDEN / "predictions.tsv"))
+    df = read_predictions(str(GOLDEN / "writer.tsv"))
     assert list(df.columns) == ["chrom", "start", "end", "strand", "prediction", "y_true", "coverage", "cgi"]
     assert list(df["chrom"]) == ["chr22", "chr22", "chr22", "22"] and list(df["start"]) == [100, 105, 2000, 5]
     assert list(df["prediction"]) == [0.25, 0.123457, 1.0, 0.0]
