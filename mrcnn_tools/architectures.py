@@ -21,15 +21,15 @@ def _keras():
 
 def check_window(arch, window):
     """Refuse a window that an architecture cannot take, before anything is built."""
-    if arch == "mrcnn":
+    if arch in ("mrcnn", "mrcnn-context"):
         side = math.isqrt(window)
         if side * side != window:
             raise DatasetError(
-                f"--arch mrcnn folds the window into a square, but the dataset's window is {window} positions "
+                f"--arch {arch} folds the window into a square, but the dataset's window is {window} positions "
                 f"(flank {window // 2}), not a perfect square; re-encode with --flank 200 (400 = 20x20), "
                 "--flank 50 (100 = 10x10) or --flank 450, or use --arch simple-cnn")
         if side < 9:
-            raise DatasetError(f"--arch mrcnn needs a window of at least 81 positions, got {window}")
+            raise DatasetError(f"--arch {arch} needs a window of at least 81 positions, got {window}")
 
 
 def one_hot_layer():
@@ -107,7 +107,18 @@ def build_simple_cnn(window=400, *, filters=(32, 32), kernel_size=8, pool_size=4
 
 # the Keras architectures by name: a new network is a builder here (window, seed, **hyper-parameters) -> keras.Model
 # taking uint8 codes (N, window); --arch, the model-file suffixes and training follow from this table
-BUILDERS = {"mrcnn": build_mrcnn, "simple-cnn": build_simple_cnn}
+def _context_builder(arch):
+    """The builder of a model over observed neighbours (mrcnn_tools.context_models, imported when built)."""
+    def build(window, seed=0, **kwargs):
+        from .context_models import build_context_model
+
+        return build_context_model(arch, window, seed=seed, **kwargs)
+
+    return build
+
+
+BUILDERS = {"mrcnn": build_mrcnn, "simple-cnn": build_simple_cnn,
+            "mrcnn-context": _context_builder("mrcnn-context"), "context-only": _context_builder("context-only")}
 KERAS_ARCHITECTURES = tuple(BUILDERS)
 ARCHITECTURES = (*KERAS_ARCHITECTURES, "kmer-gbr")
 

@@ -180,7 +180,7 @@ def neighbour_average(level, dist):
 
 
 def check_context(data, k, path="dataset"):
-    """Refuse a dataset whose context arrays are missing or of another K than the model's.
+    """Refuse a dataset whose context arrays are missing or of another K than the model's (*k* None: any K).
 
     Raises
     ------
@@ -190,7 +190,8 @@ def check_context(data, k, path="dataset"):
     have = getattr(data, "context_k", None)
     if have is None:
         raise DatasetError(f"{path}: the model needs the arrays {', '.join(CONTEXT_ARRAYS)} (observed neighbours), "
-                           f"which the dataset lacks; re-encode it with mrcnn-encode --calls FILE --context {k}")
-    if have != k:
+                           "which the dataset lacks; re-encode it with mrcnn-encode --calls FILE --context "
+                           f"{k if k is not None else 'K (e.g. 5)'}")
+    if k is not None and have != k:
         raise DatasetError(f"{path}: the dataset has {have} neighbours on each side but the model was trained with "
                            f"{k}; re-encode it with mrcnn-encode --context {k}")

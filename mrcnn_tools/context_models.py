@@ -1,6 +1,6 @@
 """Keras models that impute a CpG's level from its observed neighbours, with or without its sequence.
 
-``mrcnn-context``: MRCNN's sequence branch (built by :func:`mrcnn_tools.models.build_mrcnn`, up to its
+``mrcnn-context``: MRCNN's sequence branch (built by :func:`mrcnn_tools.architectures.build_mrcnn`, up to its
 dropout) beside a context branch; ``context-only``: the context branch alone. The context branch reads, per
 neighbour, its level, log1p distance, side, log1p coverage and a present mask (``context_dist != 0``), through
 two small dense layers shared by all neighbours, then one dense layer over the 2K of them in genomic order.
@@ -12,7 +12,7 @@ model is the baseline, and training only has to find where sequence and neighbou
 the model learns to work with sparse data; at prediction it does nothing, so predictions are deterministic.
 """
 
-from .models import MRCNN_DEFAULTS
+from .architectures import MRCNN_DEFAULTS
 
 CONTEXT_ARCHITECTURES = ("mrcnn-context", "context-only")
 CONTEXT_INPUTS = ("context_level", "context_dist", "context_coverage")
@@ -124,7 +124,7 @@ def build_context_model(arch, window, k, *, context_units=32, dense_units=64, dr
     context_dropout : float
         Fraction of neighbours hidden in each training batch.
     mrcnn_kwargs
-        Passed to :func:`mrcnn_tools.models.build_mrcnn` (filters, its own dense_units and dropout as
+        Passed to :func:`mrcnn_tools.architectures.build_mrcnn` (filters, its own dense_units and dropout as
         ``mrcnn_dense_units`` / ``mrcnn_dropout``).
 
     Returns
@@ -152,7 +152,7 @@ def build_context_model(arch, window, k, *, context_units=32, dense_units=64, dr
     x = L.Dense(dense_units, activation="relu", kernel_initializer=init(seed + 23), name="context_dense")(x)
     joined = [x, average]
     if arch == "mrcnn-context":
-        from .models import build_mrcnn
+        from .architectures import build_mrcnn
 
         codes = keras.Input((window,), dtype="uint8", name="codes")
         inputs["codes"] = codes

@@ -3,6 +3,8 @@
 import numpy as np
 
 from .context import check_context, neighbour_average
+from .context_models import CONTEXT_ARCHITECTURES
+from .errors import UsageError
 
 PREDICT_ROWS = 1024  # as mrcnn_tools.prediction: one fixed shape, so a row's prediction never depends on its batch
 
@@ -55,14 +57,6 @@ def context_tf_dataset(data, batch_size, *, with_codes=True, **kwargs):
     return batched_dataset(data.y, batch_size, gather, spec, **kwargs)
 
 
-def context_pipeline(arch):
-    """The pipeline function of a context architecture, for :data:`mrcnn_tools.tf_input.PIPELINES`."""
-    def pipeline(data, batch_size, **kwargs):
-        return context_tf_dataset(data, batch_size, with_codes=arch == "mrcnn-context", **kwargs)
-
-    return pipeline
-
-
 class ContextPredictor:
     """Predict with a context model (or the neighbour average, *model* None) over a dataset's rows.
 
@@ -90,6 +84,11 @@ class ContextPredictor:
         elif data.context_k is None:
             check_context(data, 5, path)
 
+    def predict_rows(self, data):
+        """Predicted levels of every site of *data* (the interface :func:`mrcnn_tools.prediction.predict_to_files`
+        drives); see :meth:`predict`."""
+        return self.predict(data)
+
     def predict(self, data, index=None):
         """Predicted levels of the rows *index* (all when None) of a Dataset: float32 (n,), clipped to [0, 1].
 
@@ -109,3 +108,54 @@ class ContextPredictor:
                      for key, v in x.items()}
             out[a:a + n] = np.asarray(self._fn(x)).reshape(-1)[:n]
         return np.clip(out, 0.0, 1.0)
+
+
+def context_settings(arch, kwargs, data, val=None, path="dataset", val_path="validation"):
+    """A context architecture's K, taken from the training data (checked), and what its model file records.
+
+    Parameters
+    ----------
+    arch : str
+    kwargs : dict
+        The builder's hyper-parameters (e.g. ``context_dropout``).
+    data, val : Dataset or Rows
+        Training and validation sites; both must hold the context arrays, of one K.
+
+    Returns
+    -------
+    (kwargs with ``k``, dict to add to the model's metadata: ``{"context": ...}``); for any other architecture
+    (*kwargs*, {})
+
+    Raises
+    ------
+    DatasetError
+        Data without context arrays, or validation data of another K.
+    """
+    from .context_models import context_meta
+
+    if arch not in CONTEXT_ARCHITECTURES:
+        return kwargs, {}
+    check_context(data, None, path)
+    k = data.context_k
+    if val is not None:
+        check_context(val, k, val_path)
+    return dict(kwargs, k=k), {"context": context_meta(k, kwargs.get("context_dropout", 0.0))}
+
+
+def context_predictor(model, meta, data, path, genome_mode=False):
+    """The predictor of a context model (or of the neighbour average, *model* None), checked against the data.
+
+    Raises
+    ------
+    UsageError
+        Genome mode: a context model needs the observed neighbours of a dataset.
+    DatasetError
+        A dataset without the context arrays the model was trained with.
+    """
+    if genome_mode:
+        raise UsageError(f"a {meta.get('arch')} model imputes from observed neighbours, which genome mode does not "
+                         "have: encode the CpGs with mrcnn-encode --all-cpgs --calls FILE --context "
+                         f"{meta.get('context', {}).get('k', 'K')} and predict that dataset")
+    predictor = ContextPredictor(model, meta)
+    predictor.check(data, path)
+    return predictor

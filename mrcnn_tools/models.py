@@ -288,6 +288,9 @@ def _load_keras(path, threads):
     load_tensorflow(threads)
     keras = _keras()
     one_hot_layer()
+    from .context_models import context_layers
+
+    context_layers()  # the custom layers of the models over observed neighbours, for safe loading
     try:
         if path.endswith(".keras"):
             return keras.models.load_model(path, compile=False, safe_mode=True)

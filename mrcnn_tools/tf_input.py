@@ -111,7 +111,16 @@ def input_pipeline(data, batch_size, **kwargs):
 # (data, batch_size, *, shuffle=False, seed=0, first_epoch=0) -> tf.data.Dataset of (inputs, labels).
 # An architecture not named here takes the windows alone (input_pipeline); one with more inputs (context
 # levels, an augmented strand) adds its own, importing what it needs inside the function.
-PIPELINES = {}
+def _context_pipeline(arch):
+    def pipeline(data, batch_size, **kwargs):
+        from .context_train import context_tf_dataset
+
+        return context_tf_dataset(data, batch_size, with_codes=arch == "mrcnn-context", **kwargs)
+
+    return pipeline
+
+
+PIPELINES = {arch: _context_pipeline(arch) for arch in ("mrcnn-context", "context-only")}
 
 
 def pipeline_for(arch):

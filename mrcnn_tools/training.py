@@ -93,6 +93,9 @@ def train_keras(train, val, config, *, meta, extra_callbacks=()):
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     one_hot_layer()
+    from .context_models import context_layers
+
+    context_layers()  # a context model's checkpoint (--resume) is loaded with these layers
     strategy = get_strategy(config.strategy)
     run = TrainingRun(config, meta, has_val=val is not None)
     with strategy.scope():
