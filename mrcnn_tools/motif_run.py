@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import levels
+from . import levels, motif_methods
 from . import motifs as mo
 from .errors import MrcnnError, UsageError
 from .io import atomic_path
 
 log = logging.getLogger(__name__)
 
-METHODS = ("attribution", "weighted-sequences", "activation")
+METHODS = (*motif_methods.METHODS, "weighted-sequences")
 BY = ("truth", "prediction")
 
 
@@ -79,17 +79,11 @@ def choose_sites(level, groups, per_group, max_sites, seed):
     return chosen
 
 
-def _group_motifs(model, g, seq, names, method, out_dir, n_motifs, seqlet_width, batch_size, seed, files):
-    if method == "attribution":
-        scores = mo.attributions(model, seq, batch_size=batch_size)
-        sign = {"hyper": 1.0, "hypo": -1.0}.get(g)
-        scores = scores * sign if sign else np.abs(scores)
-        lets = mo.seqlets(seq, scores, width=seqlet_width)
-        return [mo.Motif(f"{g}_attr{k + 1}", pwm, n, f"{g}_seqlets")
-                for k, (pwm, n) in enumerate(mo.cluster_seqlets(lets, n_motifs, seed=seed))]
-    if method == "activation":
-        return [mo.Motif(f"{g}_filter{f + 1}", pwm, n, f"{g}_activation")
-                for f, pwm, n in mo.activation_motifs(model, seq, batch_size=batch_size)]
+def _group_motifs(model, g, seq, other, names, method, out_dir, n_motifs, seqlet_width, batch_size, seed, files):
+    if method != "weighted-sequences":
+        found = motif_methods.find_motifs(method, model, seq, g, other=other, n_motifs=n_motifs, width=seqlet_width,
+                                          seed=seed, batch_size=batch_size)
+        return [mo.Motif(f"{g}_{label}", pwm, n, f"{g}_{method}") for pwm, n, label in found]
     fasta = os.path.join(out_dir, f"{g}.weighted.fa")
     mo.write_weighted_fasta(fasta, seq, mo.sequence_weights(model, seq), names)
     files.append(fasta)
@@ -226,8 +220,10 @@ def find_motifs(model_path, datasets, out_dir, *, groups=levels.NAMES, by="truth
     background = mo.background_frequencies(data.windows(np.concatenate(list(chosen.values()))))
     for g, idx in chosen.items():
         names = [f"{c}:{p}" for c, p in zip(data.chrom[idx], data.pos[idx])]
-        run.motifs += _group_motifs(model, g, data.windows(idx), names, method, out_dir, n_motifs, seqlet_width,
-                                    batch_size, seed, run.files)
+        rest = [i for h, i in chosen.items() if h != g]  # the background of enrichment: the other groups' windows
+        other = data.windows(np.concatenate(rest)) if rest else None
+        run.motifs += _group_motifs(model, g, data.windows(idx), other, names, method, out_dir, n_motifs,
+                                    seqlet_width, batch_size, seed, run.files)
     meme_path = os.path.join(out_dir, "motifs.meme")
     mo.write_meme(run.motifs, meme_path, background)
     run.files.append(meme_path)

@@ -184,18 +184,17 @@ def _write_genome(predictor, genome, writer, selection, cgi, keep_strands, chunk
 
 
 def _predictor(model_path, data, datasets, batch_size, threads):
-    """What predicts each chunk (``predict_rows(dataset)``): the model, or without one the distance-weighted
-    average of the observed neighbours of a context dataset (``--baseline neighbours``)."""
-    if model_path is None:
-        from .context_train import ContextPredictor
-
-        baseline = ContextPredictor(None, {"arch": "neighbours"})
-        baseline.check(data, datasets[0])
-        baseline.predict_rows = baseline.predict
-        return baseline
+    """What predicts each chunk (``predict_rows(dataset)``): the model, a model over observed neighbours, or
+    without a model the distance-weighted average of the neighbours of a context dataset (``--baseline``)."""
+    from .context_models import CONTEXT_ARCHITECTURES
+    from .context_train import context_predictor
     from .models import load_model
 
+    if model_path is None:
+        return context_predictor(None, {"arch": "neighbours"}, data, datasets[0])
     model, meta = load_model(model_path, threads=threads)
+    if meta.get("arch") in CONTEXT_ARCHITECTURES:
+        return context_predictor(model, meta, data, datasets[0] if datasets else None, genome_mode=not datasets)
     return Predictor(model, meta, batch_size=batch_size)
 
 

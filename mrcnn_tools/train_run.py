@@ -23,7 +23,7 @@ class TrainResult:
     history: list
 
 
-CONTEXT_ARCHITECTURES = ("mrcnn-context", "context-only")  # models over observed neighbours (issue 17)
+from .context_models import CONTEXT_ARCHITECTURES  # models over observed neighbours (issue 17)
 
 
 def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
@@ -124,7 +124,11 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
     config = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                          patience=patience, seed=seed, threads=threads, checkpoint_dir=checkpoint_dir, resume=resume,
                          strategy=strategy, model_kwargs=kwargs)
-    meta = base_meta(config, train, val, split, list(datasets))
+    from .context_train import context_settings
+
+    config.model_kwargs, context_meta = context_settings(arch, config.model_kwargs, train, val, datasets[0],
+                                                         validation or "validation")
+    meta = dict(base_meta(config, train, val, split, list(datasets)), **context_meta)
     if arch == "kmer-gbr":
         model, rows = train_sklearn(train, val, config)
         meta["history"] = rows

@@ -29,15 +29,18 @@ def get_parser():
     parser.add_argument("--by", choices=BY, default="truth",
                         help="group sites by their true level or by the model's prediction (unlabelled data)")
     parser.add_argument("--method", choices=METHODS, default="attribution",
-                        help="attribution: gradient x input seqlets clustered into PWMs; weighted-sequences: the "
-                             "paper's MEME input (runs meme when on PATH); activation: windows that activate each "
-                             "first-layer filter (simple-cnn)")
+                        help="attribution: motifs enriched in each site's top gradient x input window over the other "
+                             "groups' windows; kmeans: those windows clustered by k-means (release 0.1's attribution); "
+                             "modisco: TF-MoDISco (modisco-lite); activation: windows that activate each first-layer "
+                             "filter (simple-cnn); weighted-sequences: the paper's MEME input (runs meme when on PATH)")
     parser.add_argument("--sites-per-group", type=positive_int, default=2000, metavar="N",
                         help="at most N sites of each group: a random subset (--seed)")
     parser.add_argument("--max-sites", type=positive_int, metavar="N",
                         help="keep at most N sites: a random subset of those selected (--seed)")
-    parser.add_argument("--n-motifs", type=positive_int, default=4, help="motifs per group (attribution)")
-    parser.add_argument("--seqlet-width", type=positive_int, default=20, help="seqlet width (attribution)")
+    parser.add_argument("--n-motifs", type=positive_int, default=4,
+                        help="motifs per group at most (attribution, kmeans, modisco)")
+    parser.add_argument("--seqlet-width", type=positive_int, default=20,
+                        help="width of each site's top window (attribution, kmeans)")
     db = parser.add_mutually_exclusive_group()
     db.add_argument("--motif-db", metavar="FILE.meme", help="known motifs in MEME format to match against")
     db.add_argument("--jaspar", action="store_true", help="match against JASPAR CORE vertebrates (bundled, offline)")
