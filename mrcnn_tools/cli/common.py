@@ -1,4 +1,5 @@
-"""Shared command-line plumbing: parent parsers, option types, deprecated aliases, logging, exit codes.
+"""Shared command-line plumbing: parent parsers, logging, exit codes (option types and deprecated aliases are
+in :mod:`mrcnn_tools.cli.options`).
 
 Every command runs through :func:`run`, which gives all of them the same protections without code of their own
 (:mod:`mrcnn_tools.guard`): outputs checked before any work, SIGTERM handled like SIGINT (temporary files
