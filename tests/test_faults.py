@@ -364,10 +364,38 @@ def _wait_for(pred, proc, seconds=240, step=0.01):
     return False
 
 
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_genome_prediction_in_process(sig, code, td, tmp_path, capsys, monkeypatch):
+    """The fast counterpart of the real processes below: the signal arrives while the second chunk is predicted,
+    after the first was written to the temporary file."""
+    from mrcnn_tools import prediction
+
+    out = tmp_path / "p.tsv"
+    kept = old_output(out)
+    real, chunks = prediction.Predictor.predict, []
+
+    def predict_then_signal(self, seq):
+        chunks.append(len(seq))
+        if len(chunks) == 2:
+            assert any(".part" in f for f in os.listdir(tmp_path)), "no temporary file while predicting"
+            os.kill(os.getpid(), sig)
+        return real(self, seq)
+
+    monkeypatch.setattr(prediction.Predictor, "predict", predict_then_signal)
+    rc, err = run_main(predict, ["-m", td / "model_small_gbr.skops", "--genome", td / FA, "--chunk-size", 2000,
+                                 "-o", out], capsys)
+    assert len(chunks) == 2, chunks  # stopped by the signal, not after the 10 chunks of the genome
+    assert_fault(rc, err, code, "temporary files removed" if code == 143 else "interrupted", dirs=(tmp_path,),
+                 kept=kept)
+
+
+# real processes: the k-mer GBR model (no TensorFlow in the child) and the Keras one; slow, the in-process test
+# above and the encode ones below are their fast counterparts
+@pytest.mark.slow
 @pytest.mark.parametrize("sig,code,model", [(signal.SIGTERM, 143, "model_small_gbr.skops"),
                                             (signal.SIGINT, 130, "model_small_gbr.skops"),
-                                            pytest.param(signal.SIGTERM, 143, "model_small.keras", marks=KERAS_SLOW),
-                                            pytest.param(signal.SIGINT, 130, "model_small.keras", marks=KERAS_SLOW)])
+                                            (signal.SIGTERM, 143, "model_small.keras"),
+                                            (signal.SIGINT, 130, "model_small.keras")])
 def test_signal_during_genome_prediction(sig, code, model, td, examples, tmp_path):
     out = tmp_path / "p.tsv"
     kept = old_output(out)
