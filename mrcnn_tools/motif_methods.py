@@ -12,7 +12,8 @@ METHODS = ("attribution", "modisco", "kmeans", "activation")
 GROUP_SIGN = {"hyper": 1.0, "hypo": -1.0}
 
 
-def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, seed=0, batch_size=256):
+def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, seed=0, batch_size=256, flank=10,
+                keep_fraction=0.5):
     """Motifs one method finds for the windows of one methylation group.
 
     Parameters
@@ -26,6 +27,9 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
     group : str
         hyper, hypo or mid (the sign of the contributions used).
     other : numpy.ndarray uint8 (m, W), optional
+    width, flank, keep_fraction
+        attribution: the window of highest summed contribution (*width* bp) of each sequence, *flank* bp more
+        a side, from the top *keep_fraction* of the sequences (kmeans: the seqlet width).
 
     Returns
     -------
@@ -46,8 +50,7 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
         return [(pwm, n, f"kmeans{k + 1}") for k, (pwm, n) in enumerate(cluster_seqlets(lets, n_motifs, seed=seed))]
     if method != "attribution":
         raise ValueError(f"unknown method {method}")
-    flank = 10
-    fg = peak_regions(seq, scores, width=width, flank=flank)
+    fg = peak_regions(seq, scores, width=width, flank=flank, keep_fraction=keep_fraction)
     rng = np.random.default_rng(seed)
     bg = random_regions(other if other is not None and len(other) else seq, width + 2 * flank, 2 * len(fg), rng)
     return [(pwm, n, f"attr{k + 1}") for k, (pwm, n, _) in enumerate(discover(fg, bg, n_motifs))]

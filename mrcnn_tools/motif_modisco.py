@@ -45,7 +45,7 @@ def hypothetical_contributions(grads):
     return (grads - grads.mean(-1, keepdims=True)).astype(np.float32)
 
 
-def modisco_motifs(model, seq, sign=1.0, window=15, max_seqlets=2000, n_leiden_runs=8, batch_size=256):
+def modisco_motifs(model, seq, sign=1.0, window=15, max_seqlets=1000, n_leiden_runs=2, batch_size=256):
     """Patterns TF-MoDISco finds in the contributions to the predicted level.
 
     Parameters

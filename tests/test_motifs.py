@@ -252,3 +252,41 @@ def test_bad_inputs(planted, tmp_path, capsys):
     rc, err = run_main(filters2meme, ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", tmp_path / "o",
                                       "--method", "activation"], capsys)
     assert rc == 1 and "wider than 1 bp" in err[-1]
+
+
+@pytest.mark.slow
+def test_modisco_finds_the_planted_motif(planted):
+    """TF-MoDISco on the hypothetical contributions of the planted-set model: a hyper pattern matches CTCF."""
+    pytest.importorskip("modiscolite")
+    from mrcnn_tools import motifs as mo
+    from mrcnn_tools.models import load_model
+
+    d, seq = planted
+    model, _ = load_model(str(d / "simple-cnn.keras"))
+    found = mo.find_motifs("modisco", model, seq[0::2][:1000], "hyper", seq[1::2][:1000])
+    assert found and all(label.startswith("modisco") for _, _, label in found)
+    motifs = [mo.Motif(f"hyper_{label}", pwm, n) for pwm, n, label in found]
+    hits = [r for r in mo.match(motifs, mo.jaspar_motifs()) if r["significant"] and r["match_name"] == "CTCF"]
+    assert hits, [(m.name, m.nsites) for m in motifs]
+
+
+@pytest.mark.slow
+def test_benchmark_reduced_case(tmp_path, capsys):
+    """benchmarks/motifs.py on one motif, one architecture, one seed: CTCF planted into the hyper windows of real
+    chr20 sequence is recovered by the default method, for hyper and not for hypo."""
+    import importlib.util
+
+    from conftest import ROOT, shared_data
+
+    shared_data("genome", "GRCh37_chr20.fa.gz")
+    spec = importlib.util.spec_from_file_location("bench_motifs", ROOT / "benchmarks" / "motifs.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--motifs", "CTCF:hyper", "--archs", "simple-cnn", "--seeds", "1", "--methods", "attribution",
+                  "--sites", "2000", "--out", str(tmp_path)]) == 0
+    rows = [ln.split("\t") for ln in (tmp_path / "results.tsv").read_text().splitlines()]
+    head = rows[0]
+    (row,) = [dict(zip(head, r)) for r in rows[1:]]
+    assert (row["motif"], row["method"], row["recovered"], row["q_wrong"]) == ("CTCF", "attribution", "1", "None")
+    assert float(row["q_right"]) < 0.05
+    assert "| CTCF (hyper) | simple-cnn | 1/1" in capsys.readouterr().out
