@@ -305,3 +305,20 @@ def test_pipeline_batches_are_the_rows():
     np.testing.assert_array_equal(x["context_level"].numpy(), np.nan_to_num(data.context_level[rows]))
     shuffled = [t.numpy() for _, t in context_tf_dataset(view, 8, shuffle=True, seed=2).take(3)]
     assert sorted(np.concatenate(shuffled).tolist()) == sorted(view.y.tolist())
+
+
+def test_shards_keep_the_context(tmp_path):
+    from mrcnn_tools.dataset import load_datasets
+
+    genome = make_genome(tmp_path / "g.fa")
+    data, _ = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5)
+    paths = data.save_shards(str(tmp_path / "s"), 4)
+    assert len(paths) == 3
+    back = load_datasets(paths)
+    np.testing.assert_array_equal(back.context_dist, data.context_dist)
+    np.testing.assert_array_equal(back.context_level, data.context_level)
+    plain = data.subset(slice(0, 3))
+    plain.context_level = plain.context_dist = plain.context_coverage = None
+    plain.save(str(tmp_path / "plain.npz"))
+    with pytest.raises(DatasetError, match="same --context"):
+        load_datasets([paths[0], str(tmp_path / "plain.npz")])
