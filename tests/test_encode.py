@@ -8,7 +8,6 @@ import pytest
 
 from mrcnn_tools.cli.encode import main
 from mrcnn_tools.encoding import decode, encode_bytes, extract_windows
-from mrcnn_tools.genome import Genome
 
 from conftest import load, run_main
 

@@ -1,7 +1,6 @@
 """Bad input: exit 1, one line on stderr naming the file (and line), and no output file."""
 
 import gzip
-import shutil
 
 import pytest
 

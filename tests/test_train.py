@@ -9,7 +9,7 @@ from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.dataset import Dataset, load_dataset
 
-from conftest import TINY_KERAS, bundled, load, run_main
+from conftest import bundled, load, run_main
 
 
 @pytest.fixture(scope="module")
