@@ -23,6 +23,8 @@ def main(argv=None):
     parser.add_argument("--widths", default="12,20,30")
     parser.add_argument("--flanks", default="10")
     parser.add_argument("--keep", default="0.25,0.5,1.0")
+    parser.add_argument("--settings", help="WIDTH:FLANK:KEEP,... instead of every combination of the above")
+    parser.add_argument("--seeds", help="only the models of these seeds (comma-separated)")
     args = parser.parse_args(argv)
 
     from benchmarks.motifs import MOTIFS
@@ -37,10 +39,14 @@ def main(argv=None):
     ids = {f"{n}_{g}": (jid, g) for n, jid, g in MOTIFS}
     settings = [(int(w), int(f), float(k)) for w in args.widths.split(",") for f in args.flanks.split(",")
                 for k in args.keep.split(",")]
+    if args.settings:
+        settings = [(int(w), int(f), float(k)) for w, f, k in (t.split(":") for t in args.settings.split(","))]
     tally = {s: [0, 0] for s in settings}
     for path in sorted(glob.glob(os.path.join(args.out, "*.keras"))):
         stem = os.path.basename(path)[:-len(".keras")]
         name_group, arch, seed = stem.rsplit("_", 2)
+        if args.seeds and seed not in args.seeds.split(","):
+            continue
         jid, group = ids[name_group]
         data = load_dataset(os.path.join(args.out, f"{name_group}.npz"))
         model, _ = load_model(path)

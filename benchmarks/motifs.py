@@ -147,12 +147,13 @@ def run_methods(model_path, data_path, methods, jaspar_id, planted_group, db, se
 
 def table(results, methods):
     """Markdown recovery table from result rows."""
-    lines = ["| motif (planted in) | arch | " + " | ".join(methods) + " |",
-             "|---|---|" + "---|" * len(methods)]
+    lines = ["| motif (planted in) | arch | learned | " + " | ".join(methods) + " |",
+             "|---|---|---|" + "---|" * len(methods)]
     keys = list(dict.fromkeys((r["motif"], r["group"], r["arch"]) for r in results))
     total = {m: [0, 0] for m in methods}
     for motif, group, arch in keys:
-        cells = []
+        gains = {r["seed"]: r["learned"] for r in results if (r["motif"], r["group"], r["arch"]) == (motif, group, arch)}
+        cells = [", ".join(f"{v:.2f}" for v in gains.values())]
         for m in methods:
             rows = [r for r in results if (r["motif"], r["group"], r["arch"], r["method"]) == (motif, group, arch, m)]
             if not rows:
@@ -165,7 +166,7 @@ def table(results, methods):
             wrong = sum(r["q_wrong"] is not None for r in rows)
             cells.append(f"{k}/{len(rows)} ({qs})" + (f", other group {wrong}" if wrong else ""))
         lines.append(f"| {motif} ({group}) | {arch} | " + " | ".join(cells) + " |")
-    lines.append("| **all** | | " + " | ".join(
+    lines.append("| **all** | | | " + " | ".join(
         f"**{k}/{n} ({100 * k / n:.0f}%)**" if n else "n/a" for k, n in total.values()) + " |")
     return "\n".join(lines)
 
@@ -182,6 +183,25 @@ def write_doc(text):
         fh.write(doc)
 
 
+def rebuild(args):
+    """The table of an earlier run, from its results.tsv (and its models' histories where it has no learned
+    column)."""
+    path = os.path.join(args.out, "results.tsv")
+    lines = [ln.rstrip("\n").split("\t") for ln in open(path)]
+    results = []
+    for r in (dict(zip(lines[0], v)) for v in lines[1:]):
+        stem = os.path.join(args.out, f"{r['motif']}_{r['group']}")
+        gain = float(r["learned"]) if "learned" in r else learned(f"{stem}_{r['arch']}_{r['seed']}.keras", stem + ".npz")
+        results.append({**r, "recovered": r["recovered"] == "1", "learned": gain,
+                        **{k: None if r[k] == "None" else float(r[k]) for k in ("q_right", "q_wrong")}})
+    methods = list(dict.fromkeys(r["method"] for r in results))
+    text = table(results, methods)
+    print(text)
+    if args.write:
+        write_doc(text + "\n\n" + f"{len(results)} cases from {path}.")
+    return 0
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sites", type=int, default=2000, help="windows per set (half hyper, half hypo)")
@@ -194,7 +214,11 @@ def main(argv=None):
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--out", default=None, help="directory for the sets, models and results.tsv")
     parser.add_argument("--write", action="store_true", help="put the table into docs/REPRODUCTION.md")
+    parser.add_argument("--from-results", action="store_true",
+                        help="only rebuild the table from --out's results.tsv and models (no training)")
     args = parser.parse_args(argv)
+    if args.from_results:
+        return rebuild(args)
 
     from mrcnn_tools import motifs as mo
     from mrcnn_tools.backend import load_tensorflow
@@ -233,7 +257,7 @@ def main(argv=None):
                     (q_right, n_right), (q_wrong, n_wrong) = res[group], res[other]
                     row = {"motif": name, "group": group, "arch": arch, "seed": seed, "method": method,
                            "recovered": q_right is not None and q_wrong is None, "q_right": q_right,
-                           "q_wrong": q_wrong}
+                           "q_wrong": q_wrong, "learned": gain}
                     results.append(row)
                     with open(res_path, "a") as fh:
                         fh.write(f"{name}\t{group}\t{arch}\t{seed}\t{method}\t{int(row['recovered'])}\t{q_right}\t"
