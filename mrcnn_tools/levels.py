@@ -24,13 +24,18 @@ class Level:
 
     def mask(self, level):
         """Which of *level* (numpy float (n,), NaN allowed) fall in this group: numpy bool (n,), NaN never."""
-        level = np.asarray(level, np.float64)
+        level = np.asarray(level)
+        if level.dtype.kind != "f":
+            level = level.astype(np.float64)
+        # The bounds in the levels' own precision: a float32 3/5 is 0.6000000238 and must still count as 0.6
+        # (mid), as it does once written to a TSV and read back as float64.
+        bound = level.dtype.type
         out = np.isfinite(level)
         with np.errstate(invalid="ignore"):
             if self.low is not None:
-                out &= level >= self.low if self.inclusive else level > self.low
+                out &= level >= bound(self.low) if self.inclusive else level > bound(self.low)
             if self.high is not None:
-                out &= level <= self.high if self.inclusive else level < self.high
+                out &= level <= bound(self.high) if self.inclusive else level < bound(self.high)
         return out
 
     def describe(self):

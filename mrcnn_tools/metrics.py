@@ -84,7 +84,8 @@ def calibration(y, p, bins=10):
     -------
     list of dict(bin, lo, hi, n, mean_prediction, mean_truth)
     """
-    edges = np.linspace(0, 1, bins + 1)
+    # k / bins, not linspace's k * (1 / bins): 0.3 must be the edge 0.3, not 0.30000000000000004
+    edges = np.arange(bins + 1) / bins
     which = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
     rows = []
     for b in range(bins):

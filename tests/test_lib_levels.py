@@ -33,3 +33,11 @@ def test_eval_groups_use_the_same_table():
     assert [n for n, _ in metrics.REGRESSION_GROUPS] == ["all", "hyper", "mid", "hypo"]
     for name, test in metrics.REGRESSION_GROUPS[1:]:
         assert test(EDGES).tolist() == levels.mask(name, EDGES).tolist()
+
+
+def test_float32_levels_at_a_bound_count_as_their_decimal():
+    # 3/5 and 2/5 reads stored as float32 sit just above 0.6 and 0.4; a TSV of them reads back as 0.6 and 0.4:
+    # encode (float32) and eval (float64 from text) must put them in the same group.
+    y32 = np.array([3 / 5, 2 / 5, 9 / 10, 1 / 10], dtype=np.float32)
+    y64 = np.array([float(f"{v:g}") for v in y32])
+    assert levels.group_counts(y32) == levels.group_counts(y64) == {"hypo": 0, "mid": 2, "hyper": 0}

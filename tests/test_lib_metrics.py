@@ -78,3 +78,11 @@ def test_evaluate_groups_and_cgi_rows():
     assert by["hypo"]["mae"] == pytest.approx(0.1)
     assert (by["cgi"]["n"], by["non-cgi"]["n"]) == (2, 1)
     assert "auc" in by["all"] and "auc" not in by["hyper"]
+
+
+def test_calibration_edges_are_exact_tenths():
+    # 0.3, 0.6 and 0.7 open their bins (bins are [lo, hi)); linspace's 0.30000000000000004 put 0.3 one bin low
+    p = np.array([0.3, 0.6, 0.7])
+    rows = calibration(np.zeros(3), p, bins=10)
+    assert [r["n"] for r in rows] == [0, 0, 0, 1, 0, 0, 1, 1, 0, 0]
+    assert rows[3]["lo"] == 0.3
