@@ -414,3 +414,14 @@ def test_model_kwargs_per_architecture():
     assert model_kwargs("mrcnn-context", 8, 16, 0.2, 0.5) == dict(context_dropout=0.5)
     with pytest.raises(UsageError, match="--context-dropout applies to"):
         model_kwargs("mrcnn", 8, 16, 0.2, 0.5)
+
+
+def test_readme_names_every_deprecated_spelling():
+    """The README's Options section tells users of 0.1 scripts what each hidden alias became."""
+    text = " ".join((ROOT / "README.md").read_text().split("## Options", 1)[1].split("\n## ", 1)[0].split())
+    for prog in MODULES:
+        parser = _module(prog).get_parser()
+        for action in parser._actions:
+            for old in action.option_strings if action.help == argparse.SUPPRESS else ():
+                assert re.search(rf"`{prog} {re.escape(old)}( DIR)?`[^`]*\(now `{action.replaced_by}`\)", text), \
+                    f"{prog} {old} -> {action.replaced_by} missing from the README"
