@@ -1,5 +1,8 @@
 """Observed neighbours (mrcnn-encode --context K): checked against a naive per-site computation on hand-made calls."""
 
+import shutil
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -216,9 +219,8 @@ def test_dataset_round_trip_and_refusals(tmp_path):
     check_context(back, 2)
     with pytest.raises(DatasetError, match="--context 3"):
         check_context(back, 3)
-    plain = Dataset.empty(5)
     with pytest.raises(DatasetError, match="context_level, context_dist, context_coverage.*--context 2"):
-        check_context(plain, 2)
+        check_context(Dataset.empty(5), 2)
     arrays = dict(np.load(str(tmp_path / "d.npz")))
     del arrays["context_coverage"]
     np.savez(str(tmp_path / "broken.npz"), **arrays)
@@ -245,12 +247,10 @@ def synthetic(n=300, k=3, seed=0):
     dist = rng.integers(1, 400, (n, 2 * k)).astype(np.int32) * np.r_[[-1] * k, [1] * k]
     dist[rng.random((n, 2 * k)) < 0.2] = 0
     level = np.where(dist != 0, rng.random((n, 2 * k)), np.nan).astype(np.float32)
-    data = Dataset(seq=rng.integers(0, 4, (n, 100), dtype=np.uint8), y=rng.random(n).astype(np.float32),
+    return Dataset(seq=rng.integers(0, 4, (n, 100), dtype=np.uint8), y=rng.random(n).astype(np.float32),
                    coverage=np.full(n, 9, np.int32), chrom=np.array(["c"] * n), pos=np.arange(n, dtype=np.int64) * 50,
-                   strand=np.array(["."] * n), cgi=np.full(n, -1, np.int8), meta={"flank": 50},
-                   context_level=level, context_dist=dist,
-                   context_coverage=np.where(dist != 0, rng.integers(1, 60, (n, 2 * k)), 0).astype(np.int32))
-    return data
+                   strand=np.array(["."] * n), cgi=np.full(n, -1, np.int8), meta={"flank": 50}, context_level=level,
+                   context_dist=dist, context_coverage=np.where(dist != 0, rng.integers(1, 60, dist.shape), 0))
 
 
 @pytest.mark.parametrize("arch", ["context-only", "mrcnn-context"])
@@ -310,15 +310,15 @@ def test_pipeline_batches_are_the_rows():
 def test_shards_keep_the_context(tmp_path):
     from mrcnn_tools.dataset import load_datasets
 
-    genome = make_genome(tmp_path / "g.fa")
-    data, _ = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5)
+    data, _ = encode_with_context(make_genome(tmp_path / "g.fa"), write_cov(tmp_path / "c.cov"), "bismark-cov",
+                                  context=2, flank=5)
     paths = data.save_shards(str(tmp_path / "s"), 4)
-    assert len(paths) == 3
     back = load_datasets(paths)
+    assert len(paths) == 3
     np.testing.assert_array_equal(back.context_dist, data.context_dist)
     np.testing.assert_array_equal(back.context_level, data.context_level)
     plain = data.subset(slice(0, 3))
-    plain.context_level = plain.context_dist = plain.context_coverage = None
+    plain.context_level = plain.context_dist = plain.context_coverage = None  # the same sites, no context
     plain.save(str(tmp_path / "plain.npz"))
     with pytest.raises(DatasetError, match="same --context"):
         load_datasets([paths[0], str(tmp_path / "plain.npz")])
@@ -335,14 +335,9 @@ def read_tsv(path):
 @pytest.fixture(scope="module")
 def encoded(tmp_path_factory):
     """Train and test datasets with --context 3 from the real 1 Mb IMR90 region (flank 50: 10x10 for MRCNN)."""
-    from pathlib import Path
-
     from mrcnn_tools.cli.encode import main as encode
 
-    td = Path(__file__).resolve().parent.parent / "test-data"
-    tmp = tmp_path_factory.mktemp("ctx")
-    import shutil
-
+    td, tmp = Path(__file__).resolve().parent.parent / "test-data", tmp_path_factory.mktemp("ctx")
     shutil.copy(td / "22_20-21M.fa", tmp / "g.fa")
     base = ["--genome", tmp / "g.fa", "--calls", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", "--flank", "50"]
     for name, region in (("tr", "chr22:20000001-20300000"), ("te", "chr22:20700001-21000000")):
@@ -366,11 +361,11 @@ def test_train_predict_context_only_and_baseline(encoded, capsys):
     from mrcnn_tools.cli.predict import main as predict
     from mrcnn_tools.cli.train import main as train
 
+    from mrcnn_tools.models import read_model_meta
+
     model = encoded / "c.keras"
     assert train([str(a) for a in [encoded / "tr.npz", "--arch", "context-only", "--epochs", "2",
                                     "--context-dropout", "0.2", "-o", model]]) == 0
-    from mrcnn_tools.models import read_model_meta
-
     meta = read_model_meta(str(model))
     assert meta["context"]["k"] == 3 and meta["context"]["context_dropout"] == 0.2
     assert predict([str(a) for a in ["-m", model, encoded / "te.npz", "-o", encoded / "p.tsv"]]) == 0
