@@ -144,13 +144,25 @@ def add_context(targets, observed, k):
 
 
 def _chrom_rows(chrom, mask=None):
-    """{chromosome name: int64 row indices}, in one sort of the names."""
+    """{canonical chromosome name: int64 row indices}, in one sort of the names.
+
+    Canonical (``chr22`` = ``22``): the sites of ``--all-cpgs`` carry the genome's names, the observed ones the
+    calls' names, and the two often differ by convention.
+    """
+    from .genome import canonical_chrom
+
     chrom = np.asarray(chrom)
     rows = np.arange(len(chrom)) if mask is None else np.flatnonzero(mask)
     names, inverse = np.unique(chrom[rows], return_inverse=True)
+    inverse = inverse.reshape(-1)
     order = np.argsort(inverse, kind="stable")
     bounds = np.searchsorted(inverse[order], np.arange(len(names) + 1))
-    return {str(n): rows[order[bounds[i]:bounds[i + 1]]] for i, n in enumerate(names)}
+    out = {}
+    for i, n in enumerate(names):
+        key = canonical_chrom(str(n))
+        part = rows[order[bounds[i]:bounds[i + 1]]]
+        out[key] = np.concatenate([out[key], part]) if key in out else part
+    return out
 
 
 def neighbour_weights(dist):

@@ -1,8 +1,5 @@
 """Observed neighbours (mrcnn-encode --context K): checked against a naive per-site computation on hand-made calls."""
 
-import shutil
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -48,11 +45,11 @@ def make_genome(path):
     return Genome(str(path))
 
 
-def write_cov(path):
-    """Bismark .cov: chrom, start, end (1-based), percent, count_m, count_u."""
+def write_cov(path, strip_chr=False):
+    """Bismark .cov: chrom, start, end (1-based), percent, count_m, count_u (chromosomes as A, B: *strip_chr*)."""
     with open(path, "w") as fh:
         for c, p, _, m, u in ROWS:
-            fh.write(f"{c}\t{p + 1}\t{p + 1}\t{100 * m / (m + u):.4f}\t{m}\t{u}\n")
+            fh.write(f"{c[3:] if strip_chr else c}\t{p + 1}\t{p + 1}\t{100 * m / (m + u):.4f}\t{m}\t{u}\n")
     return str(path)
 
 
@@ -192,6 +189,10 @@ def test_all_cpgs_labelled_where_observed(tmp_path):
     # an unobserved CpG (10) still gets its observed neighbours: 3 on the left, 20 and 22 on the right
     i10 = np.flatnonzero((data.chrom == "chrA") & (data.pos == 10))[0]
     assert list(data.context_dist[i10]) == [0, -7, 10, 12]
+    # calls named A, B on a genome of chrA, chrB: the same neighbours
+    other, _ = encode_with_context(make_genome(tmp_path / "g2.fa"), write_cov(tmp_path / "c2.cov", strip_chr=True),
+                                   "bismark-cov", context=2, flank=5, all_cpgs=True)
+    np.testing.assert_array_equal(other.context_dist, data.context_dist)
 
 
 def test_region_selects_targets_and_neighbours(tmp_path):
@@ -322,79 +323,3 @@ def test_shards_keep_the_context(tmp_path):
     plain.save(str(tmp_path / "plain.npz"))
     with pytest.raises(DatasetError, match="same --context"):
         load_datasets([paths[0], str(tmp_path / "plain.npz")])
-
-
-# --- commands: mrcnn-encode --context, mrcnn-train --arch context-*, mrcnn-predict (--baseline neighbours) --------
-
-def read_tsv(path):
-    rows = [ln.rstrip("\n").split("\t") for ln in open(path) if ln.strip()]
-    head = [h.lstrip("#") for h in rows[0]]
-    return {h: np.array([r[i] for r in rows[1:]]) for i, h in enumerate(head)}
-
-
-@pytest.fixture(scope="module")
-def encoded(tmp_path_factory):
-    """Train and test datasets with --context 3 from the real 1 Mb IMR90 region (flank 50: 10x10 for MRCNN)."""
-    from mrcnn_tools.cli.encode import main as encode
-
-    td, tmp = Path(__file__).resolve().parent.parent / "test-data", tmp_path_factory.mktemp("ctx")
-    shutil.copy(td / "22_20-21M.fa", tmp / "g.fa")
-    base = ["--genome", tmp / "g.fa", "--calls", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", "--flank", "50"]
-    for name, region in (("tr", "chr22:20000001-20300000"), ("te", "chr22:20700001-21000000")):
-        assert encode([str(a) for a in base + ["--region", region, "--context", "3", "-o", tmp / f"{name}.npz"]]) == 0
-    assert encode([str(a) for a in base + ["--region", "chr22:20700001-21000000", "-o", tmp / "plain.npz"]]) == 0
-    return tmp
-
-
-def test_encode_context_arrays_in_the_npz(encoded):
-    data = load_dataset(str(encoded / "te.npz"))
-    assert data.context_k == 3 and data.meta["context"] == 3 and len(data) > 1000
-    # every site's nearest neighbours are other sites of the same calls: never itself
-    assert (data.context_dist != 0).any(axis=1).all()
-    plain = load_dataset(str(encoded / "plain.npz"))
-    assert plain.context_k is None
-    np.testing.assert_array_equal(plain.pos, data.pos)
-
-
-def test_train_predict_context_only_and_baseline(encoded, capsys):
-    pytest.importorskip("tensorflow")
-    from mrcnn_tools.cli.predict import main as predict
-    from mrcnn_tools.cli.train import main as train
-
-    from mrcnn_tools.models import read_model_meta
-
-    model = encoded / "c.keras"
-    assert train([str(a) for a in [encoded / "tr.npz", "--arch", "context-only", "--epochs", "2",
-                                    "--context-dropout", "0.2", "-o", model]]) == 0
-    meta = read_model_meta(str(model))
-    assert meta["context"]["k"] == 3 and meta["context"]["context_dropout"] == 0.2
-    assert predict([str(a) for a in ["-m", model, encoded / "te.npz", "-o", encoded / "p.tsv"]]) == 0
-    te = load_dataset(str(encoded / "te.npz"))
-    p = read_tsv(encoded / "p.tsv")
-    assert len(p["prediction"]) == len(te)
-    np.testing.assert_allclose(p["y_true"].astype(float), te.y, atol=1e-6)
-    # the baseline, no model: the weighted average worked out here from the arrays
-    assert predict([str(a) for a in ["--baseline", "neighbours", encoded / "te.npz", "-o", encoded / "b.tsv"]]) == 0
-    b = read_tsv(encoded / "b.tsv")["prediction"].astype(float)
-    w = np.where(te.context_dist != 0, 1.0 / (1 + np.abs(te.context_dist)), 0)
-    want = (w * np.nan_to_num(te.context_level)).sum(1) / w.sum(1)
-    np.testing.assert_allclose(b, want, atol=2e-6)
-    capsys.readouterr()
-    # a context model on a dataset without context: refused, naming the arrays and the fix
-    assert predict([str(a) for a in ["-m", model, encoded / "plain.npz", "-o", encoded / "x.tsv"]]) == 1
-    err = capsys.readouterr().err
-    assert "context_level" in err and "--context 3" in err and "Traceback" not in err
-    assert train([str(a) for a in [encoded / "plain.npz", "--arch", "context-only", "-o", encoded / "y.keras"]]) == 1
-    assert "--context" in capsys.readouterr().err
-
-
-def test_train_mrcnn_context_one_epoch(encoded):
-    pytest.importorskip("tensorflow")
-    from mrcnn_tools.cli.predict import main as predict
-    from mrcnn_tools.cli.train import main as train
-
-    model = encoded / "mc.keras"
-    assert train([str(a) for a in [encoded / "tr.npz", "--arch", "mrcnn-context", "--epochs", "1", "-o", model]]) == 0
-    assert predict([str(a) for a in ["-m", model, encoded / "te.npz", "-o", encoded / "mc.tsv"]]) == 0
-    pred = read_tsv(encoded / "mc.tsv")["prediction"].astype(float)
-    assert len(pred) == len(load_dataset(str(encoded / "te.npz"))) and ((pred >= 0) & (pred <= 1)).all()
