@@ -49,7 +49,7 @@ def child(case, model_path, fasta, batch):
         load_tensorflow()  # imported before the clock starts, as in the other cases: not per-site work
 
         out = os.path.join(os.path.dirname(model_path), f"{case}.bedGraph")
-        args = ["-q", "-m", model_path, "--genome", fasta, "--format", "bedgraph", "--batch-size", str(batch),
+        args = ["-q", "-m", model_path, "--genome", fasta, "--output-format", "bedgraph", "--batch-size", str(batch),
                 "-o", out]
         if case == "6mb":
             args += ["--region", "20:1-6000000"]

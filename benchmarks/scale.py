@@ -9,7 +9,7 @@ step runs as its own process under ``/usr/bin/time -f %M`` (peak RSS):
   codes     building the memory-mapped genome codes (once per genome; later runs map the file)
   train     mrcnn-train SITES.npz --genome FASTA (MRCNN, batch 128), the real command with model.fit capped at
             a fixed number of steps (the loaded sites, split, leak check and input pipeline are all there)
-  predict   mrcnn-predict --genome FASTA --format bedgraph --shard 1/K: reads every chromosome (the shard's
+  predict   mrcnn-predict --genome FASTA --output-format bedgraph --shard 1/K: reads every chromosome (the shard's
             first pass counts all CpGs) and predicts the first ~50k of them (MRCNN on 2 cores is the slow part)
 
 Fits peak RSS = fixed + slope x sites for each step, prints the extrapolation to 28M sites / 3.1 Gb, and checks
@@ -194,7 +194,7 @@ def main():
             # every chromosome is read (the shard's first pass counts all CpGs), a fixed number predicted
             parts = max(1, n // args.predict_sites)
             row["predict_s"], row["predict_mb"] = timed(
-                [f"{BIN}/mrcnn-predict", "-q", "-m", model, "--genome", fasta, "--format", "bedgraph",
+                [f"{BIN}/mrcnn-predict", "-q", "-m", model, "--genome", fasta, "--output-format", "bedgraph",
                  "--shard", f"1/{parts}", "-o", os.path.join(d, "pred.bedGraph")], os.path.join(d, "predict.log"), env)
             row["predicted"] = sum(1 for _ in open(os.path.join(d, "pred.bedGraph")))
             row["sites_only_npz_bytes_per_site"] = os.path.getsize(sites_npz) / n

@@ -25,7 +25,7 @@ if [ -n "${QUICK:-}" ]; then
   done
   mrcnn-eval "$D/mrcnn.pred.tsv" "$D/kmer-gbr.pred.tsv" --labels mrcnn,kmer-gbr --out-dir "$D/eval"
   mrcnn-filters2meme -m "$D/mrcnn.keras" "$D/train.npz" --groups hyper,mid --max-sites 300 --out-dir "$D/motifs"
-  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G" --region chr22:20610001-21000000 --format bedgraph \
+  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G" --region chr22:20610001-21000000 --output-format bedgraph \
     -o "$D/region.bedGraph.gz" --bigwig "$D/region.bw"
   for m in mrcnn kmer-gbr; do
     awk -F'\t' -v m="$m" '!/^##/ && /^#/ {for (i = 1; i <= NF; i++) c[$i] = i; next}
@@ -48,7 +48,7 @@ else
     --out-dir "$D/eval"
   mrcnn-filters2meme -m "$D/mrcnn.keras" "$D/train.npz" --jaspar --tsne "$D/motifs/tsne.png" --out-dir "$D/motifs"
   echo "== 2. every CpG of chr20 (717,722) predicted genome-wide to bedGraph and bigWig"
-  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G20" --cgi "$CGI" --format bedgraph -o "$D/chr20.mrcnn.bedGraph.gz" \
+  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G20" --cgi "$CGI" --output-format bedgraph -o "$D/chr20.mrcnn.bedGraph.gz" \
     --bigwig "$D/chr20.mrcnn.bw"
   for a in mrcnn simple-cnn kmer-gbr; do
     awk -F'\t' -v m="$a" '!/^##/ && /^#/ {for (i = 1; i <= NF; i++) c[$i] = i; next}

@@ -32,7 +32,7 @@ class Columns:
             r = raw.iloc[bad[0]]
             text = "missing" if pd.isna(r) else f"'{r}' is not a number"
             raise InputFormatError(f"{what} ({self.fmt} column {self._colno(col)}): {text}; fix the line or "
-                                   "check --format", self.path, self.line(bad[0]))
+                                   "check --calls-format", self.path, self.line(bad[0]))
         if minimum is not None:
             bad = np.flatnonzero(values < minimum)
             if len(bad):
@@ -75,7 +75,7 @@ class Columns:
             bad = np.flatnonzero(pos == 0)
             if len(bad):
                 raise InputFormatError(f"position 0 in a 1-based format ({self.fmt}); the file is probably 0-based: "
-                                       "check --format", self.path, self.line(bad[0]))
+                                       "check --calls-format", self.path, self.line(bad[0]))
             pos -= 1
         return pos
 
@@ -97,7 +97,7 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
             bad = np.flatnonzero(end != pos + 1)
             if len(bad):
                 raise InputFormatError("a merged-CpG .cov spans 2 bases (end = start + 1); this line does not: "
-                                       "check --format", path, cols.line(bad[0]))
+                                       "check --calls-format", path, cols.line(bad[0]))
     elif fmt in ("bismark-cpg-report", "bismark-cpg-report-zero-based"):
         pos = cols.position(1, one_based=fmt == "bismark-cpg-report")
         strand = cols.strand(2, unknown=())
@@ -128,7 +128,7 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         m = cols.num(11, "Nmod", 0)
         bad = np.flatnonzero(m > valid)
         if len(bad):
-            raise InputFormatError(f"Nmod {m[bad[0]]:g} exceeds Nvalid_cov {valid[bad[0]]:g}; check --format",
+            raise InputFormatError(f"Nmod {m[bad[0]]:g} exceeds Nvalid_cov {valid[bad[0]]:g}; check --calls-format",
                                    path, cols.line(bad[0]))
         u = valid - m
     elif fmt == "modbam2bed":
@@ -204,7 +204,7 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
     if has_counts:
         bad = np.flatnonzero(u < 0)
         if len(bad):
-            raise InputFormatError("more methylated reads than reads in all; check --format", path,
+            raise InputFormatError("more methylated reads than reads in all; check --calls-format", path,
                                    cols.line(bad[0]))
     return {"pos": pos, "strand": strand, "m": m, "u": u, "level": level, "keep": keep,
             "context_dropped": context_dropped, "has_counts": has_counts}
@@ -221,5 +221,5 @@ def _check_end(end, pos, cols):
     bad = np.flatnonzero(end <= pos)
     if len(bad):
         raise InputFormatError(f"end {end[bad[0]]} is not after start {pos[bad[0]]}; a BED-style interval is "
-                               "0-based half-open (a chrom, pos, M, U count table is --format counts)",
+                               "0-based half-open (a chrom, pos, M, U count table is --calls-format counts)",
                                cols.path, cols.line(bad[0]))

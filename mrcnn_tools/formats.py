@@ -202,7 +202,7 @@ def detect(source):
                 else "no known format has that many columns")
         raise InputFormatError(
             f"cannot tell the format of the first data line '{lines[skip][:100]}' ({n} columns): {like}; "
-            f"give --format (one of {', '.join(FORMATS)}; see mrcnn-encode --help)", source.path, skip + 1)
+            f"give --calls-format (one of {', '.join(FORMATS)}; see mrcnn-encode --help)", source.path, skip + 1)
     return fmt
 
 
@@ -318,7 +318,7 @@ class _parse_errors:
         if issubclass(kind, pd.errors.ParserError):
             m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
             if m:
-                raise InputFormatError(f"{m[3]} columns where {fmt} has {m[1]}; check --format or fix the file",
+                raise InputFormatError(f"{m[3]} columns where {fmt} has {m[1]}; check --calls-format or fix the file",
                                        source.path, int(m[2])) from None
             raise InputFormatError(f"cannot parse as {fmt} ({exc})", source.path) from None
         if issubclass(kind, pd.errors.EmptyDataError):

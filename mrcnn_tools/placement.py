@@ -48,9 +48,9 @@ def check_on_base(hits, total, calls_format, genome_name, min_cpg_fraction, path
         why = (f"the file looks {looks} where format {calls_format} is {coords}" if looks != coords else
                f"positions are off by one base for format {calls_format} ({coords})")
         msg += (f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: {why}; "
-                "check --format or the coordinate base of the file.")
+                "check --calls-format or the coordinate base of the file.")
     else:
         msg += (" Shifts of +-1 base do not fix it, so the calls probably come from another assembly than the "
                 "genome (e.g. hg19 vs hg38), or the format is wrong (detected "
-                f"{calls_format}; set --format).")
+                f"{calls_format}; set --calls-format).")
     raise GenomeMismatchError(msg)

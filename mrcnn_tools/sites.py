@@ -207,7 +207,7 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
         # read as 0-based (right after merging, wrong with --keep-strands)
         log.warning("%s: %d of %d calls without a strand sit on the G of a CpG, (nearly) none on its C: if the file "
                     "has strands merged onto the C, its positions are one too far (1-based read as %s); check "
-                    "--format", calls_path, on_g[0], on_g[1], BY_NAME[calls.format].coords
+                    "--calls-format", calls_path, on_g[0], on_g[1], BY_NAME[calls.format].coords
                     if calls.format in BY_NAME else "given")
     outside = summary.dropped["outside CpG context"]
     if outside:

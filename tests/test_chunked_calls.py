@@ -156,7 +156,7 @@ def test_encode_calls_interleaved_across_chromosomes(tmp_path, capsys):
     calls = write(tmp_path / "c.cov", ["chr2\t7\t7\t75\t3\t1", "chr1\t2\t2\t50\t1\t1", "chr2\t3\t3\t0\t0\t2",
                                        "chr1\t6\t6\t100\t2\t0", "chr2\t4\t4\t50\t1\t1"])
     out = tmp_path / "o.npz"
-    rc, err = run_main(main, ["--genome", fa, "--calls", calls, "--format", "bismark-cov", "--flank", 2,
+    rc, err = run_main(main, ["--genome", fa, "--calls", calls, "--calls-format", "bismark-cov", "--flank", 2,
                               "--min-coverage", 1, "--max-n-fraction", 1, "--no-windows", "-o", out], capsys)
     assert rc == 0, err
     d = load(out)

@@ -55,7 +55,7 @@ def test_bad_values(td, tmp_path, capsys, col, value, word):
     lines = [ln.split("\t") for ln in (td / COV).read_text().splitlines()[:20]]
     lines[4][col] = value
     msg = _bad(td, tmp_path, capsys, _write(tmp_path / "vals.cov", ["\t".join(r) for r in lines]),
-               extra=["--format", "bismark-cov"])
+               extra=["--calls-format", "bismark-cov"])
     assert "vals.cov, line 5" in msg and word in msg
 
 

@@ -263,7 +263,7 @@ def test_count_table_with_header_and_crlf(tmp_path, capsys, td):
 def test_stdin_with_format(tmp_path, capsys, td, monkeypatch):
     data = (td / "toy.bismark.cov").read_bytes()
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
-    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", "-", "--format", "bismark-cov", "--min-coverage", 2)
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", "-", "--calls-format", "bismark-cov", "--min-coverage", 2)
     assert rc == 0, err
     # toy.bismark.cov merged by hand in test_encode.py: CpGs 1, 5, 9, 13, 17 with coverage >= 2
     assert d["pos"].tolist() == [1, 5, 9, 13, 17]

@@ -62,7 +62,7 @@ def test_every_architecture_predicts_and_bedgraph_bigwig(trained, tmp_path, caps
     import pybigtools
 
     d = trained
-    rc, err = run_main(predict, ["-m", d / "g.skops", d / "te.npz", "--format", "bedgraph",
+    rc, err = run_main(predict, ["-m", d / "g.skops", d / "te.npz", "--output-format", "bedgraph",
                                  "-o", tmp_path / "p.bedGraph.gz", "--bigwig", tmp_path / "p.bw"], capsys)
     assert rc == 0, err
     import gzip

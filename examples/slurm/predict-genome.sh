@@ -12,4 +12,4 @@ n=${SLURM_ARRAY_TASK_COUNT:?submit with sbatch --array=1-N}
 i=$(( SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN + 1 ))
 mkdir -p "$outdir"
 mrcnn-predict -m "$model" --genome "$genome" --threads "${SLURM_CPUS_PER_TASK:-1}" --shard "$i/$n" \
-  --format bedgraph -o "$outdir/part.$(printf %05d "$i").bedGraph" "$@"
+  --output-format bedgraph -o "$outdir/part.$(printf %05d "$i").bedGraph" "$@"

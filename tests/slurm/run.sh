@@ -44,7 +44,7 @@ show_logs() { for f in "$W"/*.out; do [ -e "$f" ] && { echo "== $f"; tail -n 20 
 
 # --- 1. job array + merge -----------------------------------------------------------------------------------
 SECONDS=0
-mrcnn-predict -q -m "$MODEL" --genome chr20.fa.gz --format bedgraph -o whole.bedGraph
+mrcnn-predict -q -m "$MODEL" --genome chr20.fa.gz --output-format bedgraph -o whole.bedGraph
 say "unsharded prediction: $(wc -l < whole.bedGraph) CpGs, ${SECONDS} s"
 SECONDS=0
 jid=$(sbatch --parsable --array=1-4 \
