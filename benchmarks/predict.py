@@ -34,7 +34,8 @@ def make_model(path):
     from mrcnn_tools.backend import load_tensorflow
 
     load_tensorflow()
-    from mrcnn_tools.models import build_mrcnn, save_keras_model
+    from mrcnn_tools.models import save_keras_model
+    from mrcnn_tools.architectures import build_mrcnn
 
     save_keras_model(build_mrcnn(400), path, {"arch": "mrcnn", "flank": 200, "window": 400, "encoding": "TCGA-N4"})
 

@@ -125,8 +125,8 @@ def rate_ab(directory, sites, rounds, steps, seed=0):
 
     from mrcnn_tools.dataset import load_dataset
     from mrcnn_tools.genome_codes import open_genome_codes
-    from mrcnn_tools.models import build_model
-    from mrcnn_tools.training import make_tf_dataset
+    from mrcnn_tools.architectures import build_model
+    from mrcnn_tools.tf_input import make_tf_dataset
 
     data = load_dataset(os.path.join(directory, "sites.npz"))
     data.use_genome(open_genome_codes(os.path.join(directory, "genome.fa")))

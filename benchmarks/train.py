@@ -33,8 +33,8 @@ def child(case, arch, sites, batch):
     tf = load_tensorflow()
     import keras
 
-    from mrcnn_tools.models import build_model
-    from mrcnn_tools.training import make_tf_dataset
+    from mrcnn_tools.architectures import build_model
+    from mrcnn_tools.tf_input import make_tf_dataset
 
     keras.utils.set_random_seed(0)
     model = build_model(arch, 400)

@@ -49,7 +49,7 @@ def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
 def _load(datasets, validation, genome, cache_dir):
     from .dataset import load_dataset, load_datasets
     from .genome_attach import attach_genome
-    from .training import labelled
+    from .splits import labelled
 
     data = load_datasets(list(datasets))
     codes = attach_genome(data, genome, datasets[0], cache_dir)
@@ -97,9 +97,10 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
         Unlabelled or mismatched data, a window the architecture does not take.
     """
     from .distributed import chief_path
-    from .models import check_model_suffix, check_window, save_keras_model, save_sklearn_model
-    from .training import (TrainConfig, base_meta, leaking_sites, split_validation, train_keras, train_sklearn,
-                           write_history)
+    from .models import check_model_suffix, save_keras_model, save_sklearn_model
+    from .architectures import check_window
+    from .training import TrainConfig, base_meta, train_keras, train_sklearn, write_history
+    from .splits import leaking_sites, split_validation
 
     check_model_suffix(arch, output)
     kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work

@@ -206,7 +206,7 @@ def _toy(n, chroms, rng, sort=True):
 @pytest.mark.parametrize("sort", [True, False])
 def test_split_is_views_and_matches_string_keyed_split(sort):
     from mrcnn_tools.dataset import Rows
-    from mrcnn_tools.training import labelled, split_validation
+    from mrcnn_tools.splits import labelled, split_validation
 
     rng = np.random.default_rng(1)
     data = _toy(5000, np.array(["chr1", "chr10", "chr2", "chrX"]), rng, sort)
@@ -224,7 +224,7 @@ def test_split_is_views_and_matches_string_keyed_split(sort):
 
 
 def test_leaking_sites_equals_brute_force():
-    from mrcnn_tools.training import leaking_sites
+    from mrcnn_tools.splits import leaking_sites
 
     rng = np.random.default_rng(2)
     tr = _toy(3000, np.array(["chr1", "chr2", "chr3"]), rng, sort=False)
@@ -262,11 +262,11 @@ def test_kmer_gbr_and_separate_validation_from_sites_only(pair, tmp_path, capsys
 
 def test_dropping_site_details_keeps_split_and_leaks(pair):
     from mrcnn_tools.genome_codes import open_genome_codes
-    from mrcnn_tools.training import leaking_sites, split_validation
+    from mrcnn_tools.splits import leaking_sites, split_validation
 
     s = load_dataset(str(pair / "s.npz")).use_genome(open_genome_codes(str(pair / "22_20-21M.fa")))
     s.y[::5] = np.nan  # labelled() then gives a view
-    from mrcnn_tools.training import labelled
+    from mrcnn_tools.splits import labelled
 
     before = split_validation(labelled(s), val_fraction=0.3, seed=9)
     leaks = leaking_sites(before[0], before[1], 400)

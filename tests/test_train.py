@@ -38,7 +38,7 @@ def small(tmp_path_factory):
 def test_mrcnn_layer_shapes_as_in_paper():
     from mrcnn_tools.backend import load_tensorflow
     load_tensorflow()
-    from mrcnn_tools.models import build_mrcnn
+    from mrcnn_tools.architectures import build_mrcnn
 
     m = build_mrcnn(400)
     shapes = {layer.name: tuple(layer.output.shape) for layer in m.layers}
@@ -57,7 +57,7 @@ def test_mrcnn_layer_shapes_as_in_paper():
 def test_one_hot_layer_matches_paper_encoding():
     from mrcnn_tools.backend import load_tensorflow
     load_tensorflow()
-    from mrcnn_tools.models import one_hot_layer
+    from mrcnn_tools.architectures import one_hot_layer
 
     got = np.asarray(one_hot_layer()()(np.array([[0, 1, 2, 3, 4]], np.uint8)))[0]
     # T=[1,0,0,0], C=[0,1,0,0], G=[0,0,1,0], A=[0,0,0,1], N=0
@@ -167,7 +167,8 @@ class _Kill:
 @pytest.mark.slow
 def test_resume_after_kill(small, tmp_path, capsys):
     from mrcnn_tools.backend import load_tensorflow
-    from mrcnn_tools.training import TrainConfig, split_validation, train_keras
+    from mrcnn_tools.training import TrainConfig, train_keras
+    from mrcnn_tools.splits import split_validation
 
     load_tensorflow()
     data = load_dataset(str(small))

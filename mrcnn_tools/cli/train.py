@@ -2,7 +2,7 @@
 
 import sys
 
-from ..models import ARCHITECTURES, MRCNN_DEFAULTS
+from ..architectures import ARCHITECTURES, MRCNN_DEFAULTS
 from .common import compute_parser, make_parser, run, seed_parser
 from .options import ListOption, fraction_below_one, non_negative_int, positive_float, positive_int
 
