@@ -1,3 +1,3 @@
 """mrcnn-tools: predict CpG methylation levels from DNA sequence with MRCNN (Tian et al. 2019)."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
