@@ -78,11 +78,9 @@ class ContextPredictor:
             self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
     def check(self, data, path="dataset"):
-        """Refuse a dataset without the context arrays (or of another K) the model was trained with."""
-        if self.model is not None:
-            check_context(data, int(self.meta["context"]["k"]), path)
-        elif data.context_k is None:
-            check_context(data, 5, path)
+        """Refuse a dataset without the context arrays (or of another K) the model was trained with; the
+        neighbour average takes any K."""
+        check_context(data, int(self.meta["context"]["k"]) if self.model is not None else None, path)
 
     def predict_rows(self, data):
         """Predicted levels of every site of *data* (the interface :func:`mrcnn_tools.prediction.predict_to_files`
