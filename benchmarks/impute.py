@@ -36,7 +36,7 @@ def selection(region):
     try:
         from mrcnn_tools.regions import Selection
     except ImportError:  # mrcnn-tools 0.1 kept it in sites
-        from mrcnn_tools.sites import Selection
+        from mrcnn_tools.regions import Selection
     return Selection(regions=IntervalSet([parse_region(region)]))
 
 
@@ -76,7 +76,8 @@ def scores(y, p):
 def train_model(arch, train, seed, epochs, threads, context_dropout=0.0):
     """A model trained as mrcnn-train trains it (10% of 10-kb blocks for validation, patience 4)."""
     from mrcnn_tools.context_models import context_meta
-    from mrcnn_tools.training import TrainConfig, base_meta, split_validation, train_keras
+    from mrcnn_tools.training import TrainConfig, base_meta, train_keras
+    from mrcnn_tools.splits import split_validation
 
     tr, val, split = split_validation(train, val_fraction=0.1, seed=seed)
     kwargs = {"k": K, "context_dropout": context_dropout} if arch != "mrcnn" else {}

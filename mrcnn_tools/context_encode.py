@@ -13,7 +13,8 @@ import numpy as np
 
 from .context import add_context, cpg_ids
 from .encoding import extract_windows, n_counts
-from .sites import encode_all_cpgs, encode_calls_file, group_counts
+from .sites import encode_all_cpgs, encode_calls_file
+from .levels import group_counts
 
 log = logging.getLogger(__name__)
 

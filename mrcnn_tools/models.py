@@ -5,9 +5,7 @@ metadata (architecture, flank, encoding, training summary) as an extra zip entry
 built in :mod:`architectures`.
 """
 
-# moved to architectures; kept for callers not yet updated (cli/train, tests, benchmarks)
-from .architectures import (ARCHITECTURES, KERAS_ARCHITECTURES, MRCNN_DEFAULTS, _keras, build_mrcnn,  # noqa: F401
-                            build_model, build_simple_cnn, check_window, one_hot_layer)
+from .architectures import KERAS_ARCHITECTURES, _keras, one_hot_layer
 
 META_ENTRY = "mrcnn_meta.json"
 
@@ -51,7 +49,7 @@ def check_model_suffix(arch, path):
     Parameters
     ----------
     arch : str
-        One of :data:`ARCHITECTURES`.
+        One of :data:`mrcnn_tools.architectures.ARCHITECTURES`.
     path : str
         The output path given with ``-o``.
 

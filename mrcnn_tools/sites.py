@@ -5,7 +5,7 @@ from collections import Counter
 
 import numpy as np
 
-from .cpgs import STRAND_TEXT, cgi_flags, cpg_sites  # noqa: F401 (moved to cpgs; kept for callers not yet updated)
+from .cpgs import cpg_sites
 from .dataset import make_meta
 from .encoding import C, G, N, n_counts
 from .errors import GenomeMismatchError, InputFormatError
@@ -16,10 +16,7 @@ from .placement import check_on_base, on_base, on_cpg
 from .regions import Selection
 from .site_arrays import SiteArrays, Summary, release_free_memory, subsample
 
-# Selection moved to regions, Summary and release_free_memory to site_arrays, group_counts to levels: still
-# importable from here for callers not yet updated
-__all__ = ["encode_calls", "encode_calls_file", "encode_all_cpgs", "Selection", "Summary", "release_free_memory",
-           "group_counts", "cpg_sites", "cgi_flags", "STRAND_TEXT"]
+__all__ = ["encode_calls", "encode_calls_file", "encode_all_cpgs"]
 
 log = logging.getLogger(__name__)
 

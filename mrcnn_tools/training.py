@@ -14,9 +14,7 @@ import numpy as np
 
 from . import __version__
 from .encoding import ENCODING_NAME
-# moved to splits and tf_input; kept for callers not yet updated (cli/train, tests, benchmarks)
-from .splits import VAL_BLOCK, labelled, leaking_sites, split_validation  # noqa: F401
-from .tf_input import make_tf_dataset, pipeline_for  # noqa: F401
+from .tf_input import pipeline_for
 from .train_state import TrainingRun, epoch_callback
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,7 @@ from mrcnn_tools.genome import Genome
 try:
     from mrcnn_tools.regions import Selection
 except ImportError:  # before the selection moved to regions.py
-    from mrcnn_tools.sites import Selection
+    from mrcnn_tools.regions import Selection
 
 # CpGs (0-based C) of two hand-made chromosomes; every other base is A or T, so these are the only CpGs.
 # 20 and 22 are a CGCG: the G of CpG 20 (21) sits one base from the C of CpG 22.
