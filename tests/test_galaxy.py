@@ -196,3 +196,56 @@ def test_root_dockstore_points_at_the_workflow_directory_entry():
     assert (ROOT / root["primaryDescriptorPath"][1:]).is_file()
     assert {k: v for k, v in root.items() if "Path" not in k and "Files" not in k} == {
         k: v for k, v in here.items() if "Path" not in k and "Files" not in k}
+
+
+# --- imputation: the wrappers offer what the parsers accept, and the baseline test asserts a hand-made value ----
+
+def _choices(module, option):
+    import importlib
+
+    parser = importlib.import_module(f"mrcnn_tools.cli.{module}").get_parser()
+    action, = [a for a in parser._actions if option in a.option_strings]
+    return set(action.choices)
+
+
+def _options(tool, param_name):
+    root = ET.parse(ROOT / "galaxy" / tool).getroot()
+    named = [p for p in root.find("inputs").iter("param")
+             if (p.get("name") or p.get("argument", "").lstrip("-").replace("-", "_")) == param_name]
+    param, = named
+    return [o.get("value") for o in param.findall("option")]
+
+
+def test_train_offers_every_architecture_and_context_dropout_only_for_context_models():
+    assert set(_options("mrcnn_train.xml", "arch")) == _choices("train", "--arch")
+    cond = ET.parse(ROOT / "galaxy" / "mrcnn_train.xml").getroot().find("inputs/conditional[@name='architecture']")
+    with_dropout = {w.get("value") for w in cond.findall("when") if w.find("expand[@macro='context_dropout']") is not None}
+    assert with_dropout == {"mrcnn-context", "context-only"}
+    command = ET.parse(ROOT / "galaxy" / "mrcnn_train.xml").getroot().find("command").text
+    assert "#if $architecture.arch in ('mrcnn-context', 'context-only'):\n    --context-dropout" in command
+
+
+def test_predict_offers_a_model_or_each_baseline():
+    assert _options("mrcnn_predict.xml", "source") == ["model"] + sorted(_choices("predict", "--baseline"))
+    command = ET.parse(ROOT / "galaxy" / "mrcnn_predict.xml").getroot().find("command").text
+    assert "-m '" not in command and "--model '$predictor.model'" in command
+
+
+def test_baseline_test_line_is_the_neighbour_average_of_the_cov_rows():
+    """The predict tool test's first baseline line, recomputed naively from the Bismark .cov (no mrcnn_tools)."""
+    rows = []
+    for line in (TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov").read_text().splitlines():
+        chrom, start, _end, _pct, m, u = line.split("\t")
+        if 20610001 <= int(start) <= 20700000 and int(m) + int(u) >= 5:  # the test dataset's region, min coverage
+            rows.append((int(start), int(m), int(u)))
+    rows.sort()
+    assert len(rows) == 87  # the has_n_lines of the context tests: 87 sites and the header
+    pos, m, u = rows[0]
+    k = 2
+    right = rows[1:1 + k]  # no observed CpG on the left of the first site inside the region
+    weights = [1 / (1 + (p - pos)) for p, _, _ in right]
+    level = sum(w * mm / (mm + uu) for w, (_, mm, uu) in zip(weights, right)) / sum(weights)
+    expected = f"chr22\t{pos - 1}\t{pos}\t.\t{round(level, 6):g}\t{m / (m + u)!r}\t{m + u}\t0"
+    tool = (ROOT / "galaxy" / "mrcnn_predict.xml").read_text().replace("&#009;", "\t")
+    assert f'<has_line line="{expected}"/>' in tool
+    assert tool.count('<has_n_lines n="88" delta="0"/>') == 2
