@@ -152,7 +152,8 @@ def table(results, methods):
     keys = list(dict.fromkeys((r["motif"], r["group"], r["arch"]) for r in results))
     total = {m: [0, 0] for m in methods}
     for motif, group, arch in keys:
-        gains = {r["seed"]: r["learned"] for r in results if (r["motif"], r["group"], r["arch"]) == (motif, group, arch)}
+        gains = {r["seed"]: r["learned"] for r in results
+                 if (r["motif"], r["group"], r["arch"]) == (motif, group, arch)}
         cells = [", ".join(f"{v:.2f}" for v in gains.values())]
         for m in methods:
             rows = [r for r in results if (r["motif"], r["group"], r["arch"], r["method"]) == (motif, group, arch, m)]
@@ -186,12 +187,13 @@ def write_doc(text):
 def rebuild(args):
     """The table of an earlier run, from its results.tsv (and its models' histories where it has no learned
     column)."""
-    path = os.path.join(args.out, "results.tsv")
+    path = os.path.join(args.out, args.results)
     lines = [ln.rstrip("\n").split("\t") for ln in open(path)]
     results = []
     for r in (dict(zip(lines[0], v)) for v in lines[1:]):
         stem = os.path.join(args.out, f"{r['motif']}_{r['group']}")
-        gain = float(r["learned"]) if "learned" in r else learned(f"{stem}_{r['arch']}_{r['seed']}.keras", stem + ".npz")
+        gain = float(r["learned"]) if "learned" in r else \
+            learned(f"{stem}_{r['arch']}_{r['seed']}.keras", stem + ".npz")
         results.append({**r, "recovered": r["recovered"] == "1", "learned": gain,
                         **{k: None if r[k] == "None" else float(r[k]) for k in ("q_right", "q_wrong")}})
     methods = list(dict.fromkeys(r["method"] for r in results))
@@ -214,6 +216,9 @@ def main(argv=None):
     parser.add_argument("--methods", default=",".join(METHODS))
     parser.add_argument("--out", default=None, help="directory for the sets, models and results.tsv")
     parser.add_argument("--write", action="store_true", help="put the table into docs/REPRODUCTION.md")
+    parser.add_argument("--reuse-models", action="store_true",
+                        help="use the sets and models an earlier run left in --out (e.g. to add a method)")
+    parser.add_argument("--results", default="results.tsv", help="file name of the results in --out")
     parser.add_argument("--from-results", action="store_true",
                         help="only rebuild the table from --out's results.tsv and models (no training)")
     args = parser.parse_args(argv)
@@ -231,20 +236,24 @@ def main(argv=None):
     wanted = [tuple(s.split(":")) for s in args.motifs.split(",")]
     methods = args.methods.split(",")
     results, t0 = [], time.time()
-    res_path = os.path.join(out, "results.tsv")
+    res_path = os.path.join(out, args.results)
     with open(res_path, "w") as fh:
         fh.write("motif\tgroup\tarch\tseed\tmethod\trecovered\tq_right\tq_wrong\tn_right\tn_wrong\tsecs\t"
                  "learned\n")
-    for k, (name, jid, group) in enumerate(m for m in MOTIFS if (m[0], m[2]) in wanted):
+    for k, (name, jid, group) in enumerate(MOTIFS):
+        if (name, group) not in wanted:
+            continue
         data = os.path.join(out, f"{name}_{group}.npz")
-        n_planted = make_set(data, jid, group, args.sites, args.planted, args.spread, seed=100 + k)
+        n_planted = make_set(data, jid, group, args.sites, args.planted, args.spread, seed=100 + k) \
+            if not (args.reuse_models and os.path.exists(data)) else "(reused)"
         print(f"{name} ({jid}) planted in {n_planted} {group} windows of {args.sites}", flush=True)
         for arch in args.archs.split(","):
             for seed in args.seeds.split(","):
                 model = os.path.join(out, f"{name}_{group}_{arch}_{seed}.keras")
                 t = time.time()
-                quiet(train, ["-q", data, "--arch", arch, "--epochs", str(args.epochs), "--val-fraction", "0.2",
-                              "--seed", seed, "-o", model])
+                if not (args.reuse_models and os.path.exists(model)):
+                    quiet(train, ["-q", data, "--arch", arch, "--epochs", str(args.epochs), "--val-fraction", "0.2",
+                                  "--seed", seed, "-o", model])
                 t_train = time.time() - t
                 gain = learned(model, data)
                 found, secs = run_methods(model, data, [m for m in methods if not (m == "activation" and

@@ -47,7 +47,10 @@ class Predictor:
 
             # a compiled forward pass is ~2x faster than model.predict's per-call machinery; the signature
             # pins the shape, so it is traced once
-            self._fn = tf.function(lambda x: model(x, training=False),
+            from .strand import strand_averaged
+
+            forward = strand_averaged(model) if meta.get("rc_augment") else (lambda x: model(x, training=False))
+            self._fn = tf.function(forward,
                                    input_signature=[tf.TensorSpec((PREDICT_ROWS, 2 * self.flank), tf.uint8)])
 
     def _keras_block(self, codes):

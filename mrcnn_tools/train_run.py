@@ -69,7 +69,7 @@ def _load(datasets, validation, genome, cache_dir):
 def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, validation=None, val_chroms=None,
                 val_fraction=None, epochs=30, batch_size=128, learning_rate=None, patience=5, filters=32,
                 dense_units=64, dropout=0.3, context_dropout=0.0, seed=0, threads=None, history=None,
-                checkpoint_dir=None, resume=False, strategy="auto"):
+                checkpoint_dir=None, resume=False, strategy="auto", rc_augment=False):
     """Train a model on dataset NPZ files and save it (and its history).
 
     Parameters
@@ -103,6 +103,10 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
     from .splits import leaking_sites, split_validation
 
     check_model_suffix(arch, output)
+    if rc_augment and arch not in ("mrcnn", "simple-cnn"):
+        raise UsageError(f"--rc-augment applies to the window-only networks (mrcnn, simple-cnn), not {arch}")
+    if rc_augment and strategy == "multi-worker":
+        raise UsageError("--rc-augment is not implemented for --strategy multi-worker")
     kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work
     data, val_data = _load(datasets, validation, genome, cache_dir)
     if arch != "kmer-gbr":
@@ -124,7 +128,7 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
         learning_rate = 0.1 if arch == "kmer-gbr" else 1e-3
     config = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
                          patience=patience, seed=seed, threads=threads, checkpoint_dir=checkpoint_dir, resume=resume,
-                         strategy=strategy, model_kwargs=kwargs)
+                         strategy=strategy, model_kwargs=kwargs, rc_augment=rc_augment)
     from .context_train import context_settings
 
     config.model_kwargs, context_meta = context_settings(arch, config.model_kwargs, train, val, datasets[0],

@@ -39,6 +39,7 @@ class TrainConfig:
     resume: bool = False
     strategy: str = "auto"
     model_kwargs: dict = field(default_factory=dict)
+    rc_augment: bool = False
 
     def __post_init__(self):
         self.model_kwargs = dict(self.model_kwargs or {})  # None allowed; never the caller's dict
@@ -70,6 +71,7 @@ def base_meta(config, train, val, split, paths):
     hyper-parameters (dict, JSON-serialisable)."""
     return {"arch": config.arch, "flank": train.window // 2, "window": train.window, "encoding": ENCODING_NAME,
             "version": __version__, "seed": config.seed, "training": _summary(train, val, split, paths),
+            "rc_augment": bool(config.rc_augment),
             "hyperparameters": {"epochs": config.epochs, "batch_size": config.batch_size,
                                 "learning_rate": config.learning_rate, "patience": config.patience,
                                 **config.model_kwargs}}
@@ -102,6 +104,10 @@ def train_keras(train, val, config, *, meta, extra_callbacks=()):
         n_train = len(train)
         feed = pipeline_for(config.arch)
         train_ds = feed(train, config.batch_size, shuffle=True, seed=config.seed, first_epoch=run.state["epoch"])
+        if config.rc_augment:  # every batch seen on both strands (mrcnn_tools.strand)
+            from .strand import with_reverse_complements
+
+            train_ds = with_reverse_complements(train_ds)
         val_ds = feed(val, config.batch_size) if val is not None else None
         model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=run.state["epoch"],
                   steps_per_epoch=-(-n_train // config.batch_size),

@@ -46,6 +46,9 @@ def get_parser():
     fit.add_argument("--context-dropout", type=fraction_below_one, default=0.0,
                      help="context models: hide each observed neighbour with this probability in training, so that "
                           "the model learns to impute from sparse neighbours")
+    fit.add_argument("--rc-augment", action="store_true",
+                     help="show every batch also reverse-complemented (strands merged: both orientations are the "
+                          "same site); recorded in the model, whose predictions then average both orientations")
     fit.add_argument("--dense-units", type=positive_int, default=MRCNN_DEFAULTS["dense_units"],
                      help="units of the dense layer")
     fit.add_argument("--filters", type=positive_int, default=MRCNN_DEFAULTS["filters2"],
@@ -70,7 +73,7 @@ def _body(args, log):
         batch_size=args.batch_size, learning_rate=args.learning_rate, patience=args.patience, filters=args.filters,
         dense_units=args.dense_units, dropout=args.dropout, context_dropout=args.context_dropout, seed=args.seed,
         threads=args.threads, history=args.history, checkpoint_dir=args.checkpoint_dir, resume=args.resume,
-        strategy=args.strategy)
+        strategy=args.strategy, rc_augment=args.rc_augment)
     log.info("wrote %s model to %s", result.arch, result.output)
 
 
