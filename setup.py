@@ -36,8 +36,9 @@ setup(
         "matplotlib>=3.5",
     ],
     extras_require={
-        # Tomtom matching in mrcnn-filters2meme (--jaspar, --motif-db); memelite is on PyPI only
-        "motifs": ["memelite>=0.5"],
+        # Tomtom matching in mrcnn-filters2meme (--jaspar, --motif-db) and its --method modisco; both are on
+        # PyPI only
+        "motifs": ["memelite>=0.5", "modisco-lite>=2.2"],
         "test": ["pytest>=7", "argparse-manpage>=4", "memelite>=0.5", "jinja2", "pyyaml"],
         "man": ["argparse-manpage>=4"],
     },

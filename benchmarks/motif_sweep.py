@@ -25,6 +25,7 @@ def main(argv=None):
     parser.add_argument("--keep", default="0.25,0.5,1.0")
     parser.add_argument("--settings", help="WIDTH:FLANK:KEEP,... instead of every combination of the above")
     parser.add_argument("--seeds", help="only the models of these seeds (comma-separated)")
+    parser.add_argument("--sets", help="only the models of these sets, e.g. REST_hyper,SP1_hyper")
     args = parser.parse_args(argv)
 
     from benchmarks.motifs import MOTIFS
@@ -45,7 +46,7 @@ def main(argv=None):
     for path in sorted(glob.glob(os.path.join(args.out, "*.keras"))):
         stem = os.path.basename(path)[:-len(".keras")]
         name_group, arch, seed = stem.rsplit("_", 2)
-        if args.seeds and seed not in args.seeds.split(","):
+        if (args.seeds and seed not in args.seeds.split(",")) or (args.sets and name_group not in args.sets.split(",")):
             continue
         jid, group = ids[name_group]
         data = load_dataset(os.path.join(args.out, f"{name_group}.npz"))

@@ -12,14 +12,14 @@ METHODS = ("attribution", "modisco", "kmeans", "activation")
 GROUP_SIGN = {"hyper": 1.0, "hypo": -1.0}
 
 
-def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, seed=0, batch_size=256, flank=10,
+def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, seed=0, batch_size=256, flank=20,
                 keep_fraction=0.5):
     """Motifs one method finds for the windows of one methylation group.
 
     Parameters
     ----------
     method : str
-        attribution: gradient x input, the top window of each sequence (+ 10 bp a side), motifs enriched
+        attribution: gradient x input, the top window of each sequence (+ 20 bp a side), motifs enriched
         there over random regions of the other groups' windows (*other*; the group's own when None);
         modisco: TF-MoDISco on the hypothetical contributions; kmeans: k-means of the seqlets (0.1's
         attribution); activation: first-layer filters (a convolution wider than 1 bp).
