@@ -49,6 +49,8 @@ bench: install
 	$(PY) benchmarks/train.py
 	$(PY) benchmarks/predict.py
 	$(PY) benchmarks/scale.py
+	$(PY) benchmarks/motifs.py --sites 1600
+	$(PY) benchmarks/impute.py
 
 clean:
 	rm -rf demo-output build *.egg-info

@@ -240,10 +240,12 @@ nearest training CpG lies outside the test region for every test site, so this b
 {tables(random_res)}
 """
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
-    # the imputation section is written by benchmarks/impute.py --doc (45 minutes of its own): kept as it is
+    # the motif and imputation sections are written by benchmarks/motifs.py and benchmarks/impute.py --doc (tens
+    # of minutes each): kept as they are, from the first of them on
     old = open(args.out).read() if os.path.exists(args.out) else ""
-    if "\n## Imputation" in old:
-        text = text.rstrip("\n") + "\n" + old[old.index("\n## Imputation"):]
+    kept = [old.index(h) for h in ("\n## Motifs", "\n## Imputation") if h in old]
+    if kept:
+        text = text.rstrip("\n") + "\n" + old[min(kept):]
     with open(args.out, "w") as fh:
         fh.write(text)
     print(f"wrote {args.out} in {minutes:.1f} min", file=sys.stderr)
