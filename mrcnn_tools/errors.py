@@ -42,3 +42,18 @@ class UsageError(MrcnnError):
     """Options that contradict each other or are out of range (exit code 2)."""
 
     exit_code = 2
+
+
+def require_module(name, message):
+    """Import the optional package *name*, or raise MrcnnError(*message*) when it is not installed.
+
+    Returns
+    -------
+    module
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        raise MrcnnError(message) from None

@@ -6,7 +6,7 @@ a group the model has learned nothing for yields none rather than noise."""
 import numpy as np
 
 from .encoding import N
-from .motif_io import _CODE_TO_MEME
+from .motif_io import _CODE_TO_MEME, trim
 
 
 def _kmer_ids(regions, k):
@@ -71,17 +71,6 @@ def _sites(regions, start, reverse, w, margin=0):
         np.empty((0, w + 2 * margin), np.uint8)
     rc = np.where(out < N, 3 - out, N)[:, ::-1]
     return np.where(reverse[:, None], rc, out)
-
-
-def _trim_code(pwm, min_ic=0.25, min_width=6):
-    """Cut columns below *min_ic* bits off both ends of a code-order PWM, keeping at least *min_width*."""
-    ic = 2 + np.sum(pwm * np.log2(pwm), axis=1)
-    lo, hi = 0, len(pwm)
-    while hi - lo > min_width and ic[lo] < min_ic:
-        lo += 1
-    while hi - lo > min_width and ic[hi - 1] < min_ic:
-        hi -= 1
-    return pwm[lo:hi]
 
 
 def _pwm_code(sites, pseudocount=0.25):
@@ -151,7 +140,7 @@ def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=-4.0, m
             pwm = _pwm_code(_sites(fg[keep], start[keep], rev[keep], len(pwm)))
         # the seed may sit near one end of the motif: the final sites are read with *extend* more bases a side,
         # and the uninformative ends cut off (they would add noise to the scores of the sites reported)
-        pwm = _trim_code(_pwm_code(_sites(fg[keep], start[keep], rev[keep], len(pwm), extend)))
+        pwm = trim(_pwm_code(_sites(fg[keep], start[keep], rev[keep], len(pwm), extend)))
         sf, start, rev, t, logp, n = _refine_step(fg, bg, pwm, bgf)
         keep = sf >= t
         if logp > max_log10p or n < min_sites:

@@ -15,13 +15,10 @@ def require_memelite():
     MrcnnError
         Naming the install command.
     """
-    try:
-        import memelite  # noqa: F401
-    except ImportError:
-        from .errors import MrcnnError
+    from .errors import require_module
 
-        raise MrcnnError("matching motifs (--jaspar, --motif-db) needs the optional package memelite, which is not "
-                         f"installed; install it with {MEMELITE_INSTALL}, or leave out --jaspar/--motif-db") from None
+    require_module("memelite", "matching motifs (--jaspar, --motif-db) needs the optional package memelite, which "
+                   f"is not installed; install it with {MEMELITE_INSTALL}, or leave out --jaspar/--motif-db")
 
 
 def tomtom_pvalues(motifs, database):

@@ -5,7 +5,7 @@ import logging
 
 import numpy as np
 
-from .errors import MrcnnError
+from .errors import require_module
 from .motif_io import _CODE_TO_MEME, trim
 from .motif_model import input_gradients, onehot
 
@@ -22,11 +22,8 @@ def require_modisco():
     MrcnnError
         Naming the install command.
     """
-    try:
-        import modiscolite  # noqa: F401
-    except ImportError:
-        raise MrcnnError(f"--method modisco needs the optional package modisco-lite; install it with "
-                         f"{MODISCO_INSTALL}, or use --method attribution") from None
+    require_module("modiscolite", f"--method modisco needs the optional package modisco-lite; install it with "
+                   f"{MODISCO_INSTALL}, or use --method attribution")
 
 
 def hypothetical_contributions(grads):

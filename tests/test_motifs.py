@@ -1,6 +1,8 @@
 """Motifs: the library pieces against hand-worked answers (fast); mrcnn-filters2meme on a planted CTCF motif,
 recovered and matched, MEME output readable, bad input (slow: they train networks)."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -291,3 +293,16 @@ def test_benchmark_reduced_case(tmp_path, capsys):
     assert float(row["q_right"]) < 0.05
     (line,) = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| CTCF (hyper) | simple-cnn |")]
     assert line.split(" | ")[3].startswith("1/1 (")  # motif, arch, learned, attribution
+
+
+def test_missing_optional_packages_are_one_error_with_the_install_command(monkeypatch):
+    from mrcnn_tools.errors import MrcnnError
+    from mrcnn_tools.motif_match import require_memelite
+    from mrcnn_tools.motif_modisco import require_modisco
+
+    for name in ("memelite", "modiscolite"):
+        monkeypatch.setitem(sys.modules, name, None)  # import of a None entry raises ImportError
+    with pytest.raises(MrcnnError, match=r"pip install 'mrcnn-tools\[motifs\]'"):
+        require_memelite()
+    with pytest.raises(MrcnnError, match="pip install modisco-lite"):
+        require_modisco()
