@@ -260,7 +260,8 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
             check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
         if len(data) == 0:
             raise MrcnnError(f"{datasets[0]}: the dataset is empty; nothing to predict")
-        attach_genome(data, genome_path, datasets[0], cache_dir)
+        if genome_path or meta.get("arch") not in ("neighbours", "context-only"):  # the others read no sequence
+            attach_genome(data, genome_path, datasets[0], cache_dir)
         extra = (["y_true", "coverage"] if np.isfinite(data.y).any() else []) + (
             ["cgi"] if (data.cgi >= 0).any() else [])
     else:

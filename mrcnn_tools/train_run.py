@@ -46,12 +46,14 @@ def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
     return {}
 
 
-def _load(datasets, validation, genome, cache_dir):
+def _load(datasets, validation, genome, cache_dir, needs_windows=True):
     from .dataset import load_dataset, load_datasets
     from .genome_attach import attach_genome
     from .splits import labelled
 
     data = load_datasets(list(datasets))
+    if not (needs_windows or genome):  # context-only reads the neighbours, never the sequence
+        return _load_without_windows(data, datasets[0], validation)
     codes = attach_genome(data, genome, datasets[0], cache_dir)
     # sites-only: the genome offsets replace names, strands, coverage (most of a site's bytes at genome scale)
     data = labelled(data.drop_site_details(), datasets[0])
@@ -64,6 +66,14 @@ def _load(datasets, validation, genome, cache_dir):
             raise DatasetError(f"{validation}: window {val.window} differs from the training data's "
                                f"{data.window}; encode both with the same --flank")
     return data, val
+
+
+def _load_without_windows(data, path, validation):
+    from .dataset import load_dataset
+    from .splits import labelled
+
+    val = labelled(load_dataset(validation), validation) if validation else None
+    return labelled(data, path), val
 
 
 def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, validation=None, val_chroms=None,
@@ -108,7 +118,7 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
     if rc_augment and strategy == "multi-worker":
         raise UsageError("--rc-augment is not implemented for --strategy multi-worker")
     kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work
-    data, val_data = _load(datasets, validation, genome, cache_dir)
+    data, val_data = _load(datasets, validation, genome, cache_dir, needs_windows=arch != "context-only")
     if arch != "kmer-gbr":
         check_window(arch, data.window)
     if val_fraction is None:

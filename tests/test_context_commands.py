@@ -82,3 +82,31 @@ def test_train_mrcnn_context_one_epoch(encoded):
     assert predict([str(a) for a in ["-m", model, encoded / "te.npz", "-o", encoded / "mc.tsv"]]) == 0
     pred = read_tsv(encoded / "mc.tsv")["prediction"].astype(float)
     assert len(pred) == len(load_dataset(str(encoded / "te.npz"))) and ((pred >= 0) & (pred <= 1)).all()
+
+
+def test_sites_only_context_needs_no_genome_where_no_sequence_is_read(encoded, capsys):
+    """context-only and the neighbour average read the neighbours, never the windows: a sites-only dataset
+    (--no-windows) trains and predicts without --genome, with the same predictions as with it; MRCNN-context
+    still asks for the genome."""
+    pytest.importorskip("tensorflow")
+    from mrcnn_tools.cli.encode import main as encode
+    from mrcnn_tools.cli.predict import main as predict
+    from mrcnn_tools.cli.train import main as train
+
+    td = Path(__file__).resolve().parent.parent / "test-data"
+    base = ["--genome", encoded / "g.fa", "--calls", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", "--flank", "50",
+            "--context", "3", "--no-windows"]
+    for name, region in (("str", "chr22:20000001-20300000"), ("ste", "chr22:20700001-21000000")):
+        assert encode([str(a) for a in base + ["--region", region, "-o", encoded / f"{name}.npz"]]) == 0
+    assert not load_dataset(str(encoded / "ste.npz")).has_windows
+    model = encoded / "s.keras"
+    assert train([str(a) for a in [encoded / "str.npz", "--arch", "context-only", "--epochs", "1", "-o", model]]) == 0
+    for args, out in ((["-m", model], "s"), (["--baseline", "neighbours"], "sb")):
+        assert predict([str(a) for a in [*args, encoded / "ste.npz", "-o", encoded / f"{out}.tsv"]]) == 0
+        assert predict([str(a) for a in [*args, encoded / "ste.npz", "--genome", encoded / "g.fa",
+                                         "-o", encoded / f"{out}_g.tsv"]]) == 0
+        assert (encoded / f"{out}.tsv").read_text() == (encoded / f"{out}_g.tsv").read_text()
+    capsys.readouterr()
+    assert train([str(a) for a in [encoded / "str.npz", "--arch", "mrcnn-context", "--epochs", "1",
+                                    "-o", encoded / "smc.keras"]]) == 1
+    assert "--genome" in capsys.readouterr().err
