@@ -49,7 +49,8 @@ bench: install
 	$(PY) benchmarks/train.py
 	$(PY) benchmarks/predict.py
 	$(PY) benchmarks/scale.py
-	$(PY) benchmarks/motifs.py --sites 1600
+	$(PY) benchmarks/motifs.py --sites 16000 --per-group 1000 --methods attribution,activation,control
+	$(PY) benchmarks/strand.py
 	$(PY) benchmarks/impute.py
 
 clean:

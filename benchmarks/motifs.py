@@ -36,7 +36,6 @@ MOTIFS = [("CTCF", "MA0139", "hyper"), ("REST", "MA0138", "hyper"), ("NRF1", "MA
           ("NRF1", "MA0506", "hypo")]
 ARCHS = ("mrcnn", "simple-cnn")
 METHODS = ("attribution", "kmeans", "modisco", "activation", "control")
-BEGIN, END = "<!-- motif-benchmark:begin -->", "<!-- motif-benchmark:end -->"
 
 
 def real_windows(n, flank, rng):
@@ -116,8 +115,9 @@ def learned(model_path, data_path):
     return 1.0 - best / float(np.var(load_dataset(data_path).y))
 
 
-def run_methods(model_path, data_path, methods, jaspar_id, planted_group, db, seed):
-    """Best q of a match to *jaspar_id* per method and group: {method: {group: q or None}}, seconds."""
+def run_methods(model_path, data_path, methods, jaspar_id, planted_group, db, seed, per_group=None):
+    """Best q of a match to *jaspar_id* per method and group: {method: {group: q or None}}, seconds. The methods
+    read at most *per_group* windows of each group (a random subset), as filters2meme --sites-per-group does."""
     from mrcnn_tools import motifs as mo
     from mrcnn_tools.dataset import load_dataset
     from mrcnn_tools.errors import ModelError
@@ -126,6 +126,9 @@ def run_methods(model_path, data_path, methods, jaspar_id, planted_group, db, se
     data = load_dataset(data_path)
     model, _ = load_model(model_path)
     idx = {"hyper": np.flatnonzero(data.y > 0.9), "hypo": np.flatnonzero(data.y < 0.1)}
+    rng = np.random.default_rng(seed)
+    idx = {g: np.sort(rng.choice(i, per_group, replace=False)) if per_group and len(i) > per_group else i
+           for g, i in idx.items()}
     out, secs = {}, {}
     for method in methods:
         t = time.time()
@@ -172,7 +175,9 @@ def table(results, methods):
     return "\n".join(lines)
 
 
-def write_doc(text):
+def write_doc(text, marker="motif-benchmark"):
+    """Put *text* into docs/REPRODUCTION.md between its <!-- MARKER:begin/end --> lines (appended when absent)."""
+    BEGIN, END = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
     path = os.path.join(ROOT, "docs", "REPRODUCTION.md")
     doc = open(path).read()
     if BEGIN in doc:
@@ -185,12 +190,15 @@ def write_doc(text):
 
 
 def rebuild(args):
-    """The table of an earlier run, from its results.tsv (and its models' histories where it has no learned
-    column)."""
-    path = os.path.join(args.out, args.results)
-    lines = [ln.rstrip("\n").split("\t") for ln in open(path)]
+    """The table of earlier runs, from their results files in --out (comma-separated: e.g. a later run of one more
+    method on the same models), and its models' histories where a file has no learned column."""
+    paths = [os.path.join(args.out, name) for name in args.results.split(",")]
+    rows = []
+    for path in paths:
+        lines = [ln.rstrip("\n").split("\t") for ln in open(path)]
+        rows += [dict(zip(lines[0], v)) for v in lines[1:]]
     results = []
-    for r in (dict(zip(lines[0], v)) for v in lines[1:]):
+    for r in rows:
         stem = os.path.join(args.out, f"{r['motif']}_{r['group']}")
         gain = float(r["learned"]) if "learned" in r else \
             learned(f"{stem}_{r['arch']}_{r['seed']}.keras", stem + ".npz")
@@ -200,7 +208,8 @@ def rebuild(args):
     text = table(results, methods)
     print(text)
     if args.write:
-        write_doc(text + "\n\n" + f"{len(results)} cases from {path}.")
+        write_doc(text + "\n\n" + f"{len(results)} cases from {', '.join(args.results.split(','))} "
+                  f"(`benchmarks/motifs.py --from-results`).", args.doc_marker)
     return 0
 
 
@@ -211,6 +220,10 @@ def main(argv=None):
     parser.add_argument("--spread", type=int, default=80, help="instances start within this of the CpG")
     parser.add_argument("--seeds", default="1,2,3")
     parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--rc-augment", action="store_true",
+                        help="train with mrcnn-train --rc-augment (the table's arch reads 'ARCH --rc-augment')")
+    parser.add_argument("--per-group", type=int, default=None,
+                        help="the methods read at most this many windows of each group (default: all)")
     parser.add_argument("--motifs", default=",".join(f"{n}:{g}" for n, _, g in MOTIFS), help="NAME:GROUP,...")
     parser.add_argument("--archs", default=",".join(ARCHS))
     parser.add_argument("--methods", default=",".join(METHODS))
@@ -218,7 +231,10 @@ def main(argv=None):
     parser.add_argument("--write", action="store_true", help="put the table into docs/REPRODUCTION.md")
     parser.add_argument("--reuse-models", action="store_true",
                         help="use the sets and models an earlier run left in --out (e.g. to add a method)")
-    parser.add_argument("--results", default="results.tsv", help="file name of the results in --out")
+    parser.add_argument("--results", default="results.tsv",
+                        help="file name of the results in --out (--from-results: several, comma-separated)")
+    parser.add_argument("--doc-marker", default="motif-benchmark",
+                        help="--write puts the table between <!-- MARKER:begin/end --> in docs/REPRODUCTION.md")
     parser.add_argument("--from-results", action="store_true",
                         help="only rebuild the table from --out's results.tsv and models (no training)")
     args = parser.parse_args(argv)
@@ -249,39 +265,41 @@ def main(argv=None):
         print(f"{name} ({jid}) planted in {n_planted} {group} windows of {args.sites}", flush=True)
         for arch in args.archs.split(","):
             for seed in args.seeds.split(","):
-                model = os.path.join(out, f"{name}_{group}_{arch}_{seed}.keras")
+                label = arch + (" --rc-augment" if args.rc_augment else "")
+                model = os.path.join(out, f"{name}_{group}_{arch}{'_rc' if args.rc_augment else ''}_{seed}.keras")
                 t = time.time()
                 if not (args.reuse_models and os.path.exists(model)):
                     quiet(train, ["-q", data, "--arch", arch, "--epochs", str(args.epochs), "--val-fraction", "0.2",
-                                  "--seed", seed, "-o", model])
+                                  "--seed", seed, *(["--rc-augment"] if args.rc_augment else []), "-o", model])
                 t_train = time.time() - t
                 gain = learned(model, data)
                 found, secs = run_methods(model, data, [m for m in methods if not (m == "activation" and
                                                                                  arch == "mrcnn")],
-                                          jid, group, db, int(seed))
+                                          jid, group, db, int(seed), args.per_group)
                 other = "hypo" if group == "hyper" else "hyper"
                 for method, res in found.items():
                     if res is None:
                         continue
                     (q_right, n_right), (q_wrong, n_wrong) = res[group], res[other]
-                    row = {"motif": name, "group": group, "arch": arch, "seed": seed, "method": method,
+                    row = {"motif": name, "group": group, "arch": label, "seed": seed, "method": method,
                            "recovered": q_right is not None and q_wrong is None, "q_right": q_right,
                            "q_wrong": q_wrong, "learned": gain}
                     results.append(row)
                     with open(res_path, "a") as fh:
-                        fh.write(f"{name}\t{group}\t{arch}\t{seed}\t{method}\t{int(row['recovered'])}\t{q_right}\t"
+                        fh.write(f"{name}\t{group}\t{label}\t{seed}\t{method}\t{int(row['recovered'])}\t{q_right}\t"
                                  f"{q_wrong}\t{n_right}\t{n_wrong}\t{secs[method]:.1f}\t{gain:.3f}\n")
-                print(f"  {arch} seed {seed}: train {t_train:.0f} s, learned {gain:.3f}; " + "; ".join(
+                print(f"  {label} seed {seed}: train {t_train:.0f} s, learned {gain:.3f}; " + "; ".join(
                     f"{m} {'yes' if r['recovered'] else 'no'} ({secs[m]:.0f} s)"
                     for m, r in ((r["method"], r) for r in results[-len(found):])), flush=True)
     text = table(results, [m for m in methods])
-    summary = (f"{len(results)} cases, {time.time() - t0:.0f} s in all; {args.sites} windows a set, "
+    summary = (f"{len(results)} cases, {time.time() - t0:.0f} s in all; {args.sites} windows a set"
+               + (f" (the methods read {args.per_group} of each group)" if args.per_group else "") + ", "
                f"{args.planted:.0%} of the planted group's windows planted, within {args.spread} bp of the CpG; "
                f"{args.epochs} epochs; results in {res_path}")
     print(text)
     print(summary)
     if args.write:
-        write_doc(text + "\n\n" + summary.split("; results in")[0] + ".")
+        write_doc(text + "\n\n" + summary.split("; results in")[0] + ".", args.doc_marker)
     return 0
 
 

@@ -8,6 +8,9 @@ import numpy as np
 from .encoding import N
 from .motif_io import _CODE_TO_MEME, trim
 
+# a motif is reported when its enrichment reaches this hypergeometric log10 p (discovery and group checks alike)
+MAX_LOG10P = -4.0
+
 
 def _kmer_ids(regions, k):
     """Canonical (strand-free) k-mer ids (n, L-k+1) int64 of uint8 codes; -1 where the k-mer holds an N."""
@@ -63,6 +66,12 @@ def _best_sites(regions, logodds):
     return both[np.arange(len(regions)), j], j // 2, (j % 2).astype(bool)
 
 
+def _best_scores(regions, logodds, chunk=2048):
+    """:func:`_best_sites`' scores in chunks of rows, so that whole windows of many sites fit in memory."""
+    return np.concatenate([_best_sites(regions[i:i + chunk], logodds)[0] for i in range(0, len(regions), chunk)]) \
+        if len(regions) else np.empty(0)
+
+
 def _sites(regions, start, reverse, w, margin=0):
     """The sites (n, w + 2 * margin) at *start*, with *margin* more bases a side (N beyond the region), read on
     the strand of the match."""
@@ -96,7 +105,7 @@ def _refine_step(fg, bg, pwm, bgf):
     return sf, start, rev, t, logp, n
 
 
-def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=-4.0, min_sites=10,
+def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=MAX_LOG10P, min_sites=10,
              background=None):
     """Enriched motifs of foreground regions against background regions.
 
@@ -150,3 +159,28 @@ def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=-4.0, m
         for i in np.flatnonzero(keep):
             fg[i, start[i]:start[i] + len(pwm)] = N
     return out
+
+
+def group_enrichment(pwm, seq, other, background=None):
+    """How strongly a motif tells a group's windows from the other groups' windows.
+
+    A network that learned "motif present -> hyper" also gives hypo windows their highest contributions on
+    motif-like sequence, so a motif found in one group's peaks can be the other group's motif; checked here
+    on the whole windows: a motif of the group occurs in more of its windows than of the others'.
+
+    Parameters
+    ----------
+    pwm : numpy.ndarray float (w, 4), MEME order (A, C, G, T)
+    seq, other : numpy.ndarray uint8 (n, W) and (m, W), the windows of the group and of the other groups
+
+    Returns
+    -------
+    float: log10 of the one-sided hypergeometric p at the score threshold that best separates seq from other
+    (0.0 when either set is empty)
+    """
+    if not len(seq) or not len(other):
+        return 0.0
+    bgf = np.full(4, 0.25) if background is None else np.asarray(background)
+    meme_to_code = np.argsort(_CODE_TO_MEME)
+    logodds = np.log(np.asarray(pwm, np.float64)[:, meme_to_code] / bgf[meme_to_code])
+    return _best_threshold(_best_scores(seq, logodds), _best_scores(other, logodds))[1]

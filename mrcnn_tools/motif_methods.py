@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from .motif_discover import discover
+from .motif_discover import MAX_LOG10P, discover, group_enrichment
 from .motif_model import activation_motifs, attributions
 from .motif_seqlets import cluster_seqlets, peak_regions, random_regions, seqlets
 
@@ -20,7 +20,8 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
     ----------
     method : str
         attribution: gradient x input, the top window of each sequence (+ 20 bp a side), motifs enriched
-        there over random regions of the other groups' windows (*other*; the group's own when None);
+        there over random regions of the other groups' windows (*other*; the group's own when None), kept
+        when they also occur in more of the group's whole windows than of *other*'s (hypergeometric p < 1e-4);
         modisco: TF-MoDISco on the hypothetical contributions; kmeans: k-means of the seqlets (0.1's
         attribution); activation: first-layer filters (a convolution wider than 1 bp).
     seq : numpy.ndarray uint8 (n, W), windows of the group
@@ -53,4 +54,7 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
     fg = peak_regions(seq, scores, width=width, flank=flank, keep_fraction=keep_fraction)
     rng = np.random.default_rng(seed)
     bg = random_regions(other if other is not None and len(other) else seq, width + 2 * flank, 2 * len(fg), rng)
-    return [(pwm, n, f"attr{k + 1}") for k, (pwm, n, _) in enumerate(discover(fg, bg, n_motifs))]
+    found = discover(fg, bg, n_motifs)
+    if other is not None and len(other):
+        found = [m for m in found if group_enrichment(m[0], seq, other) < MAX_LOG10P]
+    return [(pwm, n, f"attr{k + 1}") for k, (pwm, n, _) in enumerate(found)]
