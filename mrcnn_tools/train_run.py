@@ -119,6 +119,10 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
         raise UsageError("--rc-augment is not implemented for --strategy multi-worker")
     kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work
     data, val_data = _load(datasets, validation, genome, cache_dir, needs_windows=arch != "context-only")
+    if arch in CONTEXT_ARCHITECTURES:  # before the validation split, which takes a while at genome scale
+        from .context import check_context
+
+        check_context(data, None, datasets[0])
     if arch != "kmer-gbr":
         check_window(arch, data.window)
     if val_fraction is None:
