@@ -22,7 +22,8 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
         attribution: gradient x input, the top window of each sequence (+ 20 bp a side), motifs enriched
         there over random regions of the other groups' windows (*other*; the group's own when None), kept
         when they also occur in more of the group's whole windows than of *other*'s (hypergeometric p < 1e-4);
-        modisco: TF-MoDISco on the hypothetical contributions; kmeans: k-means of the seqlets (0.1's
+        modisco: TF-MoDISco on the hypothetical contributions (its patterns checked against *other* as
+        attribution's motifs are); kmeans: k-means of the seqlets (0.1's
         attribution); activation: first-layer filters (a convolution wider than 1 bp).
     seq : numpy.ndarray uint8 (n, W), windows of the group
     group : str
@@ -42,7 +43,7 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
     if method == "modisco":
         from .motif_modisco import modisco_motifs
 
-        found = modisco_motifs(model, seq, sign or 1.0, batch_size=batch_size)
+        found = _of_group(modisco_motifs(model, seq, sign or 1.0, batch_size=batch_size), seq, other)
         return [(pwm, n, f"modisco{k + 1}") for k, (pwm, n) in enumerate(found[:n_motifs])]
     scores = attributions(model, seq, batch_size=batch_size)
     scores = scores * sign if sign else np.abs(scores)
@@ -54,7 +55,13 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
     fg = peak_regions(seq, scores, width=width, flank=flank, keep_fraction=keep_fraction)
     rng = np.random.default_rng(seed)
     bg = random_regions(other if other is not None and len(other) else seq, width + 2 * flank, 2 * len(fg), rng)
-    found = discover(fg, bg, n_motifs)
-    if other is not None and len(other):
-        found = [m for m in found if group_enrichment(m[0], seq, other) < MAX_LOG10P]
-    return [(pwm, n, f"attr{k + 1}") for k, (pwm, n, _) in enumerate(found)]
+    return [(pwm, n, f"attr{k + 1}") for k, (pwm, n, _) in enumerate(_of_group(discover(fg, bg, n_motifs), seq, other))]
+
+
+def _of_group(found, seq, other):
+    """The motifs (tuples, PWM first) that occur in more of the group's windows *seq* than of *other*'s
+    (:func:`mrcnn_tools.motif_discover.group_enrichment` below 1e-4): a network that learned "motif -> hyper"
+    also puts the hypo windows' peaks on motif-like sequence. All of them when there is no other group."""
+    if other is None or not len(other):
+        return list(found)
+    return [m for m in found if group_enrichment(m[0], seq, other) < MAX_LOG10P]

@@ -157,6 +157,12 @@ def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     (found, n, label), = motif_methods.find_motifs("attribution", None, hyper, "hyper", hypo)
     consensus = "".join("ACGT"[k] for k in found.argmax(1))
     assert "CCACCTAGTGG" in consensus + consensus[::-1].translate(str.maketrans("ACGT", "TGCA"))
+    # TF-MoDISco's patterns are checked the same way
+    from mrcnn_tools import motif_modisco
+
+    monkeypatch.setattr(motif_modisco, "modisco_motifs", lambda model, seq, sign, batch_size: [(found, 99)])
+    assert motif_methods.find_motifs("modisco", None, hypo, "hypo", hyper) == []
+    assert [n for _, n, _ in motif_methods.find_motifs("modisco", None, hyper, "hyper", hypo)] == [99]
 
 
 def test_best_scores_in_chunks_equal_the_whole():
