@@ -204,7 +204,8 @@ def rebuild(args):
             learned(f"{stem}_{r['arch']}_{r['seed']}.keras", stem + ".npz")
         results.append({**r, "recovered": r["recovered"] == "1", "learned": gain,
                         **{k: None if r[k] == "None" else float(r[k]) for k in ("q_right", "q_wrong")}})
-    methods = list(dict.fromkeys(r["method"] for r in results))
+    methods = sorted(dict.fromkeys(r["method"] for r in results),
+                     key=lambda m: METHODS.index(m) if m in METHODS else len(METHODS))
     text = table(results, methods)
     print(text)
     if args.write:
