@@ -15,6 +15,9 @@ the model learns to work with sparse data; at prediction it does nothing, so pre
 from .architectures import MRCNN_DEFAULTS
 
 CONTEXT_ARCHITECTURES = ("mrcnn-context", "context-only")
+# what predicts from the observed neighbours alone ("neighbours": mrcnn-predict --baseline): it reads no window, so
+# a sites-only dataset needs no genome for it
+WITHOUT_SEQUENCE = ("context-only", "neighbours")
 CONTEXT_INPUTS = ("context_level", "context_dist", "context_coverage")
 NEIGHBOUR_FEATURES = ("level", "log1p_distance", "side", "log1p_coverage", "present")
 CONTEXT_DEFAULTS = dict(context_units=32, dense_units=64, dropout=0.1, context_dropout=0.0)

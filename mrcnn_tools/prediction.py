@@ -252,6 +252,7 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
                          "--context K); give them, or a model (-m) for genome mode")
     meta = read_model_meta(model_path) if model_path else {"arch": "neighbours"}
     if datasets:
+        from .context_models import WITHOUT_SEQUENCE
         from .dataset import load_datasets
         from .genome_attach import attach_genome
 
@@ -260,7 +261,7 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
             check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
         if len(data) == 0:
             raise MrcnnError(f"{datasets[0]}: the dataset is empty; nothing to predict")
-        if genome_path or meta.get("arch") not in ("neighbours", "context-only"):  # the others read no sequence
+        if genome_path or meta.get("arch") not in WITHOUT_SEQUENCE:
             attach_genome(data, genome_path, datasets[0], cache_dir)
         extra = (["y_true", "coverage"] if np.isfinite(data.y).any() else []) + (
             ["cgi"] if (data.cgi >= 0).any() else [])

@@ -23,7 +23,7 @@ class TrainResult:
     history: list
 
 
-from .context_models import CONTEXT_ARCHITECTURES  # models over observed neighbours (issue 17)
+from .context_models import CONTEXT_ARCHITECTURES, WITHOUT_SEQUENCE  # models over observed neighbours (issue 17)
 
 
 def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
@@ -52,7 +52,7 @@ def _load(datasets, validation, genome, cache_dir, needs_windows=True):
     from .splits import labelled
 
     data = load_datasets(list(datasets))
-    if not (needs_windows or genome):  # context-only reads the neighbours, never the sequence
+    if not (needs_windows or genome):
         return _load_without_windows(data, datasets[0], validation)
     codes = attach_genome(data, genome, datasets[0], cache_dir)
     # sites-only: the genome offsets replace names, strands, coverage (most of a site's bytes at genome scale)
@@ -118,7 +118,7 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
     if rc_augment and strategy == "multi-worker":
         raise UsageError("--rc-augment is not implemented for --strategy multi-worker")
     kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work
-    data, val_data = _load(datasets, validation, genome, cache_dir, needs_windows=arch != "context-only")
+    data, val_data = _load(datasets, validation, genome, cache_dir, needs_windows=arch not in WITHOUT_SEQUENCE)
     if arch in CONTEXT_ARCHITECTURES:  # before the validation split, which takes a while at genome scale
         from .context import check_context
 
