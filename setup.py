@@ -3,7 +3,7 @@ from pathlib import Path
 
 from glob import glob
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 version = re.search(r'__version__ = "([^"]+)"', Path("mrcnn_tools/__init__.py").read_text()).group(1)
 
@@ -14,7 +14,9 @@ setup(
     long_description=Path("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     license="MIT",
-    packages=find_packages(include=["mrcnn_tools", "mrcnn_tools.*"]),
+    # the layers (calls, genome, data, models, ...) are namespace packages: only mrcnn_tools.motifs has an
+    # __init__ of its own (it keeps 0.1's import path); docs/FORMATS.md §5 draws the layers
+    packages=find_namespace_packages(include=["mrcnn_tools", "mrcnn_tools.*"], exclude=["*.__pycache__"]),
     python_requires=">=3.9",
     install_requires=[
         "numpy>=1.23",

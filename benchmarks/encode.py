@@ -70,7 +70,7 @@ def main():
               f"({secs:.2f} s, {n:,} sites kept), peak RSS {rss:,.0f} MB")
 
         fa, cov, seq, cpg = synthetic(tmp)
-        from mrcnn_tools.genome import Genome
+        from mrcnn_tools.genome.fasta import Genome
 
         Genome(fa)  # the .fai is built once per genome, as for a user's genome
         secs, rss = run_cli(["--genome", fa, "--calls", cov, "--min-coverage", "0", "--max-n-fraction", "1",

@@ -31,19 +31,19 @@ K = 5
 
 
 def selection(region):
-    from mrcnn_tools.regions import IntervalSet, parse_region
+    from mrcnn_tools.genome.regions import IntervalSet, parse_region
 
     try:
-        from mrcnn_tools.regions import Selection
+        from mrcnn_tools.genome.regions import Selection
     except ImportError:  # mrcnn-tools 0.1 kept it in sites
-        from mrcnn_tools.regions import Selection
+        from mrcnn_tools.genome.regions import Selection
     return Selection(regions=IntervalSet([parse_region(region)]))
 
 
 def encode(data_dir):
     """(train targets, test targets, observed sites of both regions): the targets without context yet."""
-    from mrcnn_tools.context_encode import encode_with_context
-    from mrcnn_tools.genome import Genome
+    from mrcnn_tools.data.context_encode import encode_with_context
+    from mrcnn_tools.genome.fasta import Genome
 
     genome = Genome(os.path.join(data_dir, "genome", "GRCh37_chr22_pieces.fa.gz"))
     calls = os.path.join(data_dir, "imr90_wgbs_chr22", "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz")
@@ -58,7 +58,7 @@ def encode(data_dir):
 
 def with_context(targets, observed, keep, seed):
     """*targets* (a copy) with the context of a random fraction *keep* of *observed*."""
-    from mrcnn_tools.context import add_context
+    from mrcnn_tools.data.neighbours import add_context
 
     if keep < 1:
         observed = observed.subset(np.random.default_rng([seed, 17]).random(len(observed)) < keep)
@@ -75,9 +75,9 @@ def scores(y, p):
 
 def train_model(arch, train, seed, epochs, threads, context_dropout=0.0):
     """A model trained as mrcnn-train trains it (10% of 10-kb blocks for validation, patience 4)."""
-    from mrcnn_tools.context_models import context_meta
-    from mrcnn_tools.training import TrainConfig, base_meta, train_keras
-    from mrcnn_tools.splits import split_validation
+    from mrcnn_tools.models.context import context_meta
+    from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras
+    from mrcnn_tools.data.splits import split_validation
 
     tr, val, split = split_validation(train, val_fraction=0.1, seed=seed)
     kwargs = {"k": K, "context_dropout": context_dropout} if arch != "mrcnn" else {}
@@ -91,8 +91,8 @@ def train_model(arch, train, seed, epochs, threads, context_dropout=0.0):
 
 
 def predict(arch, model, meta, test):
-    from mrcnn_tools.context_train import ContextPredictor
-    from mrcnn_tools.prediction import Predictor
+    from mrcnn_tools.models.context_inputs import ContextPredictor
+    from mrcnn_tools.prediction.predict import Predictor
 
     if arch == "mrcnn":
         return Predictor(model, dict(meta, flank=200)).predict(test.windows())
@@ -126,7 +126,7 @@ def main(argv=None):
             for arch in args.models:
                 t = time.time()
                 if arch == "neighbours":
-                    from mrcnn_tools.context import neighbour_average
+                    from mrcnn_tools.data.neighbours import neighbour_average
 
                     pred, epochs = neighbour_average(test.context_level, test.context_dist), 0
                 elif arch == "mrcnn":

@@ -30,10 +30,10 @@ def main(argv=None):
 
     from benchmarks.motifs import MOTIFS
     from mrcnn_tools import motifs as mo
-    from mrcnn_tools.backend import load_tensorflow
-    from mrcnn_tools.dataset import load_dataset
-    from mrcnn_tools.models import load_model
-    from mrcnn_tools.motif_discover import discover
+    from mrcnn_tools.models.backend import load_tensorflow
+    from mrcnn_tools.data.dataset import load_dataset
+    from mrcnn_tools.models.files import load_model
+    from mrcnn_tools.motifs.discover import discover
 
     load_tensorflow()
     db = mo.jaspar_motifs()

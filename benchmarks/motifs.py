@@ -41,7 +41,7 @@ METHODS = ("attribution", "kmeans", "modisco", "activation", "control")
 def real_windows(n, flank, rng):
     """*n* windows of 2 * flank bases around random CpGs of chr20 (no N), codes uint8 (n, 2 * flank)."""
     from mrcnn_tools.encoding import extract_windows, find_cpgs
-    from mrcnn_tools.genome import Genome
+    from mrcnn_tools.genome.fasta import Genome
 
     codes = Genome(GENOME).codes("20")
     cpgs = find_cpgs(codes)
@@ -68,8 +68,8 @@ def plant(windows, pwm_code, rows, spread, rng):
 
 
 def make_set(path, jaspar_id, group, n, planted, spread, seed):
-    from mrcnn_tools.dataset import Dataset
-    from mrcnn_tools.motif_io import jaspar_motif
+    from mrcnn_tools.data.dataset import Dataset
+    from mrcnn_tools.motifs.pwm import jaspar_motif
 
     rng = np.random.default_rng(seed)
     seq, pos = real_windows(n, 200, rng)
@@ -95,8 +95,8 @@ def quiet(fn, *args):
 
 def control_motifs(seq, other, seed):
     """The default method's motif finder on random regions of the group's windows: no model."""
-    from mrcnn_tools.motif_discover import discover
-    from mrcnn_tools.motif_seqlets import peak_regions, random_regions
+    from mrcnn_tools.motifs.discover import discover
+    from mrcnn_tools.motifs.seqlet_clusters import peak_regions, random_regions
 
     rng = np.random.default_rng(seed)
     fg = peak_regions(seq, rng.random(seq.shape).astype(np.float32), width=20, flank=10)
@@ -107,8 +107,8 @@ def control_motifs(seq, other, seed):
 def learned(model_path, data_path):
     """1 - best validation MSE / variance of the labels: 0 when the network learned nothing it could use on
     held-out windows, 1 for perfect predictions."""
-    from mrcnn_tools.dataset import load_dataset
-    from mrcnn_tools.models import read_model_meta
+    from mrcnn_tools.data.dataset import load_dataset
+    from mrcnn_tools.models.files import read_model_meta
 
     rows = read_model_meta(model_path).get("history") or []
     best = min((r["val_loss"] for r in rows if "val_loss" in r), default=float("nan"))
@@ -119,9 +119,9 @@ def run_methods(model_path, data_path, methods, jaspar_id, planted_group, db, se
     """Best q of a match to *jaspar_id* per method and group: {method: {group: q or None}}, seconds. The methods
     read at most *per_group* windows of each group (a random subset), as filters2meme --sites-per-group does."""
     from mrcnn_tools import motifs as mo
-    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.data.dataset import load_dataset
     from mrcnn_tools.errors import ModelError
-    from mrcnn_tools.models import load_model
+    from mrcnn_tools.models.files import load_model
 
     data = load_dataset(data_path)
     model, _ = load_model(model_path)
@@ -243,7 +243,7 @@ def main(argv=None):
         return rebuild(args)
 
     from mrcnn_tools import motifs as mo
-    from mrcnn_tools.backend import load_tensorflow
+    from mrcnn_tools.models.backend import load_tensorflow
     from mrcnn_tools.cli.train import main as train
 
     load_tensorflow()

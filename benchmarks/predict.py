@@ -31,11 +31,11 @@ def peak_mb():
 
 
 def make_model(path):
-    from mrcnn_tools.backend import load_tensorflow
+    from mrcnn_tools.models.backend import load_tensorflow
 
     load_tensorflow()
-    from mrcnn_tools.models import save_keras_model
-    from mrcnn_tools.architectures import build_mrcnn
+    from mrcnn_tools.models.files import save_keras_model
+    from mrcnn_tools.models.architectures import build_mrcnn
 
     save_keras_model(build_mrcnn(400), path, {"arch": "mrcnn", "flank": 200, "window": 400, "encoding": "TCGA-N4"})
 
@@ -44,7 +44,7 @@ def child(case, model_path, fasta, batch):
     import numpy as np
 
     if case in ("chr20", "6mb"):
-        from mrcnn_tools.backend import load_tensorflow
+        from mrcnn_tools.models.backend import load_tensorflow
         from mrcnn_tools.cli.predict import main
 
         load_tensorflow()  # imported before the clock starts, as in the other cases: not per-site work
@@ -59,14 +59,14 @@ def child(case, model_path, fasta, batch):
         secs = time.perf_counter() - t
         n = sum(1 for _ in open(out))
         return {"sites": n, "seconds": secs, "peak_rss_mb": peak_mb()}
-    from mrcnn_tools.models import load_model
+    from mrcnn_tools.models.files import load_model
 
     model, _ = load_model(model_path)
     if case == "naive":
         import pyfaidx
 
         from mrcnn_tools.encoding import encode_bytes, find_cpgs
-        from mrcnn_tools.genome import Genome
+        from mrcnn_tools.genome.fasta import Genome
 
         pos = find_cpgs(Genome(fasta).codes("20"), 0, 6_000_000)
         fa = pyfaidx.Fasta(fasta, as_raw=True)

@@ -118,15 +118,15 @@ sys.exit(rc)
 
 def rate_ab(directory, sites, rounds, steps, seed=0):
     """Training samples/s from stored windows vs windows cut from the codes, alternated; medians."""
-    from mrcnn_tools.backend import load_tensorflow
+    from mrcnn_tools.models.backend import load_tensorflow
 
     load_tensorflow()
     import keras
 
-    from mrcnn_tools.dataset import load_dataset
-    from mrcnn_tools.genome_codes import open_genome_codes
-    from mrcnn_tools.architectures import build_model
-    from mrcnn_tools.tf_input import make_tf_dataset
+    from mrcnn_tools.data.dataset import load_dataset
+    from mrcnn_tools.genome.codes import open_genome_codes
+    from mrcnn_tools.models.architectures import build_model
+    from mrcnn_tools.models.inputs import make_tf_dataset
 
     data = load_dataset(os.path.join(directory, "sites.npz"))
     data.use_genome(open_genome_codes(os.path.join(directory, "genome.fa")))
@@ -185,7 +185,7 @@ def main():
                 [f"{BIN}/mrcnn-encode", "-g", fasta, "-c", calls, "--no-windows", "-o", sites_npz],
                 os.path.join(d, "encode.log"), env)
             row["codes_s"], row["codes_mb"] = timed(
-                [sys.executable, "-c", "import sys; from mrcnn_tools.genome_codes import open_genome_codes; "
+                [sys.executable, "-c", "import sys; from mrcnn_tools.genome.codes import open_genome_codes; "
                  "open_genome_codes(sys.argv[1])", fasta], os.path.join(d, "codes.log"), env)
             model = os.path.join(d, "model.keras")
             row["train_s"], row["train_mb"] = timed(

@@ -125,7 +125,7 @@ def main(argv=None):
                         help="data sets, models and evaluations (models found there are reused)")
     parser.add_argument("--write", action="store_true", help="put the table into docs/REPRODUCTION.md")
     args = parser.parse_args(argv)
-    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.data.dataset import load_dataset
 
     t0 = time.time()
     specs = sets(args.work)

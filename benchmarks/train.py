@@ -28,13 +28,13 @@ def rss_mb():
 def child(case, arch, sites, batch):
     import numpy as np
 
-    from mrcnn_tools.backend import load_tensorflow
+    from mrcnn_tools.models.backend import load_tensorflow
 
     tf = load_tensorflow()
     import keras
 
-    from mrcnn_tools.architectures import build_model
-    from mrcnn_tools.tf_input import make_tf_dataset
+    from mrcnn_tools.models.architectures import build_model
+    from mrcnn_tools.models.inputs import make_tf_dataset
 
     keras.utils.set_random_seed(0)
     model = build_model(arch, 400)

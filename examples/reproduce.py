@@ -67,7 +67,7 @@ def write_pred(path, te, pred):
 
 def experiment(name, work, train_npz, test_npz, val_args, seeds, train_args, figures=None):
     """Train every architecture with every seed; evaluate; returns {arch: [metrics rows per seed]}."""
-    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.data.dataset import load_dataset
 
     tr, te = load_dataset(train_npz), load_dataset(test_npz)
     results = {}
@@ -168,7 +168,7 @@ def main():
                                           ["--validation", os.path.join(w, "val.npz")], seeds, big,
                                           figures=os.path.join(ROOT, "docs", "figures", "imr90_chr22"))
     # the paper's random split: test sites drawn at random among all sites, neighbours of training sites
-    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.data.dataset import load_dataset
 
     alld = load_dataset(os.path.join(w, "all.npz"))
     rng = np.random.default_rng(0)

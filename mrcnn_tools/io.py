@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 
-from .errors import InputFormatError, MrcnnError
+from mrcnn_tools.errors import InputFormatError, MrcnnError
 
 GZIP_MAGIC = b"\x1f\x8b"
 TEMP_STEM = 40  # characters of the output's name kept in its temporary name
@@ -113,7 +113,7 @@ def defer_signal(exc):
 def check_out_dir(path):
     """The directory *path* is to be written in; an MrcnnError when it does not exist.
 
-    The one home of this check: the commands' output checks (:mod:`mrcnn_tools.guard`) and
+    The one home of this check: the commands' output checks (:mod:`mrcnn_tools.cli.guard`) and
     :func:`atomic_path` both use it.
     """
     out_dir = os.path.dirname(os.path.abspath(path))

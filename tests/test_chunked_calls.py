@@ -4,9 +4,9 @@ taken on the whole file. Chunks of 3 rows make every small file cross several bo
 import numpy as np
 import pytest
 
-from mrcnn_tools import formats
+from mrcnn_tools.calls import formats
 from mrcnn_tools.errors import InputFormatError
-from mrcnn_tools.methylation import read_calls
+from mrcnn_tools.calls.readers import read_calls
 
 
 @pytest.fixture(autouse=True)

@@ -3,16 +3,16 @@
 import numpy as np
 import pytest
 
-from mrcnn_tools.context import add_context, chromosome_context, check_context, neighbour_average
-from mrcnn_tools.context_encode import encode_with_context
-from mrcnn_tools.dataset import Dataset, load_dataset
+from mrcnn_tools.data.neighbours import add_context, chromosome_context, check_context, neighbour_average
+from mrcnn_tools.data.context_encode import encode_with_context
+from mrcnn_tools.data.dataset import Dataset, load_dataset
 from mrcnn_tools.errors import DatasetError
-from mrcnn_tools.genome import Genome
+from mrcnn_tools.genome.fasta import Genome
 
 try:
-    from mrcnn_tools.regions import Selection
+    from mrcnn_tools.genome.regions import Selection
 except ImportError:  # before the selection moved to regions.py
-    from mrcnn_tools.regions import Selection
+    from mrcnn_tools.genome.regions import Selection
 
 # CpGs (0-based C) of two hand-made chromosomes; every other base is A or T, so these are the only CpGs.
 # 20 and 22 are a CGCG: the G of CpG 20 (21) sits one base from the C of CpG 22.
@@ -196,7 +196,7 @@ def test_all_cpgs_labelled_where_observed(tmp_path):
 
 
 def test_region_selects_targets_and_neighbours(tmp_path):
-    from mrcnn_tools.regions import IntervalSet, parse_region
+    from mrcnn_tools.genome.regions import IntervalSet, parse_region
 
     genome = make_genome(tmp_path / "g.fa")
     sel = Selection(regions=IntervalSet([parse_region("chrA:1-100")]))
@@ -257,9 +257,9 @@ def synthetic(n=300, k=3, seed=0):
 @pytest.mark.parametrize("arch", ["context-only", "mrcnn-context"])
 def test_untrained_model_is_the_neighbour_average_and_survives_saving(tmp_path, arch):
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.context_models import build_context_model, context_meta
-    from mrcnn_tools.context_train import ContextPredictor
-    from mrcnn_tools.models import load_model, save_keras_model
+    from mrcnn_tools.models.context import build_context_model, context_meta
+    from mrcnn_tools.models.context_inputs import ContextPredictor
+    from mrcnn_tools.models.files import load_model, save_keras_model
 
     data = synthetic()
     data.context_dist[0] = 0  # no neighbour at all: the average is 0, the baseline NaN
@@ -281,7 +281,7 @@ def test_untrained_model_is_the_neighbour_average_and_survives_saving(tmp_path, 
 
 def test_neighbour_dropout_in_training_only():
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.context_models import context_layers
+    from mrcnn_tools.models.context import context_layers
 
     layer = context_layers()["NeighbourDropout"](0.5, seed=3)
     dist = np.arange(1, 20001, dtype=np.int32).reshape(100, 200)
@@ -294,7 +294,7 @@ def test_neighbour_dropout_in_training_only():
 
 def test_pipeline_batches_are_the_rows():
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.context_train import context_tf_dataset
+    from mrcnn_tools.models.context_inputs import context_tf_dataset
 
     data = synthetic(n=50)
     view = data.rows(np.arange(10, 50, 2))
@@ -309,7 +309,7 @@ def test_pipeline_batches_are_the_rows():
 
 
 def test_shards_keep_the_context(tmp_path):
-    from mrcnn_tools.dataset import load_datasets
+    from mrcnn_tools.data.dataset import load_datasets
 
     data, _ = encode_with_context(make_genome(tmp_path / "g.fa"), write_cov(tmp_path / "c.cov"), "bismark-cov",
                                   context=2, flank=5)

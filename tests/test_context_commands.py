@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mrcnn_tools.dataset import load_dataset
+from mrcnn_tools.data.dataset import load_dataset
 
 
 def read_tsv(path):
@@ -45,7 +45,7 @@ def test_train_predict_context_only_and_baseline(encoded, capsys):
     from mrcnn_tools.cli.predict import main as predict
     from mrcnn_tools.cli.train import main as train
 
-    from mrcnn_tools.models import read_model_meta
+    from mrcnn_tools.models.files import read_model_meta
 
     model = encoded / "c.keras"
     assert train([str(a) for a in [encoded / "tr.npz", "--arch", "context-only", "--epochs", "2",

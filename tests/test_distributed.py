@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mrcnn_tools import distributed
-from mrcnn_tools.distributed import (ClusterError, chief_path, cluster_config, expand_hostlist,
+from mrcnn_tools.training import distributed
+from mrcnn_tools.training.distributed import (ClusterError, chief_path, cluster_config, expand_hostlist,
                                      expand_tasks_per_node, is_chief, replica_rows, slurm_tf_config)
 
 from conftest import TEST_DATA, run_main
@@ -149,7 +149,7 @@ def _digests(err):
 
 def _model_digest(path):
     """SHA-256 of a saved model's weights, computed here from the file."""
-    from mrcnn_tools.models import load_model
+    from mrcnn_tools.models.files import load_model
 
     model, _ = load_model(str(path))
     h = hashlib.sha256()

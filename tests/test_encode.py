@@ -309,7 +309,7 @@ def test_no_windows_sites_only(td, tmp_path, capsys):
     assert meta["windows"] is False and meta["flank"] == 200 and meta["genome_checksum"]
     assert out.stat().st_size / len(expect) <= 64
     # the dataset loader accepts it
-    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.data.dataset import load_dataset
     assert len(load_dataset(str(out))) == len(expect)
 
 

@@ -368,7 +368,7 @@ def _wait_for(pred, proc, seconds=240, step=0.01):
 def test_signal_during_genome_prediction_in_process(sig, code, td, tmp_path, capsys, monkeypatch):
     """The fast counterpart of the real processes below: the signal arrives while the second chunk is predicted,
     after the first was written to the temporary file."""
-    from mrcnn_tools import prediction
+    from mrcnn_tools.prediction import predict as prediction
 
     out = tmp_path / "p.tsv"
     kept = old_output(out)

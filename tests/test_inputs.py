@@ -296,7 +296,7 @@ def test_meta_names_format(tmp_path, capsys):
 
 
 def test_readme_format_table_lists_every_producer():
-    from mrcnn_tools.formats import PRODUCERS
+    from mrcnn_tools.calls.formats import PRODUCERS
 
     readme = (ROOT / "README.md").read_text()
     for p in PRODUCERS:
@@ -607,7 +607,7 @@ def test_everything_filtered_writes_an_empty_dataset(tmp_path, capsys):
     assert rc == 0 and any("no site left" in e and "--min-coverage" in e for e in err), err
     d = load(out)
     assert len(d["y"]) == 0 and d["seq"].shape == (0, 400)
-    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.data.dataset import load_dataset
     assert len(load_dataset(str(out))) == 0
 
 

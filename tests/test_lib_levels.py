@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from mrcnn_tools import levels, metrics
+from mrcnn_tools import levels
+
+from mrcnn_tools.evaluation import metrics
 
 EDGES = np.array([0.0, 0.0999, 0.1, 0.3999, 0.4, 0.5, 0.6, 0.6001, 0.9, 0.9001, 1.0, np.nan])
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from mrcnn_tools.metrics import calibration, classification_metrics, evaluate, regression_metrics
+from mrcnn_tools.evaluation.metrics import calibration, classification_metrics, evaluate, regression_metrics
 
 
 def naive_auc(truth, score):

@@ -4,8 +4,8 @@ and a resumed run's epoch equal to the uninterrupted run's."""
 import numpy as np
 import pytest
 
-from mrcnn_tools.backend import load_tensorflow
-from mrcnn_tools.tf_input import batched_dataset, make_tf_dataset
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.models.inputs import batched_dataset, make_tf_dataset
 
 tf = load_tensorflow()
 

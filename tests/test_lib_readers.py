@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from mrcnn_tools.calls_source import Source, fields, is_header, leading_headers
+from mrcnn_tools.calls.source import Source, fields, is_header, leading_headers
 from mrcnn_tools.errors import InputFormatError
-from mrcnn_tools.formats import detect_format
-from mrcnn_tools.methylation import read_calls
+from mrcnn_tools.calls.formats import detect_format
+from mrcnn_tools.calls.readers import read_calls
 
 
 def write(tmp_path, name, text, gz=False):

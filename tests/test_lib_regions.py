@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mrcnn_tools.errors import InputFormatError, UsageError
-from mrcnn_tools.regions import IntervalSet, Selection, parse_region, read_bed
+from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region, read_bed
 
 
 @pytest.mark.parametrize("text, expect", [
@@ -53,8 +53,8 @@ def test_selection_chromosomes_by_any_convention():
 
 
 def test_subsample_keeps_order_and_counts_the_rest():
-    from mrcnn_tools.dataset import Dataset
-    from mrcnn_tools.site_arrays import Summary, subsample
+    from mrcnn_tools.data.dataset import Dataset
+    from mrcnn_tools.data.arrays import Summary, subsample
 
     n = 10
     data = Dataset(seq=np.zeros((n, 4), np.uint8), y=np.linspace(0, 1, n).astype(np.float32),

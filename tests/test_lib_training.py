@@ -8,13 +8,13 @@ import os
 import numpy as np
 import pytest
 
-from mrcnn_tools.dataset import Dataset
-from mrcnn_tools.distributed import replica_rows
+from mrcnn_tools.data.dataset import Dataset
+from mrcnn_tools.training.distributed import replica_rows
 from mrcnn_tools.errors import UsageError
-from mrcnn_tools.prediction import shard_range
-from mrcnn_tools.splits import leaking_sites, split_validation
-from mrcnn_tools.train_state import TrainingRun
-from mrcnn_tools.training import TrainConfig
+from mrcnn_tools.prediction.predict import shard_range
+from mrcnn_tools.data.splits import leaking_sites, split_validation
+from mrcnn_tools.training.state import TrainingRun
+from mrcnn_tools.training.fit import TrainConfig
 
 
 class FakeModel:
@@ -124,7 +124,7 @@ def test_shard_range_by_hand():
 def test_set_threads_limits_blas_and_restores(monkeypatch):
     from threadpoolctl import threadpool_info
 
-    from mrcnn_tools import backend
+    from mrcnn_tools.models import backend
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = [p["num_threads"] for p in threadpool_info()]

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from mrcnn_tools.cpgs import STRAND_TEXT, cgi_flags, cpg_sites
+from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags, cpg_sites
 from mrcnn_tools.encoding import decode, encode_bytes, extract_windows, find_cpgs, is_cpg, n_counts
-from mrcnn_tools.regions import IntervalSet
+from mrcnn_tools.genome.regions import IntervalSet
 
 #            0123456789
 CHROM = "ACGTTCGNAC"  # CpGs with their C at 1 and 5

@@ -14,7 +14,7 @@ import pytest
 
 from mrcnn_tools.cli import predict, train
 from mrcnn_tools.errors import ModelError, MrcnnError, UsageError
-from mrcnn_tools.models import META_ENTRY, check_model_suffix, load_model, model_kind, read_model_meta
+from mrcnn_tools.models.files import META_ENTRY, check_model_suffix, load_model, model_kind, read_model_meta
 
 from conftest import TEST_DATA, run_main
 
@@ -143,7 +143,7 @@ def test_skops_file_calling_a_method_of_a_trusted_type_refused(tmp_path):
 def test_lambda_layer_model_refused_and_not_run(tmp_path, monkeypatch):
     import keras
 
-    from mrcnn_tools.models import save_keras_model
+    from mrcnn_tools.models.files import save_keras_model
 
     marker = tmp_path / "pwned"
     monkeypatch.setenv("MRCNN_TEST_MARKER", str(marker))

@@ -8,13 +8,15 @@ import pytest
 
 from mrcnn_tools.cli.filters2meme import main as filters2meme
 from mrcnn_tools.cli.train import main as train
-from mrcnn_tools.dataset import Dataset
+from mrcnn_tools.data.dataset import Dataset
 from mrcnn_tools.encoding import ALPHABET
 
 from conftest import run_main
-from mrcnn_tools import motif_discover, motif_match, motif_seqlets
-from mrcnn_tools.motif_io import Motif, information, jaspar_counts_motif, read_meme, trim, write_meme
-from mrcnn_tools.motif_modisco import hypothetical_contributions
+from mrcnn_tools.motifs import discover as motif_discover
+from mrcnn_tools.motifs import tomtom as motif_match
+from mrcnn_tools.motifs import seqlet_clusters as motif_seqlets
+from mrcnn_tools.motifs.pwm import Motif, information, jaspar_counts_motif, read_meme, trim, write_meme
+from mrcnn_tools.motifs.modisco import hypothetical_contributions
 
 CODE = {b: i for i, b in enumerate(ALPHABET)}
 
@@ -139,7 +141,7 @@ def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     occurs by chance. Here 25% of the hypo windows and 80% of the hyper windows hold it: the hypo peaks are
     enriched over random hyper regions (discover alone reports it), but the site occurs in far fewer hypo than
     hyper windows, so find_motifs does not report it for hypo; for hyper it does."""
-    from mrcnn_tools import motif_methods
+    from mrcnn_tools.motifs import methods as motif_methods
 
     rng = np.random.default_rng(5)
     hypo, s_hypo = _planted_group(rng, 400, 0.25)
@@ -158,7 +160,7 @@ def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     consensus = "".join("ACGT"[k] for k in found.argmax(1))
     assert "CCACCTAGTGG" in consensus + consensus[::-1].translate(str.maketrans("ACGT", "TGCA"))
     # TF-MoDISco's patterns are checked the same way
-    from mrcnn_tools import motif_modisco
+    from mrcnn_tools.motifs import modisco as motif_modisco
 
     monkeypatch.setattr(motif_modisco, "modisco_motifs", lambda model, seq, sign, batch_size: [(found, 99)])
     assert motif_methods.find_motifs("modisco", None, hypo, "hypo", hyper) == []
@@ -314,7 +316,7 @@ def test_modisco_finds_the_planted_motif(planted):
     """TF-MoDISco on the hypothetical contributions of the planted-set model: a hyper pattern matches CTCF."""
     pytest.importorskip("modiscolite")
     from mrcnn_tools import motifs as mo
-    from mrcnn_tools.models import load_model
+    from mrcnn_tools.models.files import load_model
 
     d, seq = planted
     model, _ = load_model(str(d / "simple-cnn.keras"))
@@ -350,8 +352,8 @@ def test_benchmark_reduced_case(tmp_path, capsys):
 
 def test_missing_optional_packages_are_one_error_with_the_install_command(monkeypatch):
     from mrcnn_tools.errors import MrcnnError
-    from mrcnn_tools.motif_match import require_memelite
-    from mrcnn_tools.motif_modisco import require_modisco
+    from mrcnn_tools.motifs.tomtom import require_memelite
+    from mrcnn_tools.motifs.modisco import require_modisco
 
     for name in ("memelite", "modiscolite"):
         monkeypatch.setitem(sys.modules, name, None)  # import of a None entry raises ImportError

@@ -229,7 +229,7 @@ def _golden_rows():
 
 @pytest.mark.parametrize("fmt, golden", [("tsv", "writer.tsv"), ("bedgraph", "writer.bedGraph")])
 def test_writer_matches_golden_byte_for_byte(fmt, golden, tmp_path):
-    from mrcnn_tools.predictions import PredictionWriter
+    from mrcnn_tools.prediction.files import PredictionWriter
 
     r = _golden_rows()
     out, bw = tmp_path / "p.txt", tmp_path / "bw.bedGraph"
@@ -245,7 +245,7 @@ def test_writer_matches_golden_byte_for_byte(fmt, golden, tmp_path):
 
 
 def test_read_golden_predictions():
-    from mrcnn_tools.predictions import read_predictions
+    from mrcnn_tools.prediction.files import read_predictions
 
     df = read_predictions(str(GOLDEN / "writer.tsv"))
     assert list(df.columns) == ["chrom", "start", "end", "strand", "prediction", "y_true", "coverage", "cgi"]
@@ -261,7 +261,7 @@ def test_read_golden_predictions():
      "'x' is not a number"),
 ])
 def test_read_predictions_errors(text, line, words, tmp_path):
-    from mrcnn_tools.predictions import read_predictions
+    from mrcnn_tools.prediction.files import read_predictions
 
     path = tmp_path / "p.tsv"
     path.write_text(text)
@@ -271,7 +271,7 @@ def test_read_predictions_errors(text, line, words, tmp_path):
 
 
 def test_predictions_independent_of_chunk_and_batch_size(tmp_path):
-    from mrcnn_tools.prediction import predict_to_files
+    from mrcnn_tools.prediction.predict import predict_to_files
 
     model, data = str(TEST_DATA / "model_small_gbr.skops"), [str(TEST_DATA / "test_small.npz")]
     outs = []
@@ -293,7 +293,7 @@ def test_predictions_independent_of_chunk_and_batch_size(tmp_path):
 # --- reports, motif site choice, guards ------------------------------------------------------------------------
 
 def test_evaluate_files_hand_worked(tmp_path):
-    from mrcnn_tools.reports import evaluate_files
+    from mrcnn_tools.evaluation.report import evaluate_files
 
     head = "#chrom\tstart\tend\tstrand\tprediction\ty_true\n"
     (tmp_path / "a.tsv").write_text(head + "chr1\t10\t11\t+\t0.1\t0.0\nchr1\t20\t21\t+\t0.9\t1.0\n"
@@ -315,7 +315,7 @@ def test_evaluate_files_hand_worked(tmp_path):
 
 
 def test_model_labels():
-    from mrcnn_tools.reports import model_labels
+    from mrcnn_tools.evaluation.report import model_labels
 
     assert model_labels(["x/run1.tsv.gz", "-"]) == ["run1", "stdin"]
     with pytest.raises(UsageError):
@@ -325,7 +325,7 @@ def test_model_labels():
 
 
 def test_choose_sites_caps():
-    from mrcnn_tools.motif_run import choose_sites
+    from mrcnn_tools.motifs.run import choose_sites
 
     level = np.array([0.0, 0.05, 0.5, 0.95, 1.0, np.nan, 0.2, 0.99, 0.4, 0.6])
     # hypo < 0.1: 0, 1; mid 0.4-0.6 (ends included): 2, 8, 9; hyper > 0.9: 3, 4, 7
@@ -341,7 +341,7 @@ def test_choose_sites_caps():
 
 
 def test_output_onto_input_refused(tmp_path):
-    from mrcnn_tools.guard import check_outputs
+    from mrcnn_tools.cli.guard import check_outputs
 
     inp = tmp_path / "in.npz"
     inp.write_bytes(b"x")
@@ -406,7 +406,7 @@ def test_predict_neighbour_baseline_hand_worked(td, tmp_path, capsys):
 
 
 def test_model_kwargs_per_architecture():
-    from mrcnn_tools.train_run import model_kwargs
+    from mrcnn_tools.training.run import model_kwargs
 
     assert model_kwargs("mrcnn", 8, 16, 0.2) == dict(filters2=8, filters3=8, filters4=8, dense_units=16, dropout=0.2)
     assert model_kwargs("simple-cnn", 8, 16, 0.2) == dict(filters=(8, 8), dense_units=16, dropout=0.2)

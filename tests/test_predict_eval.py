@@ -182,8 +182,8 @@ def test_eval_bad_input(tmp_path, capsys, content, word):
 def test_keras_model_always_runs_at_one_shape(trained):
     """Whatever the batch size and the number of rows, every call sees PREDICT_ROWS rows (the last block
     padded), and each row's prediction is the model's output for that row."""
-    from mrcnn_tools.models import load_model
-    from mrcnn_tools.prediction import PREDICT_ROWS, Predictor
+    from mrcnn_tools.models.files import load_model
+    from mrcnn_tools.prediction.predict import PREDICT_ROWS, Predictor
 
     model, meta = load_model(str(trained / "m.keras"))
     rng = np.random.default_rng(1)
@@ -205,12 +205,12 @@ def test_keras_model_always_runs_at_one_shape(trained):
 def test_predictions_bit_identical_however_cut(trained):
     """Batch sizes 1, 37, 1000, chunk sizes 500 and 65536, four shards and NPZ vs genome mode give the same
     float32 bits for every site (no rounding in between)."""
-    from mrcnn_tools.dataset import load_dataset
+    from mrcnn_tools.data.dataset import load_dataset
     from mrcnn_tools.encoding import extract_windows
-    from mrcnn_tools.genome import Genome
-    from mrcnn_tools.models import load_model
-    from mrcnn_tools.prediction import Predictor, genome_chunks
-    from mrcnn_tools.regions import IntervalSet, parse_region
+    from mrcnn_tools.genome.fasta import Genome
+    from mrcnn_tools.models.files import load_model
+    from mrcnn_tools.prediction.predict import Predictor, genome_chunks
+    from mrcnn_tools.genome.regions import IntervalSet, parse_region
 
     model, meta = load_model(str(trained / "m.keras"))
     data = load_dataset(str(trained / "te.npz"))

@@ -9,7 +9,7 @@ import pytest
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
-from mrcnn_tools.dataset import Dataset, load_dataset, load_datasets
+from mrcnn_tools.data.dataset import Dataset, load_dataset, load_datasets
 
 from conftest import TEST_DATA, TINY_KERAS, bundled, run_main
 
@@ -50,7 +50,7 @@ def two_chroms(tmp_path):
 
 
 def test_codes_built_once_and_windows_equal_hand_cut_ones(two_chroms, caplog):
-    from mrcnn_tools.genome_codes import open_genome_codes
+    from mrcnn_tools.genome.codes import open_genome_codes
 
     fa, seqs = two_chroms
     codes = open_genome_codes(str(fa))
@@ -79,8 +79,8 @@ def test_codes_built_once_and_windows_equal_hand_cut_ones(two_chroms, caplog):
 
 
 def test_codes_rebuilt_when_fasta_changes_and_cache_dir_fallbacks(two_chroms, tmp_path, monkeypatch):
-    from mrcnn_tools import genome_codes
-    from mrcnn_tools.genome_codes import open_genome_codes
+    from mrcnn_tools.genome import codes as genome_codes
+    from mrcnn_tools.genome.codes import open_genome_codes
 
     fa, seqs = two_chroms
     env_dir = tmp_path / "env-cache"
@@ -122,7 +122,7 @@ def pair(tmp_path_factory):
 
 
 def test_sites_only_dataset_windows_equal_stored(pair):
-    from mrcnn_tools.genome_codes import open_genome_codes
+    from mrcnn_tools.genome.codes import open_genome_codes
 
     w, s = load_dataset(str(pair / "w.npz")), load_dataset(str(pair / "s.npz"))
     assert w.has_windows and not s.has_windows and s.window == w.window == 400
@@ -133,7 +133,7 @@ def test_sites_only_dataset_windows_equal_stored(pair):
 
 
 def test_train_and_predict_sites_only_equal_stored_windows(pair, tmp_path, capsys):
-    from mrcnn_tools.models import load_model
+    from mrcnn_tools.models.files import load_model
 
     fa = str(pair / "22_20-21M.fa")
     for name, extra in (("w", []), ("s", ["--genome", fa])):
@@ -170,7 +170,7 @@ def test_wrong_or_missing_genome_refused(pair, td, tmp_path, capsys):
 
 def test_sites_only_shards_and_mixed_shards(pair, tmp_path):
     from mrcnn_tools.errors import DatasetError
-    from mrcnn_tools.genome_codes import open_genome_codes
+    from mrcnn_tools.genome.codes import open_genome_codes
 
     s = load_dataset(str(pair / "s.npz"))
     paths = s.save_shards(str(tmp_path / "part"), 1000)
@@ -205,8 +205,8 @@ def _toy(n, chroms, rng, sort=True):
 
 @pytest.mark.parametrize("sort", [True, False])
 def test_split_is_views_and_matches_string_keyed_split(sort):
-    from mrcnn_tools.dataset import Rows
-    from mrcnn_tools.splits import labelled, split_validation
+    from mrcnn_tools.data.dataset import Rows
+    from mrcnn_tools.data.splits import labelled, split_validation
 
     rng = np.random.default_rng(1)
     data = _toy(5000, np.array(["chr1", "chr10", "chr2", "chrX"]), rng, sort)
@@ -224,7 +224,7 @@ def test_split_is_views_and_matches_string_keyed_split(sort):
 
 
 def test_leaking_sites_equals_brute_force():
-    from mrcnn_tools.splits import leaking_sites
+    from mrcnn_tools.data.splits import leaking_sites
 
     rng = np.random.default_rng(2)
     tr = _toy(3000, np.array(["chr1", "chr2", "chr3"]), rng, sort=False)
@@ -240,8 +240,8 @@ def test_leaking_sites_equals_brute_force():
 
 
 def test_kmer_gbr_and_separate_validation_from_sites_only(pair, tmp_path, capsys):
-    from mrcnn_tools.models import load_model
-    from mrcnn_tools.prediction import Predictor
+    from mrcnn_tools.models.files import load_model
+    from mrcnn_tools.prediction.predict import Predictor
 
     w = load_dataset(str(pair / "w.npz"))
     w.subset(w.pos >= 20_200_000).save(str(tmp_path / "wv.npz"))
@@ -261,12 +261,12 @@ def test_kmer_gbr_and_separate_validation_from_sites_only(pair, tmp_path, capsys
 
 
 def test_dropping_site_details_keeps_split_and_leaks(pair):
-    from mrcnn_tools.genome_codes import open_genome_codes
-    from mrcnn_tools.splits import leaking_sites, split_validation
+    from mrcnn_tools.genome.codes import open_genome_codes
+    from mrcnn_tools.data.splits import leaking_sites, split_validation
 
     s = load_dataset(str(pair / "s.npz")).use_genome(open_genome_codes(str(pair / "22_20-21M.fa")))
     s.y[::5] = np.nan  # labelled() then gives a view
-    from mrcnn_tools.splits import labelled
+    from mrcnn_tools.data.splits import labelled
 
     before = split_validation(labelled(s), val_fraction=0.3, seed=9)
     leaks = leaking_sites(before[0], before[1], 400)
@@ -280,7 +280,7 @@ def test_dropping_site_details_keeps_split_and_leaks(pair):
 
 
 def _open_codes(fasta):
-    from mrcnn_tools.genome_codes import open_genome_codes
+    from mrcnn_tools.genome.codes import open_genome_codes
 
     codes = open_genome_codes(fasta)
     return codes.path, bytes(codes.codes[:50]), len(codes)
@@ -294,7 +294,7 @@ def test_jobs_that_start_together_build_one_whole_file(tmp_path):
     seq = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, 3_000_000)].tobytes().decode()
     fa = tmp_path / "big.fa"
     fa.write_text(">chr1\n" + "\n".join(seq[i:i + 80] for i in range(0, len(seq), 80)) + "\n")
-    from mrcnn_tools.genome import Genome
+    from mrcnn_tools.genome.fasta import Genome
 
     Genome(str(fa))  # the .fai first: its own atomic build is genome.py's business
     with multiprocessing.get_context("spawn").Pool(4) as pool:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from mrcnn_tools.encoding import decode, encode_bytes
-from mrcnn_tools.strand import reverse_complement
+from mrcnn_tools.data.strand import reverse_complement
 
 
 def test_reverse_complement_by_hand():
@@ -17,7 +17,7 @@ def test_reverse_complement_by_hand():
 
 def test_augmented_batches_follow_each_batch_with_its_reverse_complement():
     tf = pytest.importorskip("tensorflow")
-    from mrcnn_tools.strand import with_reverse_complements
+    from mrcnn_tools.data.strand import with_reverse_complements
 
     x = np.stack([encode_bytes("ACGTAC"), encode_bytes("TTTGGN")])
     ds = with_reverse_complements(tf.data.Dataset.from_tensors((x, np.array([0.1, 0.9], np.float32))))
@@ -29,9 +29,9 @@ def test_augmented_batches_follow_each_batch_with_its_reverse_complement():
 def test_rc_augment_is_recorded_and_prediction_averages_both_strands(tmp_path):
     pytest.importorskip("tensorflow")
     from mrcnn_tools.cli.train import main as train
-    from mrcnn_tools.dataset import Dataset
-    from mrcnn_tools.models import load_model, read_model_meta
-    from mrcnn_tools.prediction import Predictor
+    from mrcnn_tools.data.dataset import Dataset
+    from mrcnn_tools.models.files import load_model, read_model_meta
+    from mrcnn_tools.prediction.predict import Predictor
 
     rng = np.random.default_rng(0)
     n = 128

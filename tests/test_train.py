@@ -7,7 +7,7 @@ import pytest
 
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.train import main as train
-from mrcnn_tools.dataset import Dataset, load_dataset
+from mrcnn_tools.data.dataset import Dataset, load_dataset
 
 from conftest import bundled, load, run_main
 
@@ -36,9 +36,9 @@ def small(tmp_path_factory):
 
 
 def test_mrcnn_layer_shapes_as_in_paper():
-    from mrcnn_tools.backend import load_tensorflow
+    from mrcnn_tools.models.backend import load_tensorflow
     load_tensorflow()
-    from mrcnn_tools.architectures import build_mrcnn
+    from mrcnn_tools.models.architectures import build_mrcnn
 
     m = build_mrcnn(400)
     shapes = {layer.name: tuple(layer.output.shape) for layer in m.layers}
@@ -55,9 +55,9 @@ def test_mrcnn_layer_shapes_as_in_paper():
 
 
 def test_one_hot_layer_matches_paper_encoding():
-    from mrcnn_tools.backend import load_tensorflow
+    from mrcnn_tools.models.backend import load_tensorflow
     load_tensorflow()
-    from mrcnn_tools.architectures import one_hot_layer
+    from mrcnn_tools.models.architectures import one_hot_layer
 
     got = np.asarray(one_hot_layer()()(np.array([[0, 1, 2, 3, 4]], np.uint8)))[0]
     # T=[1,0,0,0], C=[0,1,0,0], G=[0,0,1,0], A=[0,0,0,1], N=0
@@ -71,8 +71,8 @@ def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch,
     # end to end on real data with true zeros; test_each_architecture_trains_through_main is the fast counterpart
     from sklearn.metrics import roc_auc_score
 
-    from mrcnn_tools.models import load_model
-    from mrcnn_tools.prediction import Predictor
+    from mrcnn_tools.models.files import load_model
+    from mrcnn_tools.prediction.predict import Predictor
 
     out = tmp_path / f"m.{ext}"
     rc, err = run_main(train, [h1 / "train.npz", "--arch", arch, "--epochs", epochs, "--seed", 1, "--batch-size", 32,
@@ -96,8 +96,8 @@ def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch,
 def test_each_architecture_trains_through_main(trained, arch):
     """main() writes a model of the architecture that loads with its metadata, uses every labelled site for
     training or validation, predicts a level in [0, 1] for every test site, and writes its history."""
-    from mrcnn_tools.models import load_model
-    from mrcnn_tools.prediction import Predictor
+    from mrcnn_tools.models.files import load_model
+    from mrcnn_tools.prediction.predict import Predictor
 
     run = trained(arch)
     assert run.rc == 0, run.err
@@ -123,8 +123,8 @@ def test_same_seed_same_weights_under_either_strategy_and_batch_size_independent
                                                                                             capsys):
     # the second run under MirroredStrategy (one device here): the same seed gives the same weights whichever
     # strategy runs the steps
-    from mrcnn_tools.models import load_model
-    from mrcnn_tools.prediction import Predictor
+    from mrcnn_tools.models.files import load_model
+    from mrcnn_tools.prediction.predict import Predictor
 
     first = trained("mrcnn")
     assert first.rc == 0, first.err
@@ -166,9 +166,9 @@ class _Kill:
 
 @pytest.mark.slow
 def test_resume_after_kill(small, tmp_path, capsys):
-    from mrcnn_tools.backend import load_tensorflow
-    from mrcnn_tools.training import TrainConfig, train_keras
-    from mrcnn_tools.splits import split_validation
+    from mrcnn_tools.models.backend import load_tensorflow
+    from mrcnn_tools.training.fit import TrainConfig, train_keras
+    from mrcnn_tools.data.splits import split_validation
 
     load_tensorflow()
     data = load_dataset(str(small))

@@ -2,7 +2,7 @@
 in :mod:`mrcnn_tools.cli.options`).
 
 Every command runs through :func:`run`, which gives all of them the same protections without code of their own
-(:mod:`mrcnn_tools.guard`): outputs checked before any work, SIGTERM handled like SIGINT (temporary files
+(:mod:`mrcnn_tools.cli.guard`): outputs checked before any work, SIGTERM handled like SIGINT (temporary files
 removed), errors of the operating system as one line naming the path and the fix.
 """
 
@@ -13,11 +13,11 @@ import os
 import sys
 import traceback
 
-from .. import __version__
-from ..backend import set_threads
-from ..guard import (Terminated, check_outputs, clean_message, error_line, remove_empty_dirs,  # noqa: F401
+from mrcnn_tools import __version__
+from mrcnn_tools.models.backend import set_threads
+from mrcnn_tools.cli.guard import (Terminated, check_outputs, clean_message, error_line, remove_empty_dirs,  # noqa: F401
                      signals_raise, warnings_to_log)
-from .options import ListOption, Parser, non_negative_int, positive_int
+from mrcnn_tools.cli.options import ListOption, Parser, non_negative_int, positive_int
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -117,8 +117,8 @@ def selection_parser():
 
 
 def selection(args, **kwargs):
-    """The :class:`mrcnn_tools.regions.Selection` of --chroms, --exclude-chroms, --region and --regions."""
-    from ..regions import IntervalSet, Selection, parse_region, read_bed
+    """The :class:`mrcnn_tools.genome.regions.Selection` of --chroms, --exclude-chroms, --region and --regions."""
+    from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region, read_bed
 
     intervals = [parse_region(r) for r in args.region or []] + (read_bed(args.regions) if args.regions else [])
     return Selection(chroms=args.chroms, exclude_chroms=args.exclude_chroms,
@@ -148,7 +148,7 @@ def _paths(value):
 
 
 def _checked_outputs(args, parser):
-    """The outputs of *args*, checked (:func:`mrcnn_tools.guard.check_outputs`); returns directories to create."""
+    """The outputs of *args*, checked (:func:`mrcnn_tools.cli.guard.check_outputs`); returns directories to create."""
     names = {a.dest: "/".join(a.option_strings) if a.option_strings else (a.metavar or a.dest)
              for a in parser._actions if a.help != argparse.SUPPRESS}  # new spellings, not hidden aliases
     values = vars(args)

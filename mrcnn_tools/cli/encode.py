@@ -4,11 +4,11 @@ import os
 import shlex
 import sys
 
-from ..errors import UsageError
-from ..methylation import FORMATS, LEVEL_SCALES
-from ..site_arrays import release_free_memory
-from .common import genome_parser, make_parser, run, seed_parser, selection, selection_parser
-from .options import add_alias, fraction, non_negative_int, positive_int
+from mrcnn_tools.errors import UsageError
+from mrcnn_tools.calls.readers import FORMATS, LEVEL_SCALES
+from mrcnn_tools.data.arrays import release_free_memory
+from mrcnn_tools.cli.common import genome_parser, make_parser, run, seed_parser, selection, selection_parser
+from mrcnn_tools.cli.options import add_alias, fraction, non_negative_int, positive_int
 
 PROG = "mrcnn-encode"
 
@@ -74,7 +74,7 @@ def get_parser():
 
 
 def _body(args, log):
-    from ..encode_run import encode_dataset
+    from mrcnn_tools.data.encode import encode_dataset
 
     if not args.output.endswith(".npz"):
         raise UsageError(f"-o {args.output}: the dataset is an NPZ file; give a name ending in .npz")

@@ -2,9 +2,9 @@
 
 import sys
 
-from ..levels import DESCRIPTION
-from .common import make_parser, run
-from .options import ListOption, add_alias, fraction, non_negative_int
+from mrcnn_tools.levels import DESCRIPTION
+from mrcnn_tools.cli.common import make_parser, run
+from mrcnn_tools.cli.options import ListOption, add_alias, fraction, non_negative_int
 
 PROG = "mrcnn-eval"
 
@@ -32,7 +32,7 @@ def get_parser():
 
 
 def _body(args, log):
-    from ..reports import evaluate_files, fmt
+    from mrcnn_tools.evaluation.report import evaluate_files, fmt
 
     report = evaluate_files(args.predictions, args.out_dir, labels=args.labels, cutoff=args.cutoff,
                             min_coverage=args.min_coverage, plots=not args.no_plots)

@@ -3,10 +3,10 @@
 import os
 import sys
 
-from ..levels import DESCRIPTION, NAMES
-from ..motif_run import BY, METHODS
-from .common import compute_parser, make_parser, run, seed_parser
-from .options import ListOption, add_alias, positive_int, probability
+from mrcnn_tools.levels import DESCRIPTION, NAMES
+from mrcnn_tools.motifs.run import BY, METHODS
+from mrcnn_tools.cli.common import compute_parser, make_parser, run, seed_parser
+from mrcnn_tools.cli.options import ListOption, add_alias, positive_int, probability
 
 PROG = "mrcnn-filters2meme"
 
@@ -51,8 +51,8 @@ def get_parser():
 
 
 def _body(args, log):
-    from ..motif_run import find_motifs
-    from ..motifs import have_meme
+    from mrcnn_tools.motifs.run import find_motifs
+    from mrcnn_tools.motifs import have_meme
 
     found = find_motifs(args.model, args.datasets, args.out_dir, groups=args.groups, by=args.by, method=args.method,
                         sites_per_group=args.sites_per_group, max_sites=args.max_sites, n_motifs=args.n_motifs,

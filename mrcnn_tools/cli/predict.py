@@ -4,9 +4,9 @@ import argparse
 import re
 import sys
 
-from ..predictions import OUTPUT_FORMATS
-from .common import compute_parser, genome_parser, make_parser, run, selection, selection_parser
-from .options import add_alias, positive_int
+from mrcnn_tools.prediction.files import OUTPUT_FORMATS
+from mrcnn_tools.cli.common import compute_parser, genome_parser, make_parser, run, selection, selection_parser
+from mrcnn_tools.cli.options import add_alias, positive_int
 
 PROG = "mrcnn-predict"
 
@@ -57,9 +57,9 @@ def get_parser():
 
 
 def _body(args, log):
-    from ..errors import UsageError
-    from ..prediction import predict_to_files
-    from ..regions import IntervalSet, read_bed
+    from mrcnn_tools.errors import UsageError
+    from mrcnn_tools.prediction.predict import predict_to_files
+    from mrcnn_tools.genome.regions import IntervalSet, read_bed
 
     if not args.datasets and not args.genome:
         raise UsageError("give dataset NPZ files, or --genome to predict every CpG of the genome")

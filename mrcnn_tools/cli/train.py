@@ -2,9 +2,9 @@
 
 import sys
 
-from ..architectures import ARCHITECTURES, MRCNN_DEFAULTS
-from .common import compute_parser, make_parser, run, seed_parser
-from .options import ListOption, fraction_below_one, non_negative_int, positive_float, positive_int
+from mrcnn_tools.models.architectures import ARCHITECTURES, MRCNN_DEFAULTS
+from mrcnn_tools.cli.common import compute_parser, make_parser, run, seed_parser
+from mrcnn_tools.cli.options import ListOption, fraction_below_one, non_negative_int, positive_float, positive_int
 
 PROG = "mrcnn-train"
 
@@ -65,7 +65,7 @@ def get_parser():
 
 
 def _body(args, log):
-    from ..train_run import train_model
+    from mrcnn_tools.training.run import train_model
 
     result = train_model(
         args.datasets, args.output, arch=args.arch, genome=args.genome, cache_dir=args.cache_dir,

@@ -90,7 +90,7 @@ held=$(grep -o "final weights sha256 [0-9a-f]*" train.out | awk '{print $4}' | s
 python - model.keras "$(echo "$held" | awk '{print $2}')" <<'PY' || fail "the chief's model file differs from the weights the workers hold"
 import hashlib, sys
 import numpy as np
-from mrcnn_tools.models import load_model
+from mrcnn_tools.models.files import load_model
 model, _ = load_model(sys.argv[1])
 h = hashlib.sha256()
 for w in model.get_weights():

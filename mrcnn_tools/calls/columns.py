@@ -1,0 +1,225 @@
+"""One chunk of a calls table to arrays, format by format: the producers' documented columns, checked.
+
+Each format's branch of :func:`convert_chunk` reads positions, strands and counts (or a level) through
+:class:`Columns`, whose errors name the file's line. A new format is a new branch here and a row in
+:data:`mrcnn_tools.calls.formats.PRODUCERS`.
+"""
+
+import numpy as np
+import pandas as pd
+
+from mrcnn_tools.errors import InputFormatError
+
+
+class Columns:
+    """Typed access to the columns of one table with errors that name the line."""
+
+    def __init__(self, df, path, skip, fmt):
+        self.df, self.path, self.skip, self.fmt = df, path, skip, fmt
+        self.rows = df.index.to_numpy()
+
+    def line(self, row):
+        """The file's line number (1-based) of the chunk's *row*-th row."""
+        return int(self.rows[row]) + self.skip + 1
+
+    def num(self, col, what, minimum=None, maximum=None, hint=""):
+        """Column *col* as numpy float64 (n,); a missing or non-numeric value or one out of [minimum, maximum]
+        is an InputFormatError naming *what* and the line (*hint* appended after a maximum)."""
+        raw = self.df[col]
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad):
+            r = raw.iloc[bad[0]]
+            text = "missing" if pd.isna(r) else f"'{r}' is not a number"
+            raise InputFormatError(f"{what} ({self.fmt} column {self._colno(col)}): {text}; fix the line or "
+                                   "check --calls-format", self.path, self.line(bad[0]))
+        if minimum is not None:
+            bad = np.flatnonzero(values < minimum)
+            if len(bad):
+                raise InputFormatError(f"{what} is {values[bad[0]]:g}, below {minimum:g}; counts and positions "
+                                       "cannot be negative", self.path, self.line(bad[0]))
+        if maximum is not None:
+            bad = np.flatnonzero(values > maximum)
+            if len(bad):
+                raise InputFormatError(f"{what} is {values[bad[0]]:g}, above {maximum:g}{hint}", self.path,
+                                       self.line(bad[0]))
+        return values
+
+    def text(self, col, clean=lambda t: t):
+        """A column as strings, quotes removed; *clean* maps each distinct value (a column has few)."""
+        ix, uniq = pd.factorize(self.df[col], use_na_sentinel=False)
+        values = np.array([clean(str(u).strip("\"'")) for u in uniq] + [""], dtype=object)
+        return pd.Series(values[ix], index=self.df.index)
+
+    def _colno(self, col):
+        return col + 1 if isinstance(col, (int, np.integer)) else f"'{col}'"
+
+    def strand(self, col, plus=("+",), minus=("-",), unknown=(".",)):
+        """Column *col* as numpy int8 (n,): 1 for the *plus* spellings, -1 *minus*, 0 *unknown*; others refused."""
+        text = self.text(col).to_numpy()
+        codes = np.full(len(text), 9, np.int8)
+        codes[np.isin(text, plus)] = 1
+        codes[np.isin(text, minus)] = -1
+        codes[np.isin(text, unknown)] = 0
+        bad = np.flatnonzero(codes == 9)
+        if len(bad):
+            allowed = ", ".join(plus + minus + unknown)
+            raise InputFormatError(f"strand '{text[bad[0]]}' is not one of {allowed}", self.path,
+                                   self.line(bad[0]))
+        return codes
+
+    def position(self, col, one_based):
+        """Column *col* as 0-based numpy int64 (n,) positions; 0 in a 1-based format is refused (a 0-based file)."""
+        pos = self.num(col, "position", minimum=0).astype(np.int64)
+        if one_based:
+            bad = np.flatnonzero(pos == 0)
+            if len(bad):
+                raise InputFormatError(f"position 0 in a 1-based format ({self.fmt}); the file is probably 0-based: "
+                                       "check --calls-format", self.path, self.line(bad[0]))
+            pos -= 1
+        return pos
+
+
+def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
+    """One chunk of a table: positions, strands, counts or levels, and the rows of the right context."""
+    keep = None  # rows of the right context / modification
+    context_dropped = 0
+    n = len(df)
+    strand = np.zeros(n, np.int8)
+    has_counts = True
+    level = None
+    if fmt in ("bismark-cov", "bismark-merged-cov"):
+        pos = cols.position(1, one_based=True)
+        cols.num(3, "percent", 0, 100)
+        m, u = cols.num(4, "count_m", 0), cols.num(5, "count_u", 0)
+        if fmt == "bismark-merged-cov":
+            end = cols.num(2, "end").astype(np.int64) - 1
+            bad = np.flatnonzero(end != pos + 1)
+            if len(bad):
+                raise InputFormatError("a merged-CpG .cov spans 2 bases (end = start + 1); this line does not: "
+                                       "check --calls-format", path, cols.line(bad[0]))
+    elif fmt in ("bismark-cpg-report", "bismark-cpg-report-zero-based"):
+        pos = cols.position(1, one_based=fmt == "bismark-cpg-report")
+        strand = cols.strand(2, unknown=())
+        m, u = cols.num(3, "count_m", 0), cols.num(4, "count_u", 0)
+        ctx = cols.text(5).to_numpy()
+        keep = np.isin(ctx, ("CG", "CpG"))
+        context_dropped = int((~keep).sum())
+    elif fmt == "methyldackel":
+        pos = cols.position(1, one_based=False)
+        end = cols.num(2, "end").astype(np.int64)
+        _check_end(end, pos, cols)
+        cols.num(3, "percent", 0, 100)
+        m, u = cols.num(4, "count_m", 0), cols.num(5, "count_u", 0)
+    elif fmt == "methylkit":
+        pos = cols.position(2, one_based=True)
+        strand = cols.strand(3, plus=("F", "+"), minus=("R", "-"), unknown=())
+        cov = cols.num(4, "coverage", 0)
+        m, u = _reads(cov, cols.num(5, "freqC", 0, 100, hint="; freqC is a percentage 0..100"))
+    elif fmt == "bedmethyl":
+        pos = cols.position(1, one_based=False)
+        strand = cols.strand(5)
+        cov = cols.num(9, "coverage", 0)
+        m, u = _reads(cov, cols.num(10, "percent", 0, 100, hint="; column 11 of a bedMethyl is a percentage 0..100"))
+    elif fmt == "modkit":
+        pos = cols.position(1, one_based=False)
+        strand = cols.strand(5)
+        valid = cols.num(9, "Nvalid_cov", 0)
+        m = cols.num(11, "Nmod", 0)
+        bad = np.flatnonzero(m > valid)
+        if len(bad):
+            raise InputFormatError(f"Nmod {m[bad[0]]:g} exceeds Nvalid_cov {valid[bad[0]]:g}; check --calls-format",
+                                   path, cols.line(bad[0]))
+        u = valid - m
+    elif fmt == "modbam2bed":
+        pos = cols.position(1, one_based=False)
+        strand = cols.strand(5)
+        u, m = cols.num(11, "Ncanonical", 0), cols.num(12, "Nmod", 0)
+    elif fmt == "cgmap":
+        pos = cols.position(2, one_based=True)
+        strand = cols.strand(1, plus=("C",), minus=("G",), unknown=())
+        m = cols.num(6, "count_m", 0)
+        total = cols.num(7, "count_total", 0)
+        u = total - m
+        keep = cols.text(3).to_numpy() == "CG"
+        context_dropped = int((~keep).sum())
+    elif fmt == "allc":
+        pos = cols.position(1, one_based=True)
+        strand = cols.strand(2)
+        m = cols.num(4, "count_m", 0)
+        u = cols.num(5, "coverage", 0) - m
+        keep = cols.text(3).str.startswith("CG").to_numpy()
+        context_dropped = int((~keep).sum())
+    elif fmt == "biscuit":
+        ncol = df.shape[1]
+        pos = cols.position(1, one_based=False)
+        end = cols.num(2, "end").astype(np.int64)
+        _check_end(end, pos, cols)
+        beta_text = cols.text(ncol - 2)
+        called = (beta_text != ".").to_numpy()
+        if ncol >= 9:
+            ctx = cols.text(4).to_numpy()
+            keep = np.isin(ctx, ("CG", "CpG"))
+            context_dropped = int((~keep).sum())
+            strand = np.where(cols.text(3).to_numpy() == "G", -1, np.where(cols.text(3).to_numpy() == "C", 1, 0))
+            strand = strand.astype(np.int8)
+        keep = called if keep is None else keep & called
+        beta = np.where(called, pd.to_numeric(beta_text.where(called, "0"), errors="coerce"), 0.0)
+        if not np.isfinite(beta).all():
+            bad = int(np.flatnonzero(~np.isfinite(beta))[0])
+            raise InputFormatError(f"beta '{beta_text.iloc[bad]}' is not a number", path, cols.line(bad))
+        cov = cols.num(ncol - 1, "coverage", 0)
+        m = beta * cov
+        u = cov - m
+    elif fmt == "counts":
+        pos = cols.position(1, one_based=True)
+        m, u = cols.num(2, "M", 0), cols.num(3, "U", 0)
+        if counts_total:  # chrom, pos, M, Cov (bsseq)
+            u = u - m
+    elif fmt == "bedgraph":
+        pos = cols.position(1, one_based=False)
+        end = cols.num(2, "end").astype(np.int64)
+        _check_end(end, pos, cols)
+        raw = cols.num(3, "level", 0, 100, hint="; a bedGraph level is a percentage 0..100 or a fraction 0..1")
+        if level_scale == "fraction" and (raw > 1).any():
+            bad = int(np.flatnonzero(raw > 1)[0])
+            raise InputFormatError(f"level {raw[bad]:g} is above 1 with --level-scale fraction", path,
+                                   cols.line(bad))
+        level = raw  # scaled on the whole column
+        m, u, has_counts = np.full(n, np.nan), np.full(n, np.nan), False
+    else:  # tsv
+        names = set(df.columns)
+        pos = cols.position("start", one_based=False)
+        if {"count_m", "count_u"} <= names:
+            m, u = cols.num("count_m", "count_m", 0), cols.num("count_u", "count_u", 0)
+        elif "level" in names:
+            level = cols.num("level", "level", 0, 1,
+                             hint="; the TSV 'level' column is a fraction 0..1: divide percentages by 100")
+            m, u, has_counts = np.full(n, np.nan), np.full(n, np.nan), False
+        else:
+            raise InputFormatError("a TSV needs a 'level' column (0..1) or 'count_m' and 'count_u' columns",
+                                   path, 1)
+        if "strand" in names:
+            strand = cols.strand("strand")
+    if has_counts:
+        bad = np.flatnonzero(u < 0)
+        if len(bad):
+            raise InputFormatError("more methylated reads than reads in all; check --calls-format", path,
+                                   cols.line(bad[0]))
+    return {"pos": pos, "strand": strand, "m": m, "u": u, "level": level, "keep": keep,
+            "context_dropped": context_dropped, "has_counts": has_counts}
+
+
+def _reads(coverage, percent):
+    """(methylated, unmethylated) reads of *coverage* reads at *percent*, float64 (n,) each; not rounded, so
+    that a single-strand site keeps the file's own level exactly."""
+    m = coverage * percent / 100.0
+    return m, coverage - m
+
+
+def _check_end(end, pos, cols):
+    bad = np.flatnonzero(end <= pos)
+    if len(bad):
+        raise InputFormatError(f"end {end[bad[0]]} is not after start {pos[bad[0]]}; a BED-style interval is "
+                               "0-based half-open (a chrom, pos, M, U count table is --calls-format counts)",
+                               cols.path, cols.line(bad[0]))

@@ -1,1 +1,0 @@
-"""Command-line interfaces: thin layers over the library, one module per command."""

@@ -1,0 +1,247 @@
+"""mrcnn-filters2meme's work: sites chosen per methylation group, motifs found by one method, written in MEME
+format with logos, matched to known motifs, and a t-SNE of the model's features (docs/FORMATS.md §7).
+
+The pieces (MEME I/O, Tomtom, attributions, seqlets, logos, t-SNE) are in :mod:`mrcnn_tools.motifs`; this
+module only runs them in order and writes the tables.
+"""
+
+import logging
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mrcnn_tools import levels
+
+from mrcnn_tools.motifs import methods as motif_methods
+from mrcnn_tools import motifs as mo
+from mrcnn_tools.errors import MrcnnError, UsageError
+from mrcnn_tools.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+METHODS = (*motif_methods.METHODS, "weighted-sequences")
+BY = ("truth", "prediction")
+
+
+@dataclass
+class MotifRun:
+    """What :func:`find_motifs` found and wrote.
+
+    ``chosen``: group -> site indices (int64) into the joined datasets; ``motifs``: the Motifs found;
+    ``best``: motif name -> best match (dict, Tomtom row); ``significant``: motifs with a match below the
+    q-value; ``tsne``: rows of tsne.tsv; ``files``: the paths written.
+    """
+
+    chosen: dict
+    motifs: list
+    best: dict = field(default_factory=dict)
+    significant: int = 0
+    tsne: list = None
+    files: list = field(default_factory=list)
+
+
+def choose_sites(level, groups, per_group, max_sites, seed):
+    """Indices of the sites of each group: at most *per_group* of each, then at most *max_sites* in all.
+
+    Both caps draw a random subset (``numpy.random.default_rng(seed)``) and keep the chosen indices sorted.
+
+    Parameters
+    ----------
+    level : numpy.ndarray, float (n,)
+        True or predicted level; NaN sites are in no group.
+    groups : sequence of str
+        Names of :data:`mrcnn_tools.levels.NAMES`.
+
+    Returns
+    -------
+    dict of str -> numpy.ndarray int64
+        Only the groups with sites, in the order of *groups*.
+    """
+    rng = np.random.default_rng(seed)
+    chosen = {}
+    for g in groups:
+        idx = np.flatnonzero(levels.mask(g, level))
+        if len(idx) == 0:
+            log.warning("warning: group %s has no sites; skipped", g)
+            continue
+        if len(idx) > per_group:
+            idx = np.sort(rng.choice(idx, per_group, replace=False))
+        chosen[g] = idx
+    total = sum(len(i) for i in chosen.values())
+    if max_sites is not None and total > max_sites:
+        keep = np.zeros(total, bool)
+        keep[rng.choice(total, max_sites, replace=False)] = True
+        parts, start = {}, 0
+        for g, idx in chosen.items():
+            parts[g] = idx[keep[start:start + len(idx)]]
+            start += len(idx)
+        chosen = {g: i for g, i in parts.items() if len(i)}
+    return chosen
+
+
+def _group_motifs(model, g, seq, other, names, method, out_dir, n_motifs, seqlet_width, batch_size, seed, files):
+    if method != "weighted-sequences":
+        found = motif_methods.find_motifs(method, model, seq, g, other=other, n_motifs=n_motifs, width=seqlet_width,
+                                          seed=seed, batch_size=batch_size)
+        return [mo.Motif(f"{g}_{label}", pwm, n, f"{g}_{method}") for pwm, n, label in found]
+    fasta = os.path.join(out_dir, f"{g}.weighted.fa")
+    mo.write_weighted_fasta(fasta, seq, mo.sequence_weights(model, seq), names)
+    files.append(fasta)
+    cmd = mo.meme_command(fasta, os.path.join(out_dir, f"meme_{g}"))
+    if not mo.have_meme():
+        script = os.path.join(out_dir, f"run_meme_{g}.sh")
+        with atomic_path(script) as tmp, open(tmp, "w") as fh:
+            fh.write("#!/bin/sh\n# MEME Suite not found on PATH: run this where it is installed\n"
+                     + " ".join(cmd) + "\n")
+        files.append(script)
+        log.info("meme is not on PATH: wrote %s and the command in %s", fasta, script)
+        return []
+    log.info("running %s", " ".join(cmd))
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return [mo.Motif(f"{g}_meme{k + 1}", m.pwm, m.nsites, m.name)
+            for k, m in enumerate(mo.read_meme(os.path.join(out_dir, f"meme_{g}", "meme.txt")))]
+
+
+def _write_matches(out_dir, found, matches, best, q_value, files):
+    with atomic_path(os.path.join(out_dir, "matches.tsv")) as tmp, open(tmp, "w") as fh:
+        fh.write("#motif\tmatch_id\tmatch_name\tp\tE\tq\torientation\n")
+        for r in matches:
+            if r["significant"]:
+                fh.write(f"{r['motif']}\t{r['match_id']}\t{r['match_name']}\t{r['p']:.3g}\t{r['E']:.3g}\t"
+                         f"{r['q']:.3g}\t{r['orientation']}\n")
+    with atomic_path(os.path.join(out_dir, "matches.md")) as tmp, open(tmp, "w") as fh:
+        fh.write("| motif | logo | best match | p-value | q-value |\n|---|---|---|---|---|\n")
+        for m in found:
+            b = best.get(m.name)
+            hit = f"{b['match_id']} {b['match_name']}" if b and b["significant"] else f"none (q >= {q_value:g})"
+            fh.write(f"| {m.name} | ![{m.name}](logos/{mo.safe_name(m.name)}.png) | {hit} | "
+                     f"{mo.fmt_p(b['p']) if b else 'NA'} | {mo.fmt_p(b['q']) if b else 'NA'} |\n")
+    files += [os.path.join(out_dir, "matches.tsv"), os.path.join(out_dir, "matches.md")]
+
+
+def _write_motif_table(out_dir, found, best, files):
+    path = os.path.join(out_dir, "motifs.tsv")
+    with atomic_path(path) as tmp, open(tmp, "w") as fh:
+        fh.write("#motif\tgroup\twidth\tnsites\tmean_information\tbest_match\tbest_match_name\tp\tq\n")
+        for m in found:
+            b = best.get(m.name, {})
+            fh.write(f"{m.name}\t{m.name.split('_')[0]}\t{m.width}\t{m.nsites}\t{mo.information(m.pwm).mean():.3f}\t"
+                     f"{b.get('match_id', 'NA')}\t{b.get('match_name', 'NA')}\t{mo.fmt_p(b.get('p'))}\t"
+                     f"{mo.fmt_p(b.get('q'))}\n")
+    files.append(path)
+
+
+def _tsne(model, data, chosen, out_dir, path, seed, files):
+    if "hyper" not in chosen or "hypo" not in chosen:
+        log.warning("warning: t-SNE needs both hyper and hypo sites; skipped")
+        return None
+    n = min(500, len(chosen["hyper"]), len(chosen["hypo"]))
+    rows = mo.tsne_panels(model, data.windows(chosen["hyper"][:n]), data.windows(chosen["hypo"][:n]), seed=seed,
+                          path=path)
+    table = os.path.join(out_dir, "tsne.tsv")
+    with atomic_path(table) as tmp, open(tmp, "w") as fh:
+        fh.write("#panel\tsilhouette\tn_hyper\tn_hypo\n")
+        for r in rows:
+            fh.write(f"{r['panel']}\t{r['silhouette']:.4f}\t{r['n_hyper']}\t{r['n_hypo']}\n")
+    files += [path, table]
+    return rows
+
+
+def find_motifs(model_path, datasets, out_dir, *, groups=levels.NAMES, by="truth", method="attribution",
+                sites_per_group=2000, max_sites=None, n_motifs=4, seqlet_width=20, motif_db=None, jaspar=False,
+                q_value=0.05, tsne=None, seed=0, batch_size=256, threads=None):
+    """Find the motifs a Keras model uses per methylation group and write them into *out_dir*.
+
+    Parameters
+    ----------
+    model_path : str
+        Keras model (mrcnn or simple-cnn) from mrcnn-train.
+    datasets : sequence of str
+        Dataset NPZ files or shards (joined) with stored windows.
+    out_dir : str
+        Created when absent; motifs.meme is always written (a valid MEME file with no motif when none is found).
+    groups : sequence of str
+        Of :data:`mrcnn_tools.levels.NAMES`.
+    by : {'truth', 'prediction'}
+        Group sites by their true level or by the model's prediction (unlabelled data).
+    method : {'attribution', 'weighted-sequences', 'activation'}
+    sites_per_group, max_sites : int
+        At most this many sites of each group, and at most *max_sites* in all (random, *seed*).
+    motif_db, jaspar : str, bool
+        Known motifs (MEME file) or the bundled JASPAR CORE vertebrates to match against (Tomtom).
+    q_value : float
+        Report matches below this q-value.
+    tsne : str, optional
+        PNG of a t-SNE of hyper vs hypo sites; silhouettes in tsne.tsv.
+
+    Returns
+    -------
+    MotifRun
+
+    Raises
+    ------
+    UsageError, MrcnnError
+        Unknown groups; a k-mer model; a model that does not fit the data; no labels (by truth); no site
+        in any group. subprocess.CalledProcessError when ``meme`` fails.
+    """
+    from mrcnn_tools.models.backend import load_tensorflow
+    from mrcnn_tools.data.dataset import load_datasets
+    from mrcnn_tools.data.attach import attach_genome
+    from mrcnn_tools.models.files import check_model_fits, load_model, read_model_meta
+
+    bad = [g for g in groups if g not in levels.NAMES]
+    if bad:
+        raise UsageError(f"--groups: unknown group(s) {', '.join(bad)}; use {', '.join(levels.NAMES)}")
+    if jaspar or motif_db:
+        mo.require_memelite()  # an optional dependency: say so before any work
+    meta = read_model_meta(model_path)
+    if meta.get("arch") == "kmer-gbr":
+        raise MrcnnError(f"{model_path}: a k-mer GBR model has no convolution filters; give a Keras model "
+                         "(--arch mrcnn or simple-cnn)")
+    data = load_datasets(list(datasets))
+    check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
+    attach_genome(data, None, datasets[0])  # sites-only data: says that windows are needed
+    database = mo.read_meme(motif_db) if motif_db else None
+    os.makedirs(out_dir, exist_ok=True)
+    load_tensorflow(threads)
+    model, meta = load_model(model_path, threads=threads)
+    if by == "prediction":
+        from mrcnn_tools.prediction.predict import Predictor
+
+        level = Predictor(model, meta, batch_size=batch_size).predict(data.windows())
+    else:
+        level = data.y
+        if not np.isfinite(level).any():
+            raise MrcnnError(f"{datasets[0]}: no labels to group by; use --by prediction for unlabelled data")
+    chosen = choose_sites(level, groups, sites_per_group, max_sites, seed)
+    if not chosen:
+        raise MrcnnError(f"{datasets[0]}: none of the groups {', '.join(groups)} has sites")
+    run = MotifRun(chosen, [])
+    background = mo.background_frequencies(data.windows(np.concatenate(list(chosen.values()))))
+    for g, idx in chosen.items():
+        names = [f"{c}:{p}" for c, p in zip(data.chrom[idx], data.pos[idx])]
+        rest = [i for h, i in chosen.items() if h != g]  # the background of enrichment: the other groups' windows
+        other = data.windows(np.concatenate(rest)) if rest else None
+        run.motifs += _group_motifs(model, g, data.windows(idx), other, names, method, out_dir, n_motifs,
+                                    seqlet_width, batch_size, seed, run.files)
+    meme_path = os.path.join(out_dir, "motifs.meme")
+    mo.write_meme(run.motifs, meme_path, background)
+    run.files.append(meme_path)
+    for m in run.motifs:
+        os.makedirs(os.path.join(out_dir, "logos"), exist_ok=True)
+        run.files.append(os.path.join(out_dir, "logos", f"{mo.safe_name(m.name)}.png"))
+        mo.logo(m, run.files[-1])
+    if jaspar:
+        database = mo.jaspar_motifs()
+    matches = mo.match(run.motifs, database, q_value) if (database and run.motifs) else []
+    for r in matches:
+        run.best.setdefault(r["motif"], r)
+    run.significant = sum(1 for r in run.best.values() if r["significant"])
+    _write_motif_table(out_dir, run.motifs, run.best, run.files)
+    if database is not None:
+        _write_matches(out_dir, run.motifs, matches, run.best, q_value, run.files)
+    if tsne:
+        run.tsne = _tsne(model, data, chosen, out_dir, tsne, seed, run.files)
+    return run
