@@ -9,7 +9,7 @@ DATA="$HERE/data"
 TD="$HERE/../test-data"
 mkdir -p "$OUT"
 start=$(date +%s)
-SUMMARY="$OUT/summary.txt"; : > "$SUMMARY"
+SUMMARY="$OUT/summary.txt"
 
 if [ -n "${QUICK:-}" ]; then
   G="$TD/22_20-21M.fa"; CALLS="$TD/rrbsH1hESC_chr22_20-21M.bedMethyl"; WGBS="$TD/IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
@@ -17,66 +17,61 @@ if [ -n "${QUICK:-}" ]; then
   D="$OUT/quick"; mkdir -p "$D"
   echo "== quick: IMR90 WGBS on the 1 Mb region of chr22 (train < 20.5 Mb, test > 20.61 Mb), one epoch"
   mrcnn-encode --genome "$G" --calls "$WGBS" --cgi "$CGI" --region chr22:20000001-20500000 -o "$D/train.npz"
-  mrcnn-encode --genome "$G" --calls "$WGBS" --cgi "$CGI" --region chr22:20610001-21000000 -o "$D/test.npz"
+  # the test set with each site's 5 observed neighbours a side (--context 5), for the neighbour-average reference
+  mrcnn-encode --genome "$G" --calls "$WGBS" --cgi "$CGI" --region chr22:20610001-21000000 --context 5 -o "$D/test.npz"
   for am in mrcnn:keras kmer-gbr:skops; do
     a=${am%%:*}
     mrcnn-train "$D/train.npz" --arch "$a" --epochs 1 --seed 1 --history "$D/$a.history.tsv" -o "$D/$a.${am##*:}"
     mrcnn-predict -m "$D/$a.${am##*:}" "$D/test.npz" -o "$D/$a.pred.tsv"
   done
-  mrcnn-eval "$D/mrcnn.pred.tsv" "$D/kmer-gbr.pred.tsv" --labels mrcnn,kmer-gbr --out-dir "$D/eval"
+  mrcnn-predict --baseline neighbours "$D/test.npz" -o "$D/neighbours.pred.tsv"
+  mrcnn-eval "$D/mrcnn.pred.tsv" "$D/kmer-gbr.pred.tsv" "$D/neighbours.pred.tsv" --labels mrcnn,kmer-gbr,neighbours \
+    --out-dir "$D/eval"
   mrcnn-filters2meme -m "$D/mrcnn.keras" "$D/train.npz" --groups hyper,mid --max-sites 300 --out-dir "$D/motifs"
   mrcnn-predict -m "$D/mrcnn.keras" --genome "$G" --region chr22:20610001-21000000 --output-format bedgraph \
     -o "$D/region.bedGraph.gz" --bigwig "$D/region.bw"
-  for m in mrcnn kmer-gbr; do
-    awk -F'\t' -v m="$m" '!/^##/ && /^#/ {for (i = 1; i <= NF; i++) c[$i] = i; next}
-      $1 == m && $2 == "all" {printf "%-34s RMSE %s  AUC %s\n", "quick IMR90 chr22 " m, $(c["rmse"]), $(c["auc"])}' \
-      "$D/eval/metrics.tsv" >> "$SUMMARY"
-  done
 else
   G20="$DATA/GRCh37_chr20.fa.gz"; H1="$DATA/rrbsH1hESC_hg19_50k.bedMethyl"; CGI="$DATA/cpgIslands_hg19_all.bed"
   D="$OUT/h1_chr20"; mkdir -p "$D"
   echo "== 1. H1 RRBS (ENCODE bedMethyl, true zeros) on the whole hg19 chr20: train below 45 Mb, test above"
   mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:1-45000000 -o "$D/train.npz"
-  mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:45000001-63025520 -o "$D/test.npz"
+  mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:45000001-63025520 \
+    --context 5 -o "$D/test.npz"
   for am in mrcnn:keras simple-cnn:keras kmer-gbr:skops; do
     a=${am%%:*}; m="$D/$a.${am##*:}"
     mrcnn-train "$D/train.npz" --arch "$a" --val-fraction 0.15 --epochs 80 --patience 8 --batch-size 32 --seed 1 \
       --history "$D/$a.history.tsv" -o "$m"
     mrcnn-predict -m "$m" "$D/test.npz" -o "$D/$a.pred.tsv"
   done
-  mrcnn-eval "$D/mrcnn.pred.tsv" "$D/simple-cnn.pred.tsv" "$D/kmer-gbr.pred.tsv" --labels mrcnn,simple-cnn,kmer-gbr \
-    --out-dir "$D/eval"
+  mrcnn-predict --baseline neighbours "$D/test.npz" -o "$D/neighbours.pred.tsv"
+  mrcnn-eval "$D/mrcnn.pred.tsv" "$D/simple-cnn.pred.tsv" "$D/kmer-gbr.pred.tsv" "$D/neighbours.pred.tsv" \
+    --labels mrcnn,simple-cnn,kmer-gbr,neighbours --out-dir "$D/eval"
   mrcnn-filters2meme -m "$D/mrcnn.keras" "$D/train.npz" --jaspar --tsne "$D/motifs/tsne.png" --out-dir "$D/motifs"
   echo "== 2. every CpG of chr20 (717,722) predicted genome-wide to bedGraph and bigWig"
   mrcnn-predict -m "$D/mrcnn.keras" --genome "$G20" --cgi "$CGI" --output-format bedgraph -o "$D/chr20.mrcnn.bedGraph.gz" \
     --bigwig "$D/chr20.mrcnn.bw"
-  for a in mrcnn simple-cnn kmer-gbr; do
-    awk -F'\t' -v m="$a" '!/^##/ && /^#/ {for (i = 1; i <= NF; i++) c[$i] = i; next}
-      $1 == m && $2 == "all" {printf "%-34s RMSE %s  AUC %s\n", "H1 RRBS chr20 > 45 Mb " m, $(c["rmse"]), $(c["auc"])}' \
-      "$D/eval/metrics.tsv" >> "$SUMMARY"
-  done
 
   D="$OUT/imr90_chr22"; mkdir -p "$D"
   G22="$DATA/GRCh37_chr22_pieces.fa.gz"; WGBS="$DATA/IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz"
   echo "== 3. IMR90 WGBS on chr22 (~70k CpGs): train < 31 Mb, validate 31-32 Mb, test 32.1-35 Mb"
-  for part in train:1-31000000 val:31000001-32000000 test:32100001-35000000; do
+  for part in train:1-31000000 val:31000001-32000000; do
     mrcnn-encode --genome "$G22" --calls "$WGBS" --max-n-fraction 0 --region "chr22:${part#*:}" -o "$D/${part%%:*}.npz"
   done
+  mrcnn-encode --genome "$G22" --calls "$WGBS" --max-n-fraction 0 --region chr22:32100001-35000000 --context 5 \
+    -o "$D/test.npz"
   for am in mrcnn:keras kmer-gbr:skops; do
     a=${am%%:*}; m="$D/$a.${am##*:}"
     mrcnn-train "$D/train.npz" --validation "$D/val.npz" --arch "$a" --epochs 15 --patience 3 --seed 1 \
       --history "$D/$a.history.tsv" -o "$m"
     mrcnn-predict -m "$m" "$D/test.npz" -o "$D/$a.pred.tsv"
   done
-  mrcnn-eval "$D/mrcnn.pred.tsv" "$D/kmer-gbr.pred.tsv" --labels mrcnn,kmer-gbr --out-dir "$D/eval"
-  for a in mrcnn kmer-gbr; do
-    awk -F'\t' -v m="$a" '!/^##/ && /^#/ {for (i = 1; i <= NF; i++) c[$i] = i; next}
-      $1 == m && $2 == "all" {printf "%-34s RMSE %s  AUC %s\n", "IMR90 WGBS chr22 32-35 Mb " m, $(c["rmse"]), $(c["auc"])}' \
-      "$D/eval/metrics.tsv" >> "$SUMMARY"
-  done
+  mrcnn-predict --baseline neighbours "$D/test.npz" -o "$D/neighbours.pred.tsv"
+  mrcnn-eval "$D/mrcnn.pred.tsv" "$D/kmer-gbr.pred.tsv" "$D/neighbours.pred.tsv" --labels mrcnn,kmer-gbr,neighbours \
+    --out-dir "$D/eval"
 fi
 
 echo "== done in $(( $(date +%s) - start )) s. Outputs:"
 find "$OUT" -type f \( -name 'metrics.tsv' -o -name '*.png' -o -name 'motifs.meme' -o -name '*.bw' -o -name '*.bedGraph*' \) | sort
-echo "== summary (test set, all sites):"
+python3 "$HERE/demo_summary.py" "$OUT" > "$SUMMARY"
+echo "== summary ($SUMMARY):"
 cat "$SUMMARY"
