@@ -2,7 +2,7 @@
 
 The pages have what man-db expects: a NAME line ``command \\- what it does`` (whatis, apropos, lexgrog), a
 SYNOPSIS, every option with the default it has (the text of ``--help``), the examples kept as written, EXIT
-STATUS, ENVIRONMENT and SEE ALSO. tests/test_man.py checks that the committed pages equal what this writes.
+STATUS, ENVIRONMENT and SEE ALSO. tests/release/test_man.py checks that the committed pages equal what this writes.
 """
 
 import argparse
@@ -116,7 +116,7 @@ def option_table():
     """The README's option table (Markdown): one row per option of any command, one column per command.
 
     A cell holds the option's default where it has one, else a check mark (a flag, or unset unless given);
-    hidden deprecated aliases are left out. tests/test_options.py checks that the README holds exactly this.
+    hidden deprecated aliases are left out. tests/commands/test_options.py checks that the README holds exactly this.
     """
     rows, cells = [], {}
     for prog, module_name in COMMANDS.items():

@@ -2,7 +2,7 @@
 mrcnn-tools: the metrics by scikit-learn and SciPy, groups and calibration bins from the documented definitions
 (README "mrcnn-eval", docs/FORMATS.md), bins decided on the decimal text of each prediction.
 
-Usage: python make_golden.py [OUT_DIR]   (default: this directory). tests/test_predict_eval.py runs it and
+Usage: python make_golden.py [OUT_DIR]   (default: this directory). tests/commands/test_predict_eval.py runs it and
 compares its outputs with the committed files, then mrcnn-eval's outputs with them, byte for byte.
 """
 
