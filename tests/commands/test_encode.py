@@ -9,7 +9,7 @@ import pytest
 from mrcnn_tools.cli.encode import main
 from mrcnn_tools.encoding import decode, encode_bytes, extract_windows
 
-from conftest import load, run_main
+from helpers import load, run_main
 
 TOY = {
     "bismark-cov": "toy.bismark.cov",

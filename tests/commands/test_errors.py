@@ -6,7 +6,7 @@ import pytest
 
 from mrcnn_tools.cli.encode import main
 
-from conftest import run_main
+from helpers import run_main
 
 COV = "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
 

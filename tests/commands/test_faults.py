@@ -19,7 +19,7 @@ from mrcnn_tools.cli.filters2meme import main as filters2meme
 from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
 
-from conftest import run_main
+from helpers import run_main
 
 COV = "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
 FA = "22_20-21M.fa"
@@ -513,28 +513,13 @@ def test_signal_while_the_temporary_file_is_made(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("compress", [False, True])
-def test_input_from_a_pipe_loses_nothing(compress, tmp_path, capsys):
+def test_input_from_a_pipe_loses_nothing(compress, tmp_path, capsys, fifo):
     """A pipe (bash's <(zcat ...)) can be read once: sniffing gzip must not eat its first bytes."""
     import gzip
-    import threading
 
     text = b"#chrom\tstart\tend\tstrand\tprediction\ty_true\nchr1\t5\t6\t.\t0.5\t0.4\nchr1\t7\t8\t.\t0.2\t0.1\n"
-    fifo = tmp_path / "pred.fifo"
-    os.mkfifo(fifo)
-
-    def feed():
-        with open(fifo, "wb") as fh:
-            fh.write(gzip.compress(text) if compress else text)
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    # should the pipe be opened twice, the second open would wait for a writer forever: end it with an EOF
-    watchdog = threading.Timer(120, lambda: open(fifo, "wb").close())
-    watchdog.daemon = True
-    watchdog.start()
-    rc, err = run_main(evaluate, [fifo, "--labels", "m", "--no-plots", "--out-dir", tmp_path / "ev"], capsys)
-    watchdog.cancel()
-    writer.join(5)
+    pipe = fifo(gzip.compress(text) if compress else text, "pred.fifo")
+    rc, err = run_main(evaluate, [pipe, "--labels", "m", "--no-plots", "--out-dir", tmp_path / "ev"], capsys)
     assert rc == 0, err
     rows = [ln.split("\t") for ln in (tmp_path / "ev" / "metrics.tsv").read_text().splitlines()
             if ln.startswith("m\tall\t")]

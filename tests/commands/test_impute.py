@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from helpers import TEST_DATA
+
 from mrcnn_tools.data.dataset import load_dataset
 
 
@@ -21,7 +23,7 @@ def encoded(tmp_path_factory):
     """Train and test datasets with --context 3 from the real 1 Mb IMR90 region (flank 50: 10x10 for MRCNN)."""
     from mrcnn_tools.cli.encode import main as encode
 
-    td, tmp = Path(__file__).resolve().parent.parent / "test-data", tmp_path_factory.mktemp("ctx")
+    td, tmp = TEST_DATA, tmp_path_factory.mktemp("ctx")
     shutil.copy(td / "22_20-21M.fa", tmp / "g.fa")
     base = ["--genome", tmp / "g.fa", "--calls", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", "--flank", "50"]
     for name, region in (("tr", "chr22:20000001-20300000"), ("te", "chr22:20700001-21000000")):
@@ -93,7 +95,7 @@ def test_sites_only_context_needs_no_genome_where_no_sequence_is_read(encoded, c
     from mrcnn_tools.cli.predict import main as predict
     from mrcnn_tools.cli.train import main as train
 
-    td = Path(__file__).resolve().parent.parent / "test-data"
+    td = TEST_DATA
     base = ["--genome", encoded / "g.fa", "--calls", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", "--flank", "50",
             "--context", "3", "--no-windows"]
     for name, region in (("str", "chr22:20000001-20300000"), ("ste", "chr22:20700001-21000000")):

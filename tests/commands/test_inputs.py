@@ -13,7 +13,7 @@ import pytest
 
 from mrcnn_tools.cli.encode import main
 
-from conftest import ROOT, load, run_main, shared_data
+from helpers import ROOT, load, run_main, shared_data
 
 FMT = ROOT / "test-data" / "formats"
 
@@ -735,23 +735,11 @@ def test_methylpy_allc(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("compress", [False, True])
-def test_named_pipe_read_once(tmp_path, capsys, td, compress):
+def test_named_pipe_read_once(tmp_path, capsys, td, compress, fifo):
     # `-c <(zcat calls.gz)` is a pipe: it can be opened and read only once, so nothing may be lost to detection
-    import os
-    import threading
-
     data = (td / "toy.bismark.cov").read_bytes()
-    fifo = tmp_path / "calls.pipe"
-    os.mkfifo(fifo)
-
-    def feed():
-        with open(fifo, "wb") as fh:
-            fh.write(gzip.compress(data) if compress else data)
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", fifo, "--min-coverage", 2)
-    writer.join(timeout=30)
+    pipe = fifo(gzip.compress(data) if compress else data, "calls.pipe")
+    rc, err, d = encode(tmp_path, capsys, td / "toy.fa", pipe, "--min-coverage", 2)
     assert rc == 0, err
     # the same CpGs as test_stdin_with_format, worked by hand in test_encode.py
     assert d["pos"].tolist() == [1, 5, 9, 13, 17]

@@ -18,7 +18,7 @@ import pytest
 from mrcnn_tools.cli import common
 from mrcnn_tools.errors import InputFormatError, MrcnnError, UsageError
 
-from conftest import ROOT, TEST_DATA
+from helpers import ROOT, TEST_DATA
 
 MODULES = {"mrcnn-encode": "encode", "mrcnn-train": "train", "mrcnn-predict": "predict", "mrcnn-eval": "evaluate",
            "mrcnn-filters2meme": "filters2meme"}

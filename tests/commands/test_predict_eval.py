@@ -11,7 +11,7 @@ from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.evaluate import main as evaluate
 from mrcnn_tools.cli.predict import main as predict
 
-from conftest import TEST_DATA, bundled, run_main
+from helpers import TEST_DATA, bundled, run_main
 
 GENOME = TEST_DATA / "22_20-21M.fa"
 CALLS = TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"

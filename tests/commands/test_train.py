@@ -9,14 +9,14 @@ from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.data.dataset import Dataset, load_dataset
 
-from conftest import bundled, load, run_main
+from helpers import bundled, load, run_main
 
 
 @pytest.fixture(scope="module")
 def h1(tmp_path_factory, examples):
     """H1 RRBS (true zeros) on the whole chr20: train below 45 Mb, test above."""
     d = tmp_path_factory.mktemp("h1")
-    from conftest import TEST_DATA
+    from helpers import TEST_DATA
     calls = TEST_DATA / "rrbsH1hESC_hg19_chr20-22Y.bedMethyl"
     for name, region in (("train", "chr20:1-45000000"), ("test", "chr20:45000001-63025520")):
         assert encode(["-q", "--genome", str(examples / "GRCh37_chr20.fa.gz"), "--calls", str(calls),
@@ -27,7 +27,7 @@ def h1(tmp_path_factory, examples):
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """IMR90 WGBS, 0.5 Mb of chr22: enough for quick training runs."""
-    from conftest import TEST_DATA
+    from helpers import TEST_DATA
     d = tmp_path_factory.mktemp("small")
     assert encode(["-q", "--genome", str(TEST_DATA / "22_20-21M.fa"), "--calls",
                    str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"), "--region", "chr22:20000001-20300000",

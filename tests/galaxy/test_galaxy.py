@@ -7,7 +7,7 @@ import pytest
 
 from mrcnn_tools import __version__
 
-from conftest import ROOT, TEST_DATA
+from helpers import ROOT, TEST_DATA
 
 TOOLS = sorted((ROOT / "galaxy").glob("mrcnn_*.xml"))
 

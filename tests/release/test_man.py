@@ -12,7 +12,7 @@ import pytest
 import mrcnn_tools
 from mrcnn_tools.cli.common import help_with_default
 
-from conftest import ROOT
+from helpers import ROOT
 
 COMMANDS = {"encode": "encode", "train": "train", "predict": "predict", "eval": "evaluate",
             "filters2meme": "filters2meme"}

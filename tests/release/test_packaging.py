@@ -9,7 +9,7 @@ import tarfile
 
 import pytest
 
-from conftest import ROOT, TEST_DATA, run_main
+from helpers import ROOT, TEST_DATA, run_main
 
 sys.path.insert(0, str(ROOT / "recipe"))
 import make_dist  # noqa: E402

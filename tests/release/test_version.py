@@ -4,7 +4,7 @@ import re
 
 from mrcnn_tools import __version__
 
-from conftest import ROOT
+from helpers import ROOT
 
 
 def test_version_in_setup_and_packaging():

@@ -149,7 +149,7 @@ def test_encode_calls_interleaved_across_chromosomes(tmp_path, capsys):
     # calls not grouped by chromosome (and across chunks of 3 rows): each chromosome's calls are still merged
     # together, chromosomes in the order of their first call. Worked by hand: chr1 ACGTTCGA has CpGs at 1 and
     # 5, chr2 TTCGAACG at 2 and 6 (0-based C); the '-' call on chr2's G at 3 joins the CpG at 2
-    from conftest import load, run_main
+    from helpers import load, run_main
     from mrcnn_tools.cli.encode import main
 
     fa = write(tmp_path / "g.fa", [">chr1", "ACGTTCGA", ">chr2", "TTCGAACG"])

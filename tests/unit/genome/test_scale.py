@@ -11,7 +11,7 @@ from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.data.dataset import Dataset, load_dataset, load_datasets
 
-from conftest import TEST_DATA, TINY_KERAS, bundled, run_main
+from helpers import TEST_DATA, TINY_KERAS, bundled, run_main
 
 COMP = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
 CODE = {"T": 0, "C": 1, "G": 2, "A": 3, "N": 4}

@@ -16,7 +16,7 @@ from mrcnn_tools.cli import predict, train
 from mrcnn_tools.errors import ModelError, MrcnnError, UsageError
 from mrcnn_tools.models.files import META_ENTRY, check_model_suffix, load_model, model_kind, read_model_meta
 
-from conftest import TEST_DATA, run_main
+from helpers import TEST_DATA, run_main
 
 GBR = TEST_DATA / "model_small_gbr.skops"
 KERAS = TEST_DATA / "model_small.keras"

@@ -11,7 +11,7 @@ from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.data.dataset import Dataset
 from mrcnn_tools.encoding import ALPHABET
 
-from conftest import run_main
+from helpers import run_main
 from mrcnn_tools.motifs import discover as motif_discover
 from mrcnn_tools.motifs import tomtom as motif_match
 from mrcnn_tools.motifs import seqlet_clusters as motif_seqlets
@@ -333,7 +333,7 @@ def test_benchmark_reduced_case(tmp_path, capsys):
     chr20 sequence is recovered by the default method, for hyper and not for hypo."""
     import importlib.util
 
-    from conftest import ROOT, shared_data
+    from helpers import ROOT, shared_data
 
     shared_data("genome", "GRCh37_chr20.fa.gz")
     spec = importlib.util.spec_from_file_location("bench_motifs", ROOT / "benchmarks" / "motifs.py")

@@ -16,7 +16,7 @@ from mrcnn_tools.training import distributed
 from mrcnn_tools.training.distributed import (ClusterError, chief_path, cluster_config, expand_hostlist,
                                      expand_tasks_per_node, is_chief, replica_rows, slurm_tf_config)
 
-from conftest import TEST_DATA, run_main
+from helpers import TEST_DATA, run_main
 
 # --- Slurm variables -> TF_CONFIG (known answers from `scontrol show hostnames`, Slurm 22.05) ---------------
 
