@@ -6,7 +6,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrcnn-installed
 
-.PHONY: install test test-slow test-all demo demo-quick bench clean reproduce galaxy-test lint man dist slurm-test
+.PHONY: install test test-slow test-all demo demo-quick bench clean reproduce galaxy-test galaxy-lint lint man dist slurm-test
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,7 @@ $(STAMP): setup.py $(PY)
 
 install: $(STAMP)
 
+# the Python tests only (Galaxy tooling: make galaxy-lint, make galaxy-test)
 test: install lint
 	$(PY) -m pytest -q -m "not slow" --durations=10 tests
 
@@ -34,7 +35,14 @@ $(PLANEMO):
 	.venv-planemo/bin/pip install -q --upgrade pip
 	.venv-planemo/bin/pip install -q planemo
 
-lint: $(PLANEMO)
+# ruff (ruff.toml): pyflakes, pycodestyle, import order, imports at the top (only the heavy libraries inside
+# functions), no relative imports; and the format. The ruff version comes with the test extras (setup.py)
+LINTED := mrcnn_tools tests benchmarks examples man test-data galaxy
+lint: install
+	$(PY) -m ruff check $(LINTED)
+	$(PY) -m ruff format --check $(LINTED)
+
+galaxy-lint: $(PLANEMO)
 	$(PLANEMO) lint --fail_level warn --skip_file galaxy/.lint_skip galaxy/
 	$(PLANEMO) workflow_lint --iwc --fail_level warn galaxy/workflows/
 
@@ -62,7 +70,7 @@ reproduce: install
 man: install
 	PY=$(PY) bash man/build.sh
 
-galaxy-test: install $(PLANEMO)
+galaxy-test: install galaxy-lint
 	bash galaxy/run-tests.sh
 
 # a one-node Slurm cluster on localhost (Slurm installed from Debian packages when absent: root or sudo) runs

@@ -18,9 +18,20 @@ Usage: python benchmarks/impute.py [--seeds 0 1 2] [--keep 1 0.5 0.2 0.05] [--ep
 import argparse
 import os
 import sys
+import textwrap
 import time
 
 import numpy as np
+
+from mrcnn_tools.data.context_encode import encode_with_context
+from mrcnn_tools.data.neighbours import add_context, neighbour_average
+from mrcnn_tools.data.splits import split_validation
+from mrcnn_tools.genome.fasta import Genome
+from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region
+from mrcnn_tools.models.context import context_meta
+from mrcnn_tools.models.context_inputs import ContextPredictor
+from mrcnn_tools.prediction.predict import Predictor
+from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -31,34 +42,24 @@ K = 5
 
 
 def selection(region):
-    from mrcnn_tools.genome.regions import IntervalSet, parse_region
-
-    try:
-        from mrcnn_tools.genome.regions import Selection
-    except ImportError:  # mrcnn-tools 0.1 kept it in sites
-        from mrcnn_tools.genome.regions import Selection
     return Selection(regions=IntervalSet([parse_region(region)]))
 
 
 def encode(data_dir):
     """(train targets, test targets, observed sites of both regions): the targets without context yet."""
-    from mrcnn_tools.data.context_encode import encode_with_context
-    from mrcnn_tools.genome.fasta import Genome
 
     genome = Genome(os.path.join(data_dir, "genome", "GRCh37_chr22_pieces.fa.gz"))
     calls = os.path.join(data_dir, "imr90_wgbs_chr22", "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz")
     out = []
     for region in (TRAIN, TEST):
         targets, _ = encode_with_context(genome, calls, max_n_fraction=0.0, selection=selection(region))
-        observed, _ = encode_with_context(genome, calls, max_n_fraction=1.0, windows=False,
-                                          selection=selection(region))
+        observed, _ = encode_with_context(genome, calls, max_n_fraction=1.0, windows=False, selection=selection(region))
         out.append((targets, observed))
     return out
 
 
 def with_context(targets, observed, keep, seed):
     """*targets* (a copy) with the context of a random fraction *keep* of *observed*."""
-    from mrcnn_tools.data.neighbours import add_context
 
     if keep < 1:
         observed = observed.subset(np.random.default_rng([seed, 17]).random(len(observed)) < keep)
@@ -69,20 +70,21 @@ def scores(y, p):
     from sklearn.metrics import roc_auc_score
 
     ok = np.isfinite(p)
-    return (roc_auc_score(y[ok] > 0.5, p[ok]), float(np.corrcoef(y[ok], p[ok])[0, 1]),
-            float(np.sqrt(np.mean((y[ok] - p[ok]) ** 2))))
+    return (
+        roc_auc_score(y[ok] > 0.5, p[ok]),
+        float(np.corrcoef(y[ok], p[ok])[0, 1]),
+        float(np.sqrt(np.mean((y[ok] - p[ok]) ** 2))),
+    )
 
 
 def train_model(arch, train, seed, epochs, threads, context_dropout=0.0):
     """A model trained as mrcnn-train trains it (10% of 10-kb blocks for validation, patience 4)."""
-    from mrcnn_tools.models.context import context_meta
-    from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras
-    from mrcnn_tools.data.splits import split_validation
 
     tr, val, split = split_validation(train, val_fraction=0.1, seed=seed)
     kwargs = {"k": K, "context_dropout": context_dropout} if arch != "mrcnn" else {}
-    config = TrainConfig(arch=arch, epochs=epochs, batch_size=128, patience=4, seed=seed, threads=threads,
-                         model_kwargs=kwargs)
+    config = TrainConfig(
+        arch=arch, epochs=epochs, batch_size=128, patience=4, seed=seed, threads=threads, model_kwargs=kwargs
+    )
     meta = base_meta(config, tr, val, split, [])
     if arch != "mrcnn":
         meta["context"] = context_meta(K, context_dropout)
@@ -91,8 +93,6 @@ def train_model(arch, train, seed, epochs, threads, context_dropout=0.0):
 
 
 def predict(arch, model, meta, test):
-    from mrcnn_tools.models.context_inputs import ContextPredictor
-    from mrcnn_tools.prediction.predict import Predictor
 
     if arch == "mrcnn":
         return Predictor(model, dict(meta, flank=200)).predict(test.windows())
@@ -108,15 +108,22 @@ def main(argv=None):
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--context-dropout", type=float, default=0.0)
     ap.add_argument("--models", nargs="+", default=["mrcnn-context", "context-only", "neighbours", "mrcnn"])
-    ap.add_argument("--doc", metavar="MD", help="also write the table as the section '## Imputation' of this "
-                                                "Markdown file (replaced if there, else appended), e.g. "
-                                                "docs/REPRODUCTION.md")
+    ap.add_argument(
+        "--doc",
+        metavar="MD",
+        help="also write the table as the section '## Imputation' of this "
+        "Markdown file (replaced if there, else appended), e.g. "
+        "docs/REPRODUCTION.md",
+    )
     ap.add_argument("--plot", metavar="PNG", help="also plot AUC and Pearson r against the neighbours kept")
     args = ap.parse_args(argv)
     t0 = time.time()
     (train_t, train_o), (test_t, test_o) = encode(args.data)
-    print(f"# train {len(train_t)} sites ({TRAIN}), test {len(test_t)} sites ({TEST}), K={K}; "
-          f"encoded in {time.time() - t0:.0f} s", flush=True)
+    print(
+        f"# train {len(train_t)} sites ({TRAIN}), test {len(test_t)} sites ({TEST}), K={K}; "
+        f"encoded in {time.time() - t0:.0f} s",
+        flush=True,
+    )
     results = {}  # (keep, model) -> list of (auc, r, rmse)
     for seed in args.seeds:
         seq_pred = None
@@ -126,8 +133,6 @@ def main(argv=None):
             for arch in args.models:
                 t = time.time()
                 if arch == "neighbours":
-                    from mrcnn_tools.data.neighbours import neighbour_average
-
                     pred, epochs = neighbour_average(test.context_level, test.context_dist), 0
                 elif arch == "mrcnn":
                     if seq_pred is None:  # the sequence does not thin out: trained once a seed
@@ -135,13 +140,17 @@ def main(argv=None):
                         seq_pred = predict(arch, model, meta, test)
                     pred = seq_pred
                 else:
-                    model, meta, epochs = train_model(arch, train, seed, args.epochs, args.threads,
-                                                      args.context_dropout)
+                    model, meta, epochs = train_model(
+                        arch, train, seed, args.epochs, args.threads, args.context_dropout
+                    )
                     pred = predict(arch, model, meta, test)
                 s = scores(test.y, pred)
                 results.setdefault((keep, arch), []).append(s)
-                print(f"# seed {seed} keep {keep:g} {arch}: AUC {s[0]:.4f} r {s[1]:.4f} RMSE {s[2]:.4f} "
-                      f"({epochs} epochs, {time.time() - t:.0f} s)", flush=True)
+                print(
+                    f"# seed {seed} keep {keep:g} {arch}: AUC {s[0]:.4f} r {s[1]:.4f} RMSE {s[2]:.4f} "
+                    f"({epochs} epochs, {time.time() - t:.0f} s)",
+                    flush=True,
+                )
     table = ["| neighbours kept | model | ROC AUC | Pearson r | RMSE | seeds |", "|---|---|---|---|---|---|"]
     for (keep, arch), rows in results.items():
         a = np.array(rows)
@@ -181,15 +190,24 @@ def plot(results, path):
 
 def write_section(path, table, args, n_train, n_test, results):
     """The '## Imputation' section of a Markdown report: replaced where it is, else appended."""
-    import textwrap
 
-    cmd = "python benchmarks/impute.py --seeds " + " ".join(map(str, args.seeds)) + " --keep " + " ".join(
-        f"{k:g}" for k in args.keep) + (f" --plot {args.plot}" if args.plot else "") + f" --doc {args.doc}"
+    cmd = (
+        "python benchmarks/impute.py --seeds "
+        + " ".join(map(str, args.seeds))
+        + " --keep "
+        + " ".join(f"{k:g}" for k in args.keep)
+        + (f" --plot {args.plot}" if args.plot else "")
+        + f" --doc {args.doc}"
+    )
+
     def auc(keep, arch):
         return np.mean(results[(keep, arch)], axis=0)[0]
 
-    gains = ", ".join(f"{auc(k, 'mrcnn-context') - auc(k, 'context-only'):+.3f} with {k:g}" for k in args.keep
-                      if (k, "mrcnn-context") in results and (k, "context-only") in results)
+    gains = ", ".join(
+        f"{auc(k, 'mrcnn-context') - auc(k, 'context-only'):+.3f} with {k:g}"
+        for k in args.keep
+        if (k, "mrcnn-context") in results and (k, "context-only") in results
+    )
     prose = (
         f"Regenerated by `{cmd}` (mean ± sd over seeds). Train on chr22 < 31 Mb "
         f"({n_train} CpGs), test on 32.1-35 Mb ({n_test} CpGs); windows free of N, coverage >= 5. Each site's context "
@@ -199,11 +217,24 @@ def write_section(path, table, args, n_train, n_test, results):
         "sample is sparse everywhere); every site stays a target, and the context models are trained on the "
         "sparse context (the neighbour average varies between seeds there by the subsample only). ROC AUC: "
         "level > 0.5. Labels of this lifted data set are partly mis-registered (the data's README): judge the "
-        "differences between rows, not the absolute values." + (
+        "differences between rows, not the absolute values."
+        + (
             f" What the sequence adds to the neighbours (ROC AUC of mrcnn-context minus context-only, by the "
-            f"fraction of neighbours kept): {gains}." if gains else ""))
-    text = "\n".join(["## Imputation: observed neighbours and sequence (IMR90 WGBS, chr22)", "",
-                      textwrap.fill(prose, 115, break_on_hyphens=False, break_long_words=False), "", *table, ""])
+            f"fraction of neighbours kept): {gains}."
+            if gains
+            else ""
+        )
+    )
+    text = "\n".join(
+        [
+            "## Imputation: observed neighbours and sequence (IMR90 WGBS, chr22)",
+            "",
+            textwrap.fill(prose, 115, break_on_hyphens=False, break_long_words=False),
+            "",
+            *table,
+            "",
+        ]
+    )
     if args.plot:
         image = os.path.relpath(args.plot, os.path.dirname(os.path.abspath(path)))
         text += f"\n![AUC and Pearson r against the neighbours kept]({image})\n"
@@ -213,7 +244,7 @@ def write_section(path, table, args, n_train, n_test, results):
         new = old.rstrip("\n") + "\n\n" + text
     else:
         end = old.find("\n## ", start + 1)
-        new = old[:start + 1] + text + (old[end:] if end >= 0 else "")
+        new = old[: start + 1] + text + (old[end:] if end >= 0 else "")
     with open(path, "w") as fh:
         fh.write(new)
 

@@ -13,6 +13,13 @@ import sys
 
 import numpy as np
 
+from benchmarks.motifs import MOTIFS
+from mrcnn_tools import motifs as mo
+from mrcnn_tools.data.dataset import load_dataset
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.models.files import load_model
+from mrcnn_tools.motifs.discover import discover
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -28,23 +35,20 @@ def main(argv=None):
     parser.add_argument("--sets", help="only the models of these sets, e.g. REST_hyper,SP1_hyper")
     args = parser.parse_args(argv)
 
-    from benchmarks.motifs import MOTIFS
-    from mrcnn_tools import motifs as mo
-    from mrcnn_tools.models.backend import load_tensorflow
-    from mrcnn_tools.data.dataset import load_dataset
-    from mrcnn_tools.models.files import load_model
-    from mrcnn_tools.motifs.discover import discover
-
     load_tensorflow()
     db = mo.jaspar_motifs()
     ids = {f"{n}_{g}": (jid, g) for n, jid, g in MOTIFS}
-    settings = [(int(w), int(f), float(k)) for w in args.widths.split(",") for f in args.flanks.split(",")
-                for k in args.keep.split(",")]
+    settings = [
+        (int(w), int(f), float(k))
+        for w in args.widths.split(",")
+        for f in args.flanks.split(",")
+        for k in args.keep.split(",")
+    ]
     if args.settings:
         settings = [(int(w), int(f), float(k)) for w, f, k in (t.split(":") for t in args.settings.split(","))]
     tally = {s: [0, 0] for s in settings}
     for path in sorted(glob.glob(os.path.join(args.out, "*.keras"))):
-        stem = os.path.basename(path)[:-len(".keras")]
+        stem = os.path.basename(path)[: -len(".keras")]
         name_group, arch, seed = stem.rsplit("_", 2)
         if (args.seeds and seed not in args.seeds.split(",")) or (args.sets and name_group not in args.sets.split(",")):
             continue

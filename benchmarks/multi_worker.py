@@ -39,9 +39,18 @@ def workers(n, argv_of):
         s.close()
     procs = []
     for i in range(n):
-        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": {"worker": hosts}, "task": {"type": "worker", "index": i}}))
-        procs.append(subprocess.Popen([os.path.join(BIN, "mrcnn-train"), *argv_of(i)], env=env,
-                                      stdin=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
+        env = dict(
+            os.environ, TF_CONFIG=json.dumps({"cluster": {"worker": hosts}, "task": {"type": "worker", "index": i}})
+        )
+        procs.append(
+            subprocess.Popen(
+                [os.path.join(BIN, "mrcnn-train"), *argv_of(i)],
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
     for p in procs:
         err = p.communicate()[1]
         if p.returncode:
@@ -57,27 +66,69 @@ def main():
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as d:
         data = os.path.join(d, "train.npz")
-        subprocess.run([os.path.join(BIN, "mrcnn-encode"), "-q", "--genome",
-                        os.path.join(ROOT, "examples/data/GRCh37_chr22_pieces.fa.gz"), "--calls",
-                        os.path.join(ROOT, "examples/data/IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz"),
-                        "-o", data], check=True)
-        common = [data, "--arch", args.arch, "--epochs", str(args.epochs), "--dropout", args.dropout,
-                  "--batch-size", args.batch_size, "--seed", "1", "--val-fraction", "0.1", "--patience", "0",
-                  "--threads", "1"]
+        subprocess.run(
+            [
+                os.path.join(BIN, "mrcnn-encode"),
+                "-q",
+                "--genome",
+                os.path.join(ROOT, "examples/data/GRCh37_chr22_pieces.fa.gz"),
+                "--calls",
+                os.path.join(ROOT, "examples/data/IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz"),
+                "-o",
+                data,
+            ],
+            check=True,
+        )
+        common = [
+            data,
+            "--arch",
+            args.arch,
+            "--epochs",
+            str(args.epochs),
+            "--dropout",
+            args.dropout,
+            "--batch-size",
+            args.batch_size,
+            "--seed",
+            "1",
+            "--val-fraction",
+            "0.1",
+            "--patience",
+            "0",
+            "--threads",
+            "1",
+        ]
         runs = {}
-        subprocess.run([os.path.join(BIN, "mrcnn-train"), *common, "--history", f"{d}/fit.tsv", "-o", f"{d}/fit.keras"],
-                       check=True, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [os.path.join(BIN, "mrcnn-train"), *common, "--history", f"{d}/fit.tsv", "-o", f"{d}/fit.keras"],
+            check=True,
+            stderr=subprocess.DEVNULL,
+        )
         runs["fit"] = history(f"{d}/fit.tsv")
         for n in (1, 2):
-            workers(n, lambda i: [*common, "--strategy", "multi-worker", "--history", f"{d}/w{n}.tsv",
-                                  "-o", f"{d}/w{n}.keras"])
+            workers(
+                n,
+                lambda i: [
+                    *common,
+                    "--strategy",
+                    "multi-worker",
+                    "--history",
+                    f"{d}/w{n}.tsv",
+                    "-o",
+                    f"{d}/w{n}.keras",
+                ],
+            )
             runs[f"{n} worker{'s' * (n > 1)}"] = history(f"{d}/w{n}.tsv")
-    print(f"{args.arch}, dropout {args.dropout}, global batch {args.batch_size}, "
-          f"{len(runs['fit'])} epochs, 1 thread per process")
+    print(
+        f"{args.arch}, dropout {args.dropout}, global batch {args.batch_size}, "
+        f"{len(runs['fit'])} epochs, 1 thread per process"
+    )
     print("run\tepoch\tloss\tval_loss\tsamples/s")
     for name, rows in runs.items():
         for r in rows:
-            print(f"{name}\t{r['epoch']}\t{float(r['loss']):.5f}\t{float(r['val_loss']):.5f}\t{float(r['samples_per_s']):,.0f}")
+            print(
+                f"{name}\t{r['epoch']}\t{float(r['loss']):.5f}\t{float(r['val_loss']):.5f}\t{float(r['samples_per_s']):,.0f}"
+            )
 
 
 if __name__ == "__main__":

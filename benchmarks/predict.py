@@ -21,6 +21,16 @@ import sys
 import tempfile
 import time
 
+import numpy as np
+import pyfaidx
+
+from mrcnn_tools.cli.predict import main as predict_main
+from mrcnn_tools.encoding import encode_bytes, find_cpgs
+from mrcnn_tools.genome.fasta import Genome
+from mrcnn_tools.models.architectures import build_mrcnn
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.models.files import load_model, save_keras_model
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 FASTA = os.path.join(ROOT, "examples", "data", "GRCh37_chr20.fa.gz")
@@ -31,43 +41,41 @@ def peak_mb():
 
 
 def make_model(path):
-    from mrcnn_tools.models.backend import load_tensorflow
 
     load_tensorflow()
-    from mrcnn_tools.models.files import save_keras_model
-    from mrcnn_tools.models.architectures import build_mrcnn
 
     save_keras_model(build_mrcnn(400), path, {"arch": "mrcnn", "flank": 200, "window": 400, "encoding": "TCGA-N4"})
 
 
 def child(case, model_path, fasta, batch):
-    import numpy as np
 
     if case in ("chr20", "6mb"):
-        from mrcnn_tools.models.backend import load_tensorflow
-        from mrcnn_tools.cli.predict import main
-
         load_tensorflow()  # imported before the clock starts, as in the other cases: not per-site work
 
         out = os.path.join(os.path.dirname(model_path), f"{case}.bedGraph")
-        args = ["-q", "-m", model_path, "--genome", fasta, "--output-format", "bedgraph", "--batch-size", str(batch),
-                "-o", out]
+        args = [
+            "-q",
+            "-m",
+            model_path,
+            "--genome",
+            fasta,
+            "--output-format",
+            "bedgraph",
+            "--batch-size",
+            str(batch),
+            "-o",
+            out,
+        ]
         if case == "6mb":
             args += ["--region", "20:1-6000000"]
         t = time.perf_counter()
-        assert main(args) == 0
+        assert predict_main(args) == 0
         secs = time.perf_counter() - t
         n = sum(1 for _ in open(out))
         return {"sites": n, "seconds": secs, "peak_rss_mb": peak_mb()}
-    from mrcnn_tools.models.files import load_model
 
     model, _ = load_model(model_path)
     if case == "naive":
-        import pyfaidx
-
-        from mrcnn_tools.encoding import encode_bytes, find_cpgs
-        from mrcnn_tools.genome.fasta import Genome
-
         pos = find_cpgs(Genome(fasta).codes("20"), 0, 6_000_000)
         fa = pyfaidx.Fasta(fasta, as_raw=True)
         rec = fa["20"]
@@ -75,8 +83,8 @@ def child(case, model_path, fasta, batch):
         t = time.perf_counter()
         for i in range(0, len(pos), batch):
             wins = []
-            for p in pos[i:i + batch]:
-                s = rec[max(p - 200, 0):p] .rjust(200, "N") + rec[p + 1:p + 201].ljust(200, "N")
+            for p in pos[i : i + batch]:
+                s = rec[max(p - 200, 0) : p].rjust(200, "N") + rec[p + 1 : p + 201].ljust(200, "N")
                 wins.append(encode_bytes(s))
             onehot = eye[np.stack(wins)]  # float32 (b, 400, 4): what a naive pipeline feeds
             codes = np.argmax(onehot, -1).astype(np.uint8) + 4 * (onehot.sum(-1) == 0)
@@ -109,23 +117,44 @@ def main():
         fasta = os.path.join(tmp, "chr20.fa.gz")
         shutil.copy(FASTA, fasta)
         model = os.path.join(tmp, "m.keras")
-        subprocess.run([sys.executable, "-c", f"import sys; sys.path.insert(0, {ROOT!r}); "
-                        f"from benchmarks.predict import make_model; make_model({model!r})"], check=True,
-                       capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys; sys.path.insert(0, {ROOT!r}); "
+                f"from benchmarks.predict import make_model; make_model({model!r})",
+            ],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         res = {}
-        for case, label in (("6mb", "predict chr20:1-6,000,000"), ("chr20", "predict all of chr20"),
-                            ("naive", "naive loop, chr20:1-6,000,000"), ("alone", "model alone (one batch)")):
-            p = subprocess.run([sys.executable, __file__, "--child", case, model, fasta, "--batch-size",
-                                str(args.batch_size)], capture_output=True, text=True, cwd=ROOT)
+        for case, label in (
+            ("6mb", "predict chr20:1-6,000,000"),
+            ("chr20", "predict all of chr20"),
+            ("naive", "naive loop, chr20:1-6,000,000"),
+            ("alone", "model alone (one batch)"),
+        ):
+            p = subprocess.run(
+                [sys.executable, __file__, "--child", case, model, fasta, "--batch-size", str(args.batch_size)],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
             if p.returncode:
                 raise SystemExit(p.stderr[-3000:])
             r = res[case] = json.loads(p.stdout.strip().splitlines()[-1])
-            print(f"{label:32s} {r['sites']:9,d} CpGs {r['sites'] / r['seconds']:9,.0f} CpGs/s   "
-                  f"peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
+            print(
+                f"{label:32s} {r['sites']:9,d} CpGs {r['sites'] / r['seconds']:9,.0f} CpGs/s   "
+                f"peak RSS {r['peak_rss_mb']:,.0f} MB",
+                flush=True,
+            )
         rate = res["chr20"]["sites"] / res["chr20"]["seconds"]
-        print(f"chr20: {rate / (res['naive']['sites'] / res['naive']['seconds']):.1f}x the naive loop, "
-              f"{100 * rate / (res['alone']['sites'] / res['alone']['seconds']):.0f}% of the model alone; "
-              f"peak RSS all of chr20 / 6 Mb = {res['chr20']['peak_rss_mb'] / res['6mb']['peak_rss_mb']:.2f}")
+        print(
+            f"chr20: {rate / (res['naive']['sites'] / res['naive']['seconds']):.1f}x the naive loop, "
+            f"{100 * rate / (res['alone']['sites'] / res['alone']['seconds']):.0f}% of the model alone; "
+            f"peak RSS all of chr20 / 6 Mb = {res['chr20']['peak_rss_mb'] / res['6mb']['peak_rss_mb']:.2f}"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

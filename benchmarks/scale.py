@@ -30,13 +30,44 @@ import tempfile
 import time
 
 import numpy as np
+import pandas as pd
+
+from mrcnn_tools.data.dataset import load_dataset
+from mrcnn_tools.genome.codes import open_genome_codes
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.models.inputs import make_tf_dataset
+from mrcnn_tools.models.registry import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 BIN = os.path.dirname(sys.executable)
 BP_PER_CPG = 110  # hg38: ~28M CpGs (strands merged) on 3.1 Gb
-HG38_MB = [248, 242, 198, 190, 181, 171, 159, 145, 138, 134, 135, 133, 114, 107, 102, 90, 83, 80, 59, 64, 47, 51,
-           156, 57]
+HG38_MB = [
+    248,
+    242,
+    198,
+    190,
+    181,
+    171,
+    159,
+    145,
+    138,
+    134,
+    135,
+    133,
+    114,
+    107,
+    102,
+    90,
+    83,
+    80,
+    59,
+    64,
+    47,
+    51,
+    156,
+    57,
+]
 HUMAN_SITES, HUMAN_BP = 28_000_000, 3_100_000_000
 
 
@@ -57,7 +88,7 @@ def make_genome(directory, sites, seed=0):
             drop = cg[rng.random(len(cg)) > 16 / BP_PER_CPG]
             codes[drop + 1] = 3
             for start in rng.integers(0, length - 20_000, max(1, length // 2_000_000)):
-                codes[start:start + 20_000] = 4  # 1% N, in blocks as assembly gaps
+                codes[start : start + 20_000] = 4  # 1% N, in blocks as assembly gaps
             text = letters[codes]
             fa.write(f">{name}\n".encode())
             width = 60
@@ -69,10 +100,17 @@ def make_genome(directory, sites, seed=0):
             pos = np.flatnonzero((codes[:-1] == 1) & (codes[1:] == 2))
             depth = rng.integers(5, 30, len(pos))
             meth = rng.binomial(depth, rng.beta(0.5, 0.5, len(pos)))
-            import pandas as pd
 
-            pd.DataFrame({"c": name, "s": pos + 1, "e": pos + 1, "p": np.round(100 * meth / depth, 2), "m": meth,
-                          "u": depth - meth}).to_csv(cov, sep="\t", header=False, index=False)
+            pd.DataFrame(
+                {
+                    "c": name,
+                    "s": pos + 1,
+                    "e": pos + 1,
+                    "p": np.round(100 * meth / depth, 2),
+                    "m": meth,
+                    "u": depth - meth,
+                }
+            ).to_csv(cov, sep="\t", header=False, index=False)
             n_sites += len(pos)
     return fasta, calls, n_sites, int(lengths.sum())
 
@@ -82,8 +120,9 @@ def timed(cmd, log, env=None):
     out = log + ".time"
     t = time.perf_counter()
     with open(log, "w") as fh:
-        rc = subprocess.call(["/usr/bin/time", "-f", "%M", "-o", out, *cmd], stdout=fh, stderr=subprocess.STDOUT,
-                             env=env)
+        rc = subprocess.call(
+            ["/usr/bin/time", "-f", "%M", "-o", out, *cmd], stdout=fh, stderr=subprocess.STDOUT, env=env
+        )
     secs = time.perf_counter() - t
     if rc != 0:
         sys.exit(f"failed ({rc}): {' '.join(cmd)}\n{open(log).read()[-2000:]}")
@@ -118,15 +157,9 @@ sys.exit(rc)
 
 def rate_ab(directory, sites, rounds, steps, seed=0):
     """Training samples/s from stored windows vs windows cut from the codes, alternated; medians."""
-    from mrcnn_tools.models.backend import load_tensorflow
 
     load_tensorflow()
     import keras
-
-    from mrcnn_tools.data.dataset import load_dataset
-    from mrcnn_tools.genome.codes import open_genome_codes
-    from mrcnn_tools.models.architectures import build_model
-    from mrcnn_tools.models.inputs import make_tf_dataset
 
     data = load_dataset(os.path.join(directory, "sites.npz"))
     data.use_genome(open_genome_codes(os.path.join(directory, "genome.fa")))
@@ -135,8 +168,10 @@ def rate_ab(directory, sites, rounds, steps, seed=0):
     keras.utils.set_random_seed(seed)
     model = build_model("mrcnn", 400)
     model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=False)
-    pipes = {"stored": make_tf_dataset(stored, data.y, 128, shuffle=True, seed=seed),
-             "on-the-fly": make_tf_dataset(sites_src, data.y, 128, shuffle=True, seed=seed, flank=200)}
+    pipes = {
+        "stored": make_tf_dataset(stored, data.y, 128, shuffle=True, seed=seed),
+        "on-the-fly": make_tf_dataset(sites_src, data.y, 128, shuffle=True, seed=seed, flank=200),
+    }
     for pipe in pipes.values():  # warm up: graph tracing, first pages of the codes
         model.fit(pipe, steps_per_epoch=5, epochs=1, verbose=0)
     rates = {k: [] for k in pipes}
@@ -159,8 +194,12 @@ def main():
     ap.add_argument("--steps", type=int, default=60, help="training steps per size")
     ap.add_argument("--rounds", type=int, default=7, help="A/B rounds of the training rate")
     ap.add_argument("--ab-steps", type=int, default=40, help="steps per A/B round")
-    ap.add_argument("--predict-sites", type=int, default=50_000,
-                    help="genome-wide predict: the first shard of about this many sites (all chromosomes read)")
+    ap.add_argument(
+        "--predict-sites",
+        type=int,
+        default=50_000,
+        help="genome-wide predict: the first shard of about this many sites (all chromosomes read)",
+    )
     ap.add_argument("--keep", help="work here and keep the files")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -177,63 +216,134 @@ def main():
             os.makedirs(d, exist_ok=True)
             t = time.perf_counter()
             fasta, calls, n, bp = make_genome(d, size)
-            print(f"# {n:,} CpGs on {bp / 1e6:.1f} Mb ({len(HG38_MB)} chromosomes) made in "
-                  f"{time.perf_counter() - t:.0f} s", flush=True)
+            print(
+                f"# {n:,} CpGs on {bp / 1e6:.1f} Mb ({len(HG38_MB)} chromosomes) made in "
+                f"{time.perf_counter() - t:.0f} s",
+                flush=True,
+            )
             row = {"sites": n, "bp": bp}
             sites_npz = os.path.join(d, "sites.npz")
             row["encode_s"], row["encode_mb"] = timed(
                 [f"{BIN}/mrcnn-encode", "-g", fasta, "-c", calls, "--no-windows", "-o", sites_npz],
-                os.path.join(d, "encode.log"), env)
+                os.path.join(d, "encode.log"),
+                env,
+            )
             row["codes_s"], row["codes_mb"] = timed(
-                [sys.executable, "-c", "import sys; from mrcnn_tools.genome.codes import open_genome_codes; "
-                 "open_genome_codes(sys.argv[1])", fasta], os.path.join(d, "codes.log"), env)
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from mrcnn_tools.genome.codes import open_genome_codes; "
+                    "open_genome_codes(sys.argv[1])",
+                    fasta,
+                ],
+                os.path.join(d, "codes.log"),
+                env,
+            )
             model = os.path.join(d, "model.keras")
             row["train_s"], row["train_mb"] = timed(
-                [sys.executable, "-c", CAPPED_TRAIN, str(args.steps), sites_npz, "--genome", fasta, "--epochs", "1",
-                 "--val-fraction", "0.1", "--seed", "1", "-o", model], os.path.join(d, "train.log"), env)
+                [
+                    sys.executable,
+                    "-c",
+                    CAPPED_TRAIN,
+                    str(args.steps),
+                    sites_npz,
+                    "--genome",
+                    fasta,
+                    "--epochs",
+                    "1",
+                    "--val-fraction",
+                    "0.1",
+                    "--seed",
+                    "1",
+                    "-o",
+                    model,
+                ],
+                os.path.join(d, "train.log"),
+                env,
+            )
             # every chromosome is read (the shard's first pass counts all CpGs), a fixed number predicted
             parts = max(1, n // args.predict_sites)
             row["predict_s"], row["predict_mb"] = timed(
-                [f"{BIN}/mrcnn-predict", "-q", "-m", model, "--genome", fasta, "--output-format", "bedgraph",
-                 "--shard", f"1/{parts}", "-o", os.path.join(d, "pred.bedGraph")], os.path.join(d, "predict.log"), env)
+                [
+                    f"{BIN}/mrcnn-predict",
+                    "-q",
+                    "-m",
+                    model,
+                    "--genome",
+                    fasta,
+                    "--output-format",
+                    "bedgraph",
+                    "--shard",
+                    f"1/{parts}",
+                    "-o",
+                    os.path.join(d, "pred.bedGraph"),
+                ],
+                os.path.join(d, "predict.log"),
+                env,
+            )
             row["predicted"] = sum(1 for _ in open(os.path.join(d, "pred.bedGraph")))
             row["sites_only_npz_bytes_per_site"] = os.path.getsize(sites_npz) / n
             rows.append(row)
             train_log = open(os.path.join(d, "train.log")).read()
             row["train_anon_mb"] = float(train_log.split("#anon-peak-mb ")[1].split()[0])
-            print(f"{n:>10,} sites  encode {row['encode_mb']:6.0f} MB {n / row['encode_s']:8,.0f} sites/s | "
-                  f"codes {row['codes_mb']:5.0f} MB {row['codes_s']:5.1f} s | train ({args.steps} steps) "
-                  f"{row['train_mb']:6.0f} MB (anonymous {row['train_anon_mb']:5.0f}) | predict "
-                  f"{row['predict_mb']:5.0f} MB {row['predicted'] / row['predict_s']:6,.0f} sites/s | "
-                  f"NPZ {row['sites_only_npz_bytes_per_site']:.1f} B/site", flush=True)
+            print(
+                f"{n:>10,} sites  encode {row['encode_mb']:6.0f} MB {n / row['encode_s']:8,.0f} sites/s | "
+                f"codes {row['codes_mb']:5.0f} MB {row['codes_s']:5.1f} s | train ({args.steps} steps) "
+                f"{row['train_mb']:6.0f} MB (anonymous {row['train_anon_mb']:5.0f}) | predict "
+                f"{row['predict_mb']:5.0f} MB {row['predicted'] / row['predict_s']:6,.0f} sites/s | "
+                f"NPZ {row['sites_only_npz_bytes_per_site']:.1f} B/site",
+                flush=True,
+            )
             for f in (calls, os.path.join(d, "pred.bedGraph")):
                 os.remove(f)
         sites = [r["sites"] for r in rows]
         print("\npeak RSS = fixed + slope x sites (least squares over the sizes); extrapolated to 28M sites / 3.1 Gb")
-        targets = {"encode": lambda s, bp: 1024 + 64 * s / 2**20,
-                   "train": lambda s, bp: bp / 2**20 + 1024 + 64 * s / 2**20}
+        targets = {
+            "encode": lambda s, bp: 1024 + 64 * s / 2**20,
+            "train": lambda s, bp: bp / 2**20 + 1024 + 64 * s / 2**20,
+        }
         for step in ("encode", "codes", "train", "train_anon", "predict"):
             fixed, slope = fit_line(sites, [r[f"{step}_mb"] for r in rows])
             human = fixed + slope * HUMAN_SITES
-            line = (f"{step:11s} fixed {fixed:7.0f} MB  slope {slope * 2**20:7.1f} B/site  -> human "
-                    f"{human / 1024:6.2f} GB")
+            line = (
+                f"{step:11s} fixed {fixed:7.0f} MB  slope {slope * 2**20:7.1f} B/site  -> human {human / 1024:6.2f} GB"
+            )
             if step in targets:
                 ok = all(r[f"{step}_mb"] <= targets[step](r["sites"], r["bp"]) for r in rows)
-                line += (f"  (target {targets[step](HUMAN_SITES, HUMAN_BP) / 1024:.2f} GB; measured sizes "
-                         f"{'within' if ok else 'OVER'} target)")
+                line += (
+                    f"  (target {targets[step](HUMAN_SITES, HUMAN_BP) / 1024:.2f} GB; measured sizes "
+                    f"{'within' if ok else 'OVER'} target)"
+                )
             print(line)
-        print("(train's RSS includes the pages of the codes file it mapped, shared with every other process and "
-              "counted in full by its target; train_anon is its private memory alone)")
+        print(
+            "(train's RSS includes the pages of the codes file it mapped, shared with every other process and "
+            "counted in full by its target; train_anon is its private memory alone)"
+        )
         small = os.path.join(work, f"s{args.sizes[0]}")
-        out = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", small, str(args.sizes[0]),
-                              "--rounds", str(args.rounds), "--ab-steps", str(args.ab_steps)],
-                             capture_output=True, text=True, env=env)
+        out = subprocess.run(
+            [
+                sys.executable,
+                os.path.abspath(__file__),
+                "--child",
+                small,
+                str(args.sizes[0]),
+                "--rounds",
+                str(args.rounds),
+                "--ab-steps",
+                str(args.ab_steps),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if out.returncode:
             sys.exit(out.stderr[-2000:])
         med, raw = json.loads(out.stdout.strip().splitlines()[-1])
-        print(f"\ntraining rate, MRCNN batch 128, {args.rounds} alternated rounds of {args.ab_steps} steps "
-              f"({rows[0]['sites']:,} sites): stored windows {med['stored']:,.0f} samples/s, on the fly "
-              f"{med['on-the-fly']:,.0f} samples/s = {100 * med['on-the-fly'] / med['stored']:.0f}% (target >= 90%)")
+        print(
+            f"\ntraining rate, MRCNN batch 128, {args.rounds} alternated rounds of {args.ab_steps} steps "
+            f"({rows[0]['sites']:,} sites): stored windows {med['stored']:,.0f} samples/s, on the fly "
+            f"{med['on-the-fly']:,.0f} samples/s = {100 * med['on-the-fly'] / med['stored']:.0f}% (target >= 90%)"
+        )
         print("  rounds: " + "; ".join(f"{k} " + ", ".join(f"{v:,.0f}" for v in vals) for k, vals in raw.items()))
     finally:
         if not args.keep:

@@ -17,6 +17,12 @@ import subprocess
 import sys
 import time
 
+import numpy as np
+
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.models.inputs import make_tf_dataset
+from mrcnn_tools.models.registry import build_model
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -26,15 +32,9 @@ def rss_mb():
 
 
 def child(case, arch, sites, batch):
-    import numpy as np
-
-    from mrcnn_tools.models.backend import load_tensorflow
 
     tf = load_tensorflow()
     import keras
-
-    from mrcnn_tools.models.architectures import build_model
-    from mrcnn_tools.models.inputs import make_tf_dataset
 
     keras.utils.set_random_seed(0)
     model = build_model(arch, 400)
@@ -89,8 +89,21 @@ def main():
     for arch in ("mrcnn", "simple-cnn"):
         res = {}
         for case in ("pipeline", "naive", "model-alone"):
-            p = subprocess.run([sys.executable, __file__, "--child", case, arch, "--sites", str(args.sites),
-                                "--batch-size", str(args.batch_size)], capture_output=True, text=True)
+            p = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    case,
+                    arch,
+                    "--sites",
+                    str(args.sites),
+                    "--batch-size",
+                    str(args.batch_size),
+                ],
+                capture_output=True,
+                text=True,
+            )
             if p.returncode:
                 raise SystemExit(p.stderr[-3000:])
             res[case] = json.loads(p.stdout.strip().splitlines()[-1])
@@ -98,10 +111,15 @@ def main():
             r = res[case]
             # memory for the data: peak RSS above the model-alone run (same model, one batch of data)
             per_site = (r["peak_rss_mb"] - res["model-alone"]["peak_rss_mb"]) * 2**20 / args.sites
-            print(f"{arch:10s} {case:12s} {r['samples_per_s']:9,.0f} samples/s   peak RSS {r['peak_rss_mb']:,.0f} MB"
-                  + ("" if case == "model-alone" else f" = model-alone + {per_site:,.0f} bytes/training site"))
-        print(f"{arch:10s} pipeline = {100 * res['pipeline']['samples_per_s'] / res['model-alone']['samples_per_s']:.0f}% "
-              f"of model-alone, {res['pipeline']['samples_per_s'] / res['naive']['samples_per_s']:.2f}x naive")
+            print(
+                f"{arch:10s} {case:12s} {r['samples_per_s']:9,.0f} samples/s   peak RSS {r['peak_rss_mb']:,.0f} MB"
+                + ("" if case == "model-alone" else f" = model-alone + {per_site:,.0f} bytes/training site")
+            )
+        print(
+            f"{arch:10s} pipeline = "
+            f"{100 * res['pipeline']['samples_per_s'] / res['model-alone']['samples_per_s']:.0f}% "
+            f"of model-alone, {res['pipeline']['samples_per_s'] / res['naive']['samples_per_s']:.2f}x naive"
+        )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from mrcnn_tools.cli.encode import main as encode  # noqa: E402
 from mrcnn_tools.cli.evaluate import main as evaluate  # noqa: E402
 from mrcnn_tools.cli.predict import main as predict  # noqa: E402
 from mrcnn_tools.cli.train import main as train  # noqa: E402
+from mrcnn_tools.data.dataset import load_dataset  # noqa: E402
 
 DATA = os.path.join(ROOT, "examples", "data")
 ARCHS = (("mrcnn", "keras"), ("simple-cnn", "keras"), ("kmer-gbr", "skops"))
@@ -67,7 +68,6 @@ def write_pred(path, te, pred):
 
 def experiment(name, work, train_npz, test_npz, val_args, seeds, train_args, figures=None):
     """Train every architecture with every seed; evaluate; returns {arch: [metrics rows per seed]}."""
-    from mrcnn_tools.data.dataset import load_dataset
 
     tr, te = load_dataset(train_npz), load_dataset(test_npz)
     results = {}
@@ -82,8 +82,10 @@ def experiment(name, work, train_npz, test_npz, val_args, seeds, train_args, fig
             run(evaluate, [pred, "--labels", arch, "--out-dir", ev, "--no-plots"])
             results.setdefault(arch, []).append(read_metrics(os.path.join(ev, "metrics.tsv")))
             print(f"{name} {arch} seed {seed}: {time.time() - t:.0f} s", file=sys.stderr, flush=True)
-    for label, pred in (("training mean", np.full(len(te.y), float(np.mean(tr.y)))),
-                        ("nearest training CpG's label", nearest_label(tr, te))):
+    for label, pred in (
+        ("training mean", np.full(len(te.y), float(np.mean(tr.y)))),
+        ("nearest training CpG's label", nearest_label(tr, te)),
+    ):
         path = os.path.join(work, f"{label.split()[0]}.tsv")
         write_pred(path, te, pred)
         ev = os.path.join(work, f"eval.{label.split()[0]}")
@@ -118,11 +120,18 @@ def count(results, group):
 
 
 def tables(results):
-    out = ["| model | " + " | ".join(f"RMSE {g} (n={count(results, g)})" for g in ("all", "hyper", "mid", "hypo"))
-           + " | MAE all |", "|---|" + "---|" * 5]
+    out = [
+        "| model | "
+        + " | ".join(f"RMSE {g} (n={count(results, g)})" for g in ("all", "hyper", "mid", "hypo"))
+        + " | MAE all |",
+        "|---|" + "---|" * 5,
+    ]
     for arch in results:
-        out.append(f"| {arch} | " + " | ".join(cell(results, arch, g, "rmse") for g in ("all", "hyper", "mid", "hypo"))
-                   + f" | {cell(results, arch, 'all', 'mae')} |")
+        out.append(
+            f"| {arch} | "
+            + " | ".join(cell(results, arch, g, "rmse") for g in ("all", "hyper", "mid", "hypo"))
+            + f" | {cell(results, arch, 'all', 'mae')} |"
+        )
     out.append("")
     out.append("| model | group | SE | SP | ACC | AUC |")
     out.append("|---|---|---|---|---|---|")
@@ -130,8 +139,11 @@ def tables(results):
         for g in ("all", "cgi", "non-cgi"):
             if count(results, g) == "0":
                 continue
-            out.append(f"| {arch} | {g} (n={count(results, g)}) | " + " | ".join(
-                cell(results, arch, g, m) for m in ("sensitivity", "specificity", "accuracy", "auc")) + " |")
+            out.append(
+                f"| {arch} | {g} (n={count(results, g)}) | "
+                + " | ".join(cell(results, arch, g, m) for m in ("sensitivity", "specificity", "accuracy", "auc"))
+                + " |"
+            )
     return "\n".join(out)
 
 
@@ -144,31 +156,85 @@ def main():
     seeds = [int(s) for s in args.seeds.split(",")]
     os.makedirs(args.work, exist_ok=True)
     t0 = time.time()
-    g20, h1, cgi = (os.path.join(DATA, f) for f in ("GRCh37_chr20.fa.gz", "rrbsH1hESC_hg19_50k.bedMethyl",
-                                                     "cpgIslands_hg19_all.bed"))
+    g20, h1, cgi = (
+        os.path.join(DATA, f)
+        for f in ("GRCh37_chr20.fa.gz", "rrbsH1hESC_hg19_50k.bedMethyl", "cpgIslands_hg19_all.bed")
+    )
     w = os.path.join(args.work, "h1")
     os.makedirs(w, exist_ok=True)
     for part, region in (("train", "chr20:1-45000000"), ("test", "chr20:45000001-63025520")):
-        run(encode, ["--genome", g20, "--calls", h1, "--chroms", "chr20", "--cgi", cgi, "--region", region,
-                     "-o", os.path.join(w, f"{part}.npz")])
-    small = {"mrcnn": ["--epochs", 80, "--patience", 8, "--batch-size", 32],
-             "simple-cnn": ["--epochs", 80, "--patience", 8, "--batch-size", 32]}
-    h1_res, h1_ntr, h1_nte = experiment("H1", w, os.path.join(w, "train.npz"), os.path.join(w, "test.npz"),
-                                        ["--val-fraction", 0.15], seeds, small,
-                                        figures=os.path.join(ROOT, "docs", "figures", "h1_chr20"))
-    g22, wgbs = os.path.join(DATA, "GRCh37_chr22_pieces.fa.gz"), os.path.join(DATA, "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz")
+        run(
+            encode,
+            [
+                "--genome",
+                g20,
+                "--calls",
+                h1,
+                "--chroms",
+                "chr20",
+                "--cgi",
+                cgi,
+                "--region",
+                region,
+                "-o",
+                os.path.join(w, f"{part}.npz"),
+            ],
+        )
+    small = {
+        "mrcnn": ["--epochs", 80, "--patience", 8, "--batch-size", 32],
+        "simple-cnn": ["--epochs", 80, "--patience", 8, "--batch-size", 32],
+    }
+    h1_res, h1_ntr, h1_nte = experiment(
+        "H1",
+        w,
+        os.path.join(w, "train.npz"),
+        os.path.join(w, "test.npz"),
+        ["--val-fraction", 0.15],
+        seeds,
+        small,
+        figures=os.path.join(ROOT, "docs", "figures", "h1_chr20"),
+    )
+    g22, wgbs = (
+        os.path.join(DATA, "GRCh37_chr22_pieces.fa.gz"),
+        os.path.join(DATA, "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz"),
+    )
     w = os.path.join(args.work, "chr22")
     os.makedirs(w, exist_ok=True)
-    for part, region in (("train", "1-31000000"), ("val", "31000001-32000000"), ("test", "32100001-35000000"),
-                         ("all", "1-51304566")):
-        run(encode, ["--genome", g22, "--calls", wgbs, "--max-n-fraction", 0, "--cgi", cgi,
-                     "--region", f"chr22:{region}", "-o", os.path.join(w, f"{part}.npz")])
+    for part, region in (
+        ("train", "1-31000000"),
+        ("val", "31000001-32000000"),
+        ("test", "32100001-35000000"),
+        ("all", "1-51304566"),
+    ):
+        run(
+            encode,
+            [
+                "--genome",
+                g22,
+                "--calls",
+                wgbs,
+                "--max-n-fraction",
+                0,
+                "--cgi",
+                cgi,
+                "--region",
+                f"chr22:{region}",
+                "-o",
+                os.path.join(w, f"{part}.npz"),
+            ],
+        )
     big = {a: ["--epochs", 15, "--patience", 3] for a in ("mrcnn", "simple-cnn")}
-    region_res, r_ntr, r_nte = experiment("chr22 region", w, os.path.join(w, "train.npz"), os.path.join(w, "test.npz"),
-                                          ["--validation", os.path.join(w, "val.npz")], seeds, big,
-                                          figures=os.path.join(ROOT, "docs", "figures", "imr90_chr22"))
+    region_res, r_ntr, r_nte = experiment(
+        "chr22 region",
+        w,
+        os.path.join(w, "train.npz"),
+        os.path.join(w, "test.npz"),
+        ["--validation", os.path.join(w, "val.npz")],
+        seeds,
+        big,
+        figures=os.path.join(ROOT, "docs", "figures", "imr90_chr22"),
+    )
     # the paper's random split: test sites drawn at random among all sites, neighbours of training sites
-    from mrcnn_tools.data.dataset import load_dataset
 
     alld = load_dataset(os.path.join(w, "all.npz"))
     rng = np.random.default_rng(0)
@@ -177,17 +243,23 @@ def main():
     os.makedirs(wr, exist_ok=True)
     alld.subset(~is_test).save(os.path.join(wr, "train.npz"))
     alld.subset(is_test).save(os.path.join(wr, "test.npz"))
-    random_res, rr_ntr, rr_nte = experiment("chr22 random", wr, os.path.join(wr, "train.npz"),
-                                            os.path.join(wr, "test.npz"), ["--val-fraction", 0.1], seeds, big)
+    random_res, rr_ntr, rr_nte = experiment(
+        "chr22 random",
+        wr,
+        os.path.join(wr, "train.npz"),
+        os.path.join(wr, "test.npz"),
+        ["--val-fraction", 0.1],
+        seeds,
+        big,
+    )
     minutes = (time.time() - t0) / 60
 
     def auc_line(res):
         return ", ".join(f"{a} {cell(res, a, 'all', 'auc')}" for a in res)
 
-    fig = "figures"
     text = f"""# Reproduction report
 
-Regenerated by `make reproduce` ({minutes:.0f} minutes on this 2-core machine; seeds {', '.join(map(str, seeds))};
+Regenerated by `make reproduce` ({minutes:.0f} minutes on this 2-core machine; seeds {", ".join(map(str, seeds))};
 mean ± sd over seeds, one value where a method has no seed). Every number below is computed by
 `examples/reproduce.py` with the package's own commands; nothing is typed in.
 
@@ -245,7 +317,7 @@ nearest training CpG lies outside the test region for every test site, so this b
     old = open(args.out).read() if os.path.exists(args.out) else ""
     kept = [old.index(h) for h in ("\n## Motifs", "\n## Imputation") if h in old]
     if kept:
-        text = text.rstrip("\n") + "\n" + old[min(kept):]
+        text = text.rstrip("\n") + "\n" + old[min(kept) :]
     with open(args.out, "w") as fh:
         fh.write(text)
     print(f"wrote {args.out} in {minutes:.1f} min", file=sys.stderr)

@@ -11,21 +11,38 @@ import re
 import sys
 from pathlib import Path
 
-COMMANDS = {"mrcnn-encode": "encode", "mrcnn-train": "train", "mrcnn-predict": "predict", "mrcnn-eval": "evaluate",
-            "mrcnn-filters2meme": "filters2meme"}
+import mrcnn_tools
+from mrcnn_tools.cli import common
 
-EXIT_STATUS = [("0", "Success."),
-               ("1", "An error in the data or the environment: a malformed or mismatched input, a missing, "
-                     "unreadable or unwritable file, a full disk or the file-size limit. One line on standard "
-                     "error names the file (and the line) and the fix; no partial output is left."),
-               ("2", "Usage: options that cannot be parsed or contradict each other."),
-               ("130", "Interrupted (SIGINT, Ctrl-C); temporary files are removed."),
-               ("143", "Terminated (SIGTERM, as Slurm sends at the time limit or on scancel); temporary files are "
-                       "removed.")]
+COMMANDS = {
+    "mrcnn-encode": "encode",
+    "mrcnn-train": "train",
+    "mrcnn-predict": "predict",
+    "mrcnn-eval": "evaluate",
+    "mrcnn-filters2meme": "filters2meme",
+}
 
-ENVIRONMENT = [("MRCNN_CACHE_DIR", "Where the index (.fai, .gzi) of a genome FASTA is written when the FASTA's "
-                                   "directory is not writable, and where genome codes are kept (default: "
-                                   "$XDG_CACHE_HOME/mrcnn-tools, else ~/.cache/mrcnn-tools).")]
+EXIT_STATUS = [
+    ("0", "Success."),
+    (
+        "1",
+        "An error in the data or the environment: a malformed or mismatched input, a missing, "
+        "unreadable or unwritable file, a full disk or the file-size limit. One line on standard "
+        "error names the file (and the line) and the fix; no partial output is left.",
+    ),
+    ("2", "Usage: options that cannot be parsed or contradict each other."),
+    ("130", "Interrupted (SIGINT, Ctrl-C); temporary files are removed."),
+    ("143", "Terminated (SIGTERM, as Slurm sends at the time limit or on scancel); temporary files are removed."),
+]
+
+ENVIRONMENT = [
+    (
+        "MRCNN_CACHE_DIR",
+        "Where the index (.fai, .gzi) of a genome FASTA is written when the FASTA's "
+        "directory is not writable, and where genome codes are kept (default: "
+        "$XDG_CACHE_HOME/mrcnn-tools, else ~/.cache/mrcnn-tools).",
+    )
+]
 
 
 def roff(text):
@@ -40,8 +57,8 @@ def split_description(description):
     m = re.search(r"^examples?:\s*$", description, flags=re.M)
     if not m:
         return description.strip(), []
-    examples = [ln.strip() for ln in description[m.end():].strip("\n").split("\n") if ln.strip()]
-    return description[:m.start()].strip(), examples
+    examples = [ln.strip() for ln in description[m.end() :].strip("\n").split("\n") if ln.strip()]
+    return description[: m.start()].strip(), examples
 
 
 def summary(module):
@@ -52,19 +69,23 @@ def summary(module):
 
 def render(prog, module_name, version):
     """The man page of *prog* as a string."""
-    from mrcnn_tools.cli import common
 
     module = importlib.import_module(f"mrcnn_tools.cli.{module_name}")
     parser = module.get_parser()
     formatter = parser._get_formatter()
     prose, examples = split_description(parser.description or "")
     usage = " ".join(parser.format_usage().split())
-    usage = usage[len("usage: "):]
-    usage = usage[len(prog):].strip() if usage.startswith(prog) else usage
-    out = [f'.TH {roff(prog.upper())} 1 "" "mrcnn\\-tools {roff(version)}" "mrcnn\\-tools manual"',
-           ".SH NAME", f"{roff(prog)} \\- {roff(summary(module))}",
-           ".SH SYNOPSIS", f".B {roff(prog)}", roff(usage),
-           ".SH DESCRIPTION"]
+    usage = usage[len("usage: ") :]
+    usage = usage[len(prog) :].strip() if usage.startswith(prog) else usage
+    out = [
+        f'.TH {roff(prog.upper())} 1 "" "mrcnn\\-tools {roff(version)}" "mrcnn\\-tools manual"',
+        ".SH NAME",
+        f"{roff(prog)} \\- {roff(summary(module))}",
+        ".SH SYNOPSIS",
+        f".B {roff(prog)}",
+        roff(usage),
+        ".SH DESCRIPTION",
+    ]
     for para in re.split(r"\n\s*\n", prose):
         out += [roff(" ".join(para.split())), ".PP"]
     out.pop()
@@ -78,10 +99,15 @@ def render(prog, module_name, version):
             out.append(f".SS {roff(title[:1].upper() + title[1:])}")
         for action in actions:
             if action.option_strings:
-                metavar = "" if action.nargs == 0 else " " + formatter._format_args(
-                    action, formatter._get_default_metavar_for_optional(action))
-                names = ", ".join(f"\\fB{roff(o)}\\fR" + (f"\\fI{roff(metavar)}\\fR" if metavar else "")
-                                  for o in action.option_strings)
+                metavar = (
+                    ""
+                    if action.nargs == 0
+                    else " " + formatter._format_args(action, formatter._get_default_metavar_for_optional(action))
+                )
+                names = ", ".join(
+                    f"\\fB{roff(o)}\\fR" + (f"\\fI{roff(metavar)}\\fR" if metavar else "")
+                    for o in action.option_strings
+                )
             else:
                 names = f"\\fB{roff(formatter._format_args(action, action.dest))}\\fR"
             out += [".TP", names, roff(" ".join(formatter._expand_help(action).split()))]
@@ -90,9 +116,14 @@ def render(prog, module_name, version):
         # hidden from --help and the README, but a user reading an old script must find what they mean
         out.append(".SH DEPRECATED OPTIONS")
         for action in old:
-            out += [".TP", ", ".join(f"\\fB{roff(o)}\\fR" for o in action.option_strings),
-                    roff(f"Old spelling of {action.replaced_by}, accepted with a warning until the next release"
-                         + (f" ({action.note})." if action.note else "."))]
+            out += [
+                ".TP",
+                ", ".join(f"\\fB{roff(o)}\\fR" for o in action.option_strings),
+                roff(
+                    f"Old spelling of {action.replaced_by}, accepted with a warning until the next release"
+                    + (f" ({action.note})." if action.note else ".")
+                ),
+            ]
     if examples:
         out += [".SH EXAMPLES", ".nf", ".RS"] + [roff(ln) for ln in examples] + [".RE", ".fi"]
     out.append(".SH EXIT STATUS")
@@ -102,9 +133,15 @@ def render(prog, module_name, version):
     for name, text in ENVIRONMENT:
         out += [".TP", f"\\fB{name}\\fR", roff(text)]
     others = [p for p in COMMANDS if p != prog]
-    out += [".SH SEE ALSO", ",\n".join(f".BR {roff(p)} (1)" for p in others),
-            ".PP", roff(f"File formats, exit codes and conventions: {common.FORMATS_DOC} in the mrcnn-tools "
-                        "sources; the README for a walk-through.")]
+    out += [
+        ".SH SEE ALSO",
+        ",\n".join(f".BR {roff(p)} (1)" for p in others),
+        ".PP",
+        roff(
+            f"File formats, exit codes and conventions: {common.FORMATS_DOC} in the mrcnn-tools "
+            "sources; the README for a walk-through."
+        ),
+    ]
     return "\n".join(out) + "\n"
 
 
@@ -133,8 +170,7 @@ def option_table():
                 default = ",".join(map(str, default))
             plain = action.nargs == 0 or default in (None, "") or isinstance(default, bool)
             cells[name][prog] = "✓" if plain else f"`{default}`"
-    out = ["| option | " + " | ".join(p[len("mrcnn-"):] for p in COMMANDS) + " |",
-           "|---|" + "---|" * len(COMMANDS)]
+    out = ["| option | " + " | ".join(p[len("mrcnn-") :] for p in COMMANDS) + " |", "|---|" + "---|" * len(COMMANDS)]
     for name in rows:
         out.append(f"| `{name}` | " + " | ".join(cells[name].get(p, "") for p in COMMANDS) + " |")
     return "\n".join(out)
@@ -152,7 +188,6 @@ def update_readme(path):
 
 
 def main(argv=None):
-    import mrcnn_tools
 
     outdir = Path(argv[0] if argv else Path(__file__).parent)
     for prog, module_name in COMMANDS.items():

@@ -15,7 +15,7 @@ _LUT = np.full(256, N, dtype=np.uint8)
 for _code, _base in enumerate(ALPHABET):
     _LUT[ord(_base)] = _code
     _LUT[ord(_base.lower())] = _code
-_COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
+COMPLEMENT = np.array([3, 2, 1, 0, 4], dtype=np.uint8)
 
 
 def encode_bytes(seq):
@@ -81,10 +81,11 @@ def n_counts(codes, pos, flank, beyond_ends=True):
     # where N starts or stops, found block by block: two boolean copies of a whole chromosome would be 2 bytes
     # a base (500 MB for chr1)
     block = N_RUN_BLOCK
-    change = [np.flatnonzero(np.diff(codes[a:a + block + 1] == N)) + (a + 1) for a in range(0, length - 1, block)]
+    change = [np.flatnonzero(np.diff(codes[a : a + block + 1] == N)) + (a + 1) for a in range(0, length - 1, block)]
     change = np.concatenate(change) if change else np.empty(0, np.int64)
-    edges = np.concatenate([[0] if length and codes[0] == N else [], change,
-                            [length] if length and codes[-1] == N else []])
+    edges = np.concatenate(
+        [[0] if length and codes[0] == N else [], change, [length] if length and codes[-1] == N else []]
+    )
     run_start, run_end = edges[0::2].astype(np.int64), edges[1::2].astype(np.int64)
     before = np.concatenate([[0], np.cumsum(run_end - run_start)])
 
@@ -162,19 +163,19 @@ def extract_windows(codes, pos, flank, strand=None, out=None, chunk=16384):
     seg = np.full(right - left, N, dtype=np.uint8)
     a, b = max(left, 0), min(right, len(codes))
     if b > a:
-        seg[a - left:b - left] = codes[a:b]
+        seg[a - left : b - left] = codes[a:b]
     view = sliding_window_view(seg, flank)
     rel = pos - left
     # chunks keep each gather in cache: ~3x faster than one gather of all rows
     for i in range(0, n, chunk):
-        r = rel[i:i + chunk]
-        block = out[i:i + chunk]
+        r = rel[i : i + chunk]
+        block = out[i : i + chunk]
         block[:, :flank] = view[r - flank]
         block[:, flank:] = view[r + 1]
     if strand is not None:
         minus = np.flatnonzero(minus_mask(strand))
         if len(minus):
-            out[minus] = _COMPLEMENT[out[minus, ::-1]]
+            out[minus] = COMPLEMENT[out[minus, ::-1]]
     return out
 
 

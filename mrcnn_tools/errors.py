@@ -4,6 +4,8 @@ The library raises these; only the command-line layer turns them into exit codes
 Every message says what is wrong, where (file and line when there is one) and how to fix it.
 """
 
+import importlib
+
 
 class MrcnnError(Exception):
     """Base class of every error a user can cause and fix."""
@@ -51,7 +53,6 @@ def require_module(name, message):
     -------
     module
     """
-    import importlib
 
     try:
         return importlib.import_module(name)

@@ -4,8 +4,12 @@ import contextlib
 import gzip
 import io
 import os
+import stat
 import sys
 import tempfile
+import zipfile
+
+import numpy as np
 
 from mrcnn_tools.errors import InputFormatError, MrcnnError
 
@@ -54,8 +58,7 @@ def iter_lines(path):
             yield lineno, line
     except (EOFError, gzip.BadGzipFile, OSError) as exc:
         raise InputFormatError(
-            f"the gzip stream is truncated or corrupt after line {lineno} ({exc}); "
-            "re-download or re-compress the file",
+            f"the gzip stream is truncated or corrupt after line {lineno} ({exc}); re-download or re-compress the file",
             path,
         ) from None
     finally:
@@ -65,7 +68,6 @@ def iter_lines(path):
 
 def is_special_file(path):
     """True when *path* exists and is neither a regular file nor a directory (a device, a named pipe)."""
-    import stat
 
     try:
         mode = os.stat(path).st_mode
@@ -137,8 +139,9 @@ def atomic_path(path, suffix=""):
     try:
         with deferred_signals():  # a signal between creating the file and knowing its name would leak it
             # the temporary name must fit where the output's name fits (255 bytes): keep the start of the name
-            fd, tmp = tempfile.mkstemp(dir=out_dir, prefix="." + os.path.basename(path)[:TEMP_STEM] + ".",
-                                       suffix=".part" + suffix)
+            fd, tmp = tempfile.mkstemp(
+                dir=out_dir, prefix="." + os.path.basename(path)[:TEMP_STEM] + ".", suffix=".part" + suffix
+            )
             os.close(fd)
         yield tmp
         # mkstemp makes the file private; give it the mode a plain open() would have
@@ -177,9 +180,6 @@ def save_npz(path, arrays, compresslevel=1):
     ``numpy.savez_compressed`` always deflates at level 6, ~6x slower than level 1 for base codes
     while saving only a third of the size.
     """
-    import zipfile
-
-    import numpy as np
 
     with atomic_path(path, suffix=".npz") as tmp:
         zf = zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=compresslevel)

@@ -10,6 +10,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import pytest  # noqa: E402
 from helpers import EXAMPLES, TEST_DATA, TINY_KERAS, TrainRun, bundled, reset_logger, run_quietly  # noqa: E402
 
+from mrcnn_tools.cli.train import main as train
+
 
 @pytest.fixture(autouse=True)
 def _fresh_logger():
@@ -68,16 +70,17 @@ def fifo(tmp_path):
 
 # per architecture: model suffix and options. Keras: tiny and 30% held out (random 10-kb blocks, so that some
 # validation sites leak); kmer-gbr: as test-data/make_galaxy_inputs.sh trained model_small_gbr.skops (seed 1)
-TRAINED = {"mrcnn": ("keras", [*TINY_KERAS, "--seed", "3", "--val-fraction", "0.3"]),
-           "simple-cnn": ("keras", [*TINY_KERAS, "--seed", "3", "--val-fraction", "0.3"]),
-           "kmer-gbr": ("skops", ["--seed", "1"])}
+TRAINED = {
+    "mrcnn": ("keras", [*TINY_KERAS, "--seed", "3", "--val-fraction", "0.3"]),
+    "simple-cnn": ("keras", [*TINY_KERAS, "--seed", "3", "--val-fraction", "0.3"]),
+    "kmer-gbr": ("skops", ["--seed", "1"]),
+}
 
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory):
     """``trained(arch)``: a model of *arch* trained by mrcnn-train's main() on test-data/train_small.npz, once per
     session (on first use) and shared by every test that needs a freshly trained model (a :class:`TrainRun`)."""
-    from mrcnn_tools.cli.train import main as train
 
     d = tmp_path_factory.mktemp("trained")
     runs = {}

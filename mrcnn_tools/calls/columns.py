@@ -31,18 +31,25 @@ class Columns:
         if len(bad):
             r = raw.iloc[bad[0]]
             text = "missing" if pd.isna(r) else f"'{r}' is not a number"
-            raise InputFormatError(f"{what} ({self.fmt} column {self._colno(col)}): {text}; fix the line or "
-                                   "check --calls-format", self.path, self.line(bad[0]))
+            raise InputFormatError(
+                f"{what} ({self.fmt} column {self._colno(col)}): {text}; fix the line or check --calls-format",
+                self.path,
+                self.line(bad[0]),
+            )
         if minimum is not None:
             bad = np.flatnonzero(values < minimum)
             if len(bad):
-                raise InputFormatError(f"{what} is {values[bad[0]]:g}, below {minimum:g}; counts and positions "
-                                       "cannot be negative", self.path, self.line(bad[0]))
+                raise InputFormatError(
+                    f"{what} is {values[bad[0]]:g}, below {minimum:g}; counts and positions cannot be negative",
+                    self.path,
+                    self.line(bad[0]),
+                )
         if maximum is not None:
             bad = np.flatnonzero(values > maximum)
             if len(bad):
-                raise InputFormatError(f"{what} is {values[bad[0]]:g}, above {maximum:g}{hint}", self.path,
-                                       self.line(bad[0]))
+                raise InputFormatError(
+                    f"{what} is {values[bad[0]]:g}, above {maximum:g}{hint}", self.path, self.line(bad[0])
+                )
         return values
 
     def text(self, col, clean=lambda t: t):
@@ -64,8 +71,7 @@ class Columns:
         bad = np.flatnonzero(codes == 9)
         if len(bad):
             allowed = ", ".join(plus + minus + unknown)
-            raise InputFormatError(f"strand '{text[bad[0]]}' is not one of {allowed}", self.path,
-                                   self.line(bad[0]))
+            raise InputFormatError(f"strand '{text[bad[0]]}' is not one of {allowed}", self.path, self.line(bad[0]))
         return codes
 
     def position(self, col, one_based):
@@ -74,8 +80,11 @@ class Columns:
         if one_based:
             bad = np.flatnonzero(pos == 0)
             if len(bad):
-                raise InputFormatError(f"position 0 in a 1-based format ({self.fmt}); the file is probably 0-based: "
-                                       "check --calls-format", self.path, self.line(bad[0]))
+                raise InputFormatError(
+                    f"position 0 in a 1-based format ({self.fmt}); the file is probably 0-based: check --calls-format",
+                    self.path,
+                    self.line(bad[0]),
+                )
             pos -= 1
         return pos
 
@@ -96,8 +105,11 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
             end = cols.num(2, "end").astype(np.int64) - 1
             bad = np.flatnonzero(end != pos + 1)
             if len(bad):
-                raise InputFormatError("a merged-CpG .cov spans 2 bases (end = start + 1); this line does not: "
-                                       "check --calls-format", path, cols.line(bad[0]))
+                raise InputFormatError(
+                    "a merged-CpG .cov spans 2 bases (end = start + 1); this line does not: check --calls-format",
+                    path,
+                    cols.line(bad[0]),
+                )
     elif fmt in ("bismark-cpg-report", "bismark-cpg-report-zero-based"):
         pos = cols.position(1, one_based=fmt == "bismark-cpg-report")
         strand = cols.strand(2, unknown=())
@@ -128,8 +140,11 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         m = cols.num(11, "Nmod", 0)
         bad = np.flatnonzero(m > valid)
         if len(bad):
-            raise InputFormatError(f"Nmod {m[bad[0]]:g} exceeds Nvalid_cov {valid[bad[0]]:g}; check --calls-format",
-                                   path, cols.line(bad[0]))
+            raise InputFormatError(
+                f"Nmod {m[bad[0]]:g} exceeds Nvalid_cov {valid[bad[0]]:g}; check --calls-format",
+                path,
+                cols.line(bad[0]),
+            )
         u = valid - m
     elif fmt == "modbam2bed":
         pos = cols.position(1, one_based=False)
@@ -183,8 +198,7 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         raw = cols.num(3, "level", 0, 100, hint="; a bedGraph level is a percentage 0..100 or a fraction 0..1")
         if level_scale == "fraction" and (raw > 1).any():
             bad = int(np.flatnonzero(raw > 1)[0])
-            raise InputFormatError(f"level {raw[bad]:g} is above 1 with --level-scale fraction", path,
-                                   cols.line(bad))
+            raise InputFormatError(f"level {raw[bad]:g} is above 1 with --level-scale fraction", path, cols.line(bad))
         level = raw  # scaled on the whole column
         m, u, has_counts = np.full(n, np.nan), np.full(n, np.nan), False
     else:  # tsv
@@ -193,21 +207,30 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         if {"count_m", "count_u"} <= names:
             m, u = cols.num("count_m", "count_m", 0), cols.num("count_u", "count_u", 0)
         elif "level" in names:
-            level = cols.num("level", "level", 0, 1,
-                             hint="; the TSV 'level' column is a fraction 0..1: divide percentages by 100")
+            level = cols.num(
+                "level", "level", 0, 1, hint="; the TSV 'level' column is a fraction 0..1: divide percentages by 100"
+            )
             m, u, has_counts = np.full(n, np.nan), np.full(n, np.nan), False
         else:
-            raise InputFormatError("a TSV needs a 'level' column (0..1) or 'count_m' and 'count_u' columns",
-                                   path, 1)
+            raise InputFormatError("a TSV needs a 'level' column (0..1) or 'count_m' and 'count_u' columns", path, 1)
         if "strand" in names:
             strand = cols.strand("strand")
     if has_counts:
         bad = np.flatnonzero(u < 0)
         if len(bad):
-            raise InputFormatError("more methylated reads than reads in all; check --calls-format", path,
-                                   cols.line(bad[0]))
-    return {"pos": pos, "strand": strand, "m": m, "u": u, "level": level, "keep": keep,
-            "context_dropped": context_dropped, "has_counts": has_counts}
+            raise InputFormatError(
+                "more methylated reads than reads in all; check --calls-format", path, cols.line(bad[0])
+            )
+    return {
+        "pos": pos,
+        "strand": strand,
+        "m": m,
+        "u": u,
+        "level": level,
+        "keep": keep,
+        "context_dropped": context_dropped,
+        "has_counts": has_counts,
+    }
 
 
 def _reads(coverage, percent):
@@ -220,6 +243,9 @@ def _reads(coverage, percent):
 def _check_end(end, pos, cols):
     bad = np.flatnonzero(end <= pos)
     if len(bad):
-        raise InputFormatError(f"end {end[bad[0]]} is not after start {pos[bad[0]]}; a BED-style interval is "
-                               "0-based half-open (a chrom, pos, M, U count table is --calls-format counts)",
-                               cols.path, cols.line(bad[0]))
+        raise InputFormatError(
+            f"end {end[bad[0]]} is not after start {pos[bad[0]]}; a BED-style interval is "
+            "0-based half-open (a chrom, pos, M, U count table is --calls-format counts)",
+            cols.path,
+            cols.line(bad[0]),
+        )

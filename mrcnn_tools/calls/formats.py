@@ -18,8 +18,21 @@ import pandas as pd
 from mrcnn_tools.calls.source import Source, fields, is_comment, is_int, is_num, leading_headers
 from mrcnn_tools.errors import InputFormatError
 
-__all__ = ["Producer", "PRODUCERS", "BY_NAME", "ALTERNATIVE", "FORMATS", "LEVEL_SCALES", "Source", "detect",
-           "detect_format", "header_names", "read_table", "read_chunks", "CHUNK_ROWS"]
+__all__ = [
+    "Producer",
+    "PRODUCERS",
+    "BY_NAME",
+    "ALTERNATIVE",
+    "FORMATS",
+    "LEVEL_SCALES",
+    "Source",
+    "detect",
+    "detect_format",
+    "header_names",
+    "read_table",
+    "read_chunks",
+    "CHUNK_ROWS",
+]
 
 
 @dataclass(frozen=True)
@@ -34,51 +47,114 @@ class Producer:
 
 
 PRODUCERS = (
-    Producer("bismark-cov", "Bismark `bismark_methylation_extractor`/`bismark2bedGraph` `.cov`",
-             "chrom, start, end (= start), percent, count_m, count_u", "1-based", "count_m + count_u"),
-    Producer("bismark-merged-cov", "Bismark `coverage2cytosine --merge_CpG` `.merged_CpG_evidence.cov`",
-             "chrom, start (C), end (G, = start + 1), percent, count_m, count_u; strands already merged",
-             "1-based", "count_m + count_u (both strands)"),
-    Producer("bismark-cpg-report", "Bismark `coverage2cytosine` CpG report, `--CX` report (CG rows kept), "
-             "`--ffs` report (10 columns); MethylDackel `--cytosine_report`",
-             "chrom, pos, strand, count_m, count_u, context (CG/CHG/CHH), trinucleotide[, 3 flanking sequences]",
-             "1-based", "count_m + count_u"),
-    Producer("bismark-cpg-report-zero-based", "Bismark `coverage2cytosine --zero_based` CpG/CX report",
-             "as bismark-cpg-report", "0-based", "count_m + count_u"),
-    Producer("methyldackel", "MethylDackel `extract` bedGraph (with or without `--mergeContext`)",
-             "`track` line, then chrom, start, end, percent, count_m, count_u", "0-based", "count_m + count_u"),
-    Producer("methylkit", "methylKit text (`read`), MethylDackel `--methylKit`",
-             "header chrBase, chr, base, strand (F/R), coverage, freqC (percent), freqT", "1-based",
-             "coverage column; level = freqC / 100"),
-    Producer("bedmethyl", "ENCODE bedMethyl (BED9+2)",
-             "chrom, start, end, name, score, strand, thickStart, thickEnd, rgb, coverage, percent", "0-based",
-             "column 10 (reads); level = percent / 100"),
-    Producer("modkit", "modkit `pileup` bedMethyl (18 columns; after the 10th tabs or spaces; optional header)",
-             "chrom, start, end, mod code (m, h, C or m,CG,0), score, strand (+ - .), thickStart, thickEnd, rgb, "
-             "Nvalid_cov, percent, Nmod, Ncanonical, Nother_mod, Ndelete, Nfail, Ndiff, Nnocall", "0-based",
-             "Nvalid_cov of the chosen code (`--mod-code`, default m); level = Nmod / Nvalid_cov"),
-    Producer("modbam2bed", "epi2me modbam2bed `-e` extended bedMethyl (14 columns; 16 from release 0.9)",
-             "BED9, read depth, percent, Ncanonical, Nmod, Nfiltered[, Nnocall, Naltmod]", "0-based",
-             "Ncanonical + Nmod (column 10 counts filtered, substituted and deleted reads too); "
-             "level = Nmod / (Ncanonical + Nmod)"),
-    Producer("cgmap", "BSseeker2 / CGmapTools CGmap",
-             "chrom, base (C +, G -), pos, context (CG/CHG/CHH; CG kept), dinucleotide, level, count_m, "
-             "count_total", "1-based", "count_total (C + T reads)"),
-    Producer("allc", "methylpy allc",
-             "chrom, pos, strand, context (CGN kept), count_m, coverage, significant[, matches, mismatches]",
-             "1-based", "coverage column"),
-    Producer("biscuit", "BISCUIT `vcf2bed` / `mergecg` bed (beta + coverage; with `-e` the context columns)",
-             "chrom, start, end[, ref base, context, ...], beta (0..1), coverage", "0-based",
-             "coverage column; level = beta"),
-    Producer("counts", "count tables of methrix/bsseq exports",
-             "chrom, pos, M, U (with or without header; a header naming the 4th column Cov: total reads)",
-             "1-based", "M + U (or Cov)"),
-    Producer("bedgraph", "bedGraph of levels",
-             "chrom, start, end, level (percent or fraction, decided from the whole column; `--level-scale`)",
-             "0-based", "none: a level only, `--min-coverage` does not apply"),
-    Producer("tsv", "any table with a header",
-             "header with `chrom`, `start` (0-based) and `level` (0..1) or `count_m` + `count_u` (+ `strand`)",
-             "0-based", "count_m + count_u"),
+    Producer(
+        "bismark-cov",
+        "Bismark `bismark_methylation_extractor`/`bismark2bedGraph` `.cov`",
+        "chrom, start, end (= start), percent, count_m, count_u",
+        "1-based",
+        "count_m + count_u",
+    ),
+    Producer(
+        "bismark-merged-cov",
+        "Bismark `coverage2cytosine --merge_CpG` `.merged_CpG_evidence.cov`",
+        "chrom, start (C), end (G, = start + 1), percent, count_m, count_u; strands already merged",
+        "1-based",
+        "count_m + count_u (both strands)",
+    ),
+    Producer(
+        "bismark-cpg-report",
+        "Bismark `coverage2cytosine` CpG report, `--CX` report (CG rows kept), "
+        "`--ffs` report (10 columns); MethylDackel `--cytosine_report`",
+        "chrom, pos, strand, count_m, count_u, context (CG/CHG/CHH), trinucleotide[, 3 flanking sequences]",
+        "1-based",
+        "count_m + count_u",
+    ),
+    Producer(
+        "bismark-cpg-report-zero-based",
+        "Bismark `coverage2cytosine --zero_based` CpG/CX report",
+        "as bismark-cpg-report",
+        "0-based",
+        "count_m + count_u",
+    ),
+    Producer(
+        "methyldackel",
+        "MethylDackel `extract` bedGraph (with or without `--mergeContext`)",
+        "`track` line, then chrom, start, end, percent, count_m, count_u",
+        "0-based",
+        "count_m + count_u",
+    ),
+    Producer(
+        "methylkit",
+        "methylKit text (`read`), MethylDackel `--methylKit`",
+        "header chrBase, chr, base, strand (F/R), coverage, freqC (percent), freqT",
+        "1-based",
+        "coverage column; level = freqC / 100",
+    ),
+    Producer(
+        "bedmethyl",
+        "ENCODE bedMethyl (BED9+2)",
+        "chrom, start, end, name, score, strand, thickStart, thickEnd, rgb, coverage, percent",
+        "0-based",
+        "column 10 (reads); level = percent / 100",
+    ),
+    Producer(
+        "modkit",
+        "modkit `pileup` bedMethyl (18 columns; after the 10th tabs or spaces; optional header)",
+        "chrom, start, end, mod code (m, h, C or m,CG,0), score, strand (+ - .), thickStart, thickEnd, rgb, "
+        "Nvalid_cov, percent, Nmod, Ncanonical, Nother_mod, Ndelete, Nfail, Ndiff, Nnocall",
+        "0-based",
+        "Nvalid_cov of the chosen code (`--mod-code`, default m); level = Nmod / Nvalid_cov",
+    ),
+    Producer(
+        "modbam2bed",
+        "epi2me modbam2bed `-e` extended bedMethyl (14 columns; 16 from release 0.9)",
+        "BED9, read depth, percent, Ncanonical, Nmod, Nfiltered[, Nnocall, Naltmod]",
+        "0-based",
+        "Ncanonical + Nmod (column 10 counts filtered, substituted and deleted reads too); "
+        "level = Nmod / (Ncanonical + Nmod)",
+    ),
+    Producer(
+        "cgmap",
+        "BSseeker2 / CGmapTools CGmap",
+        "chrom, base (C +, G -), pos, context (CG/CHG/CHH; CG kept), dinucleotide, level, count_m, count_total",
+        "1-based",
+        "count_total (C + T reads)",
+    ),
+    Producer(
+        "allc",
+        "methylpy allc",
+        "chrom, pos, strand, context (CGN kept), count_m, coverage, significant[, matches, mismatches]",
+        "1-based",
+        "coverage column",
+    ),
+    Producer(
+        "biscuit",
+        "BISCUIT `vcf2bed` / `mergecg` bed (beta + coverage; with `-e` the context columns)",
+        "chrom, start, end[, ref base, context, ...], beta (0..1), coverage",
+        "0-based",
+        "coverage column; level = beta",
+    ),
+    Producer(
+        "counts",
+        "count tables of methrix/bsseq exports",
+        "chrom, pos, M, U (with or without header; a header naming the 4th column Cov: total reads)",
+        "1-based",
+        "M + U (or Cov)",
+    ),
+    Producer(
+        "bedgraph",
+        "bedGraph of levels",
+        "chrom, start, end, level (percent or fraction, decided from the whole column; `--level-scale`)",
+        "0-based",
+        "none: a level only, `--min-coverage` does not apply",
+    ),
+    Producer(
+        "tsv",
+        "any table with a header",
+        "header with `chrom`, `start` (0-based) and `level` (0..1) or `count_m` + `count_u` (+ `strand`)",
+        "0-based",
+        "count_m + count_u",
+    ),
 )
 BY_NAME = {p.name: p for p in PRODUCERS}
 # a detected format whose reading fails the reference's base check is tried as this one: a headerless 1-bp
@@ -115,13 +191,22 @@ def _classify(rows, has_track, header):
     resembles = []
     if n >= 17:
         resembles.append("modkit")
-        if every(lambda r: len(r) >= 18 and all(is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
-                 and int(r[9]) == int(r[11]) + int(r[12]) + int(r[13])):
+        if every(
+            lambda r: (
+                len(r) >= 18
+                and all(is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
+                and int(r[9]) == int(r[11]) + int(r[12]) + int(r[13])
+            )
+        ):
             return "modkit", resembles
     if 14 <= n <= 16:  # releases from 0.9 add N no-call and N alternative-mod
         resembles.append("modbam2bed")
-        if every(lambda r: all(is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
-                 and int(r[9]) >= int(r[11]) + int(r[12]) + int(r[13])):
+        if every(
+            lambda r: (
+                all(is_int(x) for x in (r[1], r[2], r[9], r[11], r[12], r[13]))
+                and int(r[9]) >= int(r[11]) + int(r[12]) + int(r[13])
+            )
+        ):
             return "modbam2bed", resembles
     if n == 11:
         resembles.append("bedmethyl")
@@ -145,8 +230,7 @@ def _classify(rows, has_track, header):
             return "methylkit", resembles
     if n == 6:
         resembles += ["bismark-cov", "bismark-merged-cov", "methyldackel"]
-        if not every(lambda r: is_int(r[1]) and is_int(r[2]) and is_num(r[3]) and is_num(r[4])
-                     and is_num(r[5])):
+        if not every(lambda r: is_int(r[1]) and is_int(r[2]) and is_num(r[3]) and is_num(r[4]) and is_num(r[5])):
             return None, resembles
         if has_track:
             return "methyldackel", resembles
@@ -159,8 +243,9 @@ def _classify(rows, has_track, header):
             return "methyldackel", resembles
     if n in (5, 9) and (rows[0][-2] == "." or is_num(rows[0][-2])) and is_int(rows[0][-1]):
         resembles.append("biscuit")
-        if every(lambda r: is_int(r[1]) and is_int(r[2]) and (r[-2] == "." or 0 <= float(r[-2]) <= 1)
-                 and is_int(r[-1])):
+        if every(
+            lambda r: is_int(r[1]) and is_int(r[2]) and (r[-2] == "." or 0 <= float(r[-2]) <= 1) and is_int(r[-1])
+        ):
             return "biscuit", resembles
     if n == 4:
         resembles += ["bedgraph", "counts"]
@@ -198,11 +283,17 @@ def detect(source):
     rows = [r for r in data if len(r) == n] if n < 7 else data
     fmt, resembles = _classify(rows[:100], has_track, header)
     if fmt is None:
-        like = (f"it resembles {', '.join(resembles)} but its values do not fit" if resembles
-                else "no known format has that many columns")
+        like = (
+            f"it resembles {', '.join(resembles)} but its values do not fit"
+            if resembles
+            else "no known format has that many columns"
+        )
         raise InputFormatError(
             f"cannot tell the format of the first data line '{lines[skip][:100]}' ({n} columns): {like}; "
-            f"give --calls-format (one of {', '.join(FORMATS)}; see mrcnn-encode --help)", source.path, skip + 1)
+            f"give --calls-format (one of {', '.join(FORMATS)}; see mrcnn-encode --help)",
+            source.path,
+            skip + 1,
+        )
     return fmt
 
 
@@ -217,9 +308,21 @@ def detect_format(path):
 
 
 # columns each reader needs at least
-_NCOLS = {"bismark-cov": 6, "bismark-merged-cov": 6, "bismark-cpg-report": 6, "bismark-cpg-report-zero-based": 6,
-          "methyldackel": 6, "methylkit": 6, "bedmethyl": 11, "modkit": 13, "modbam2bed": 13, "cgmap": 8, "allc": 6,
-          "counts": 4, "bedgraph": 4}
+_NCOLS = {
+    "bismark-cov": 6,
+    "bismark-merged-cov": 6,
+    "bismark-cpg-report": 6,
+    "bismark-cpg-report-zero-based": 6,
+    "methyldackel": 6,
+    "methylkit": 6,
+    "bedmethyl": 11,
+    "modkit": 13,
+    "modbam2bed": 13,
+    "cgmap": 8,
+    "allc": 6,
+    "counts": 4,
+    "bedgraph": 4,
+}
 
 
 # the columns the wide bedMethyl readers use: name and colour strings would cost ~100 bytes a row
@@ -249,8 +352,11 @@ def read_chunks(source, fmt, chunksize=None):
     header = None
     if fmt == "tsv":
         if not skip:
-            raise InputFormatError("a TSV needs a header line naming the columns (chrom, start, level or "
-                                   "count_m and count_u)", source.path, 1)
+            raise InputFormatError(
+                "a TSV needs a header line naming the columns (chrom, start, level or count_m and count_u)",
+                source.path,
+                1,
+            )
         header = [h.lower().lstrip("#") for h in fields(lines[skip - 1])]
     if header:
         ncol = len(header)
@@ -265,10 +371,23 @@ def read_chunks(source, fmt, chunksize=None):
         with _parse_errors(source, fmt):
             # whitespace-separated: tabs or spaces (older modkit), trailing tabs ignored; CRLF and quotes are
             # handled by the C parser
-            reader = pd.read_csv(fh, sep=r"\s+", header=None, skiprows=skip, names=range(ncol), dtype={0: str},
-                                 usecols=_USECOLS.get(fmt), chunksize=chunksize or CHUNK_ROWS,
-                                 engine="c", na_filter=True, skip_blank_lines=True, low_memory=False,
-                                 quotechar='"', encoding="utf-8", encoding_errors="replace")
+            reader = pd.read_csv(
+                fh,
+                sep=r"\s+",
+                header=None,
+                skiprows=skip,
+                names=range(ncol),
+                dtype={0: str},
+                usecols=_USECOLS.get(fmt),
+                chunksize=chunksize or CHUNK_ROWS,
+                engine="c",
+                na_filter=True,
+                skip_blank_lines=True,
+                low_memory=False,
+                quotechar='"',
+                encoding="utf-8",
+                encoding_errors="replace",
+            )
     except BaseException:
         fh.close()
         raise
@@ -318,12 +437,16 @@ class _parse_errors:
         if issubclass(kind, pd.errors.ParserError):
             m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
             if m:
-                raise InputFormatError(f"{m[3]} columns where {fmt} has {m[1]}; check --calls-format or fix the file",
-                                       source.path, int(m[2])) from None
+                raise InputFormatError(
+                    f"{m[3]} columns where {fmt} has {m[1]}; check --calls-format or fix the file",
+                    source.path,
+                    int(m[2]),
+                ) from None
             raise InputFormatError(f"cannot parse as {fmt} ({exc})", source.path) from None
         if issubclass(kind, pd.errors.EmptyDataError):
             raise InputFormatError("the file has no calls", source.path) from None
         if issubclass(kind, (EOFError, gzip.BadGzipFile, zlib.error)):
-            raise InputFormatError(f"the gzip stream is truncated or corrupt ({exc}); re-compress the file",
-                                   source.path) from None
+            raise InputFormatError(
+                f"the gzip stream is truncated or corrupt ({exc}); re-compress the file", source.path
+            ) from None
         return False

@@ -2,9 +2,9 @@
 
 import numpy as np
 
+from mrcnn_tools.calls.formats import BY_NAME
 from mrcnn_tools.encoding import C, G, is_cpg
 from mrcnn_tools.errors import GenomeMismatchError
-from mrcnn_tools.calls.formats import BY_NAME
 
 
 def on_cpg(codes, pos, strand):
@@ -38,19 +38,28 @@ def check_on_base(hits, total, calls_format, genome_name, min_cpg_fraction, path
     frac = hits["base"] / total
     if frac >= min_cpg_fraction:
         return
-    msg = (f"{path}: only {100 * frac:.1f}% of {total} calls sit on a C (+ strand) or G (- strand) of "
-           f"{genome_name} (need {100 * min_cpg_fraction:.0f}%, --min-cpg-fraction).")
+    msg = (
+        f"{path}: only {100 * frac:.1f}% of {total} calls sit on a C (+ strand) or G (- strand) of "
+        f"{genome_name} (need {100 * min_cpg_fraction:.0f}%, --min-cpg-fraction)."
+    )
     best = max((-1, 1), key=lambda s: hits[s])
     if hits[best] / total >= min_cpg_fraction:
         coords = BY_NAME[calls_format].coords if calls_format in BY_NAME else "?"
         # +1 fits: positions one short, as 0-based ones read as 1-based (and the reverse for -1)
         looks = "0-based" if best == 1 else "1-based"
-        why = (f"the file looks {looks} where format {calls_format} is {coords}" if looks != coords else
-               f"positions are off by one base for format {calls_format} ({coords})")
-        msg += (f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: {why}; "
-                "check --calls-format or the coordinate base of the file.")
+        why = (
+            f"the file looks {looks} where format {calls_format} is {coords}"
+            if looks != coords
+            else f"positions are off by one base for format {calls_format} ({coords})"
+        )
+        msg += (
+            f" Shifting positions by {best:+d} would put {100 * hits[best] / total:.1f}% on CpGs: {why}; "
+            "check --calls-format or the coordinate base of the file."
+        )
     else:
-        msg += (" Shifts of +-1 base do not fix it, so the calls probably come from another assembly than the "
-                "genome (e.g. hg19 vs hg38), or the format is wrong (detected "
-                f"{calls_format}; set --calls-format).")
+        msg += (
+            " Shifts of +-1 base do not fix it, so the calls probably come from another assembly than the "
+            "genome (e.g. hg19 vs hg38), or the format is wrong (detected "
+            f"{calls_format}; set --calls-format)."
+        )
     raise GenomeMismatchError(msg)

@@ -13,9 +13,18 @@ import numpy as np
 import pandas as pd
 
 from mrcnn_tools.calls.columns import Columns, convert_chunk
+from mrcnn_tools.calls.formats import (
+    BY_NAME,
+    FORMATS,
+    LEVEL_SCALES,
+    PRODUCERS,
+    Source,
+    detect,
+    detect_format,
+    header_names,
+    read_chunks,
+)
 from mrcnn_tools.errors import InputFormatError, UsageError
-from mrcnn_tools.calls.formats import (BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS, Source, detect, detect_format, header_names,
-                      read_chunks)
 
 __all__ = ["Calls", "read_calls", "detect_format", "FORMATS", "PRODUCERS", "LEVEL_SCALES"]
 
@@ -24,8 +33,16 @@ log = logging.getLogger(__name__)
 # ChEBI numbers modkit writes for codes without a one-letter name
 _CHEBI = {"27551": "m", "76792": "h", "76794": "f", "76793": "c"}
 _C_MODS = {"m", "h", "f", "c", "C"}  # modifications of cytosine (SAM MM codes)
-_MOD_NAMES = {"m": "5mC", "h": "5hmC", "C": "any C modification (--combine-mods)", "f": "5fC", "c": "5caC",
-              "a": "6mA", "A": "any A modification"}
+_MOD_NAMES = {
+    "m": "5mC",
+    "h": "5hmC",
+    "C": "any C modification (--combine-mods)",
+    "f": "5fC",
+    "c": "5caC",
+    "a": "6mA",
+    "A": "any A modification",
+}
+
 
 @dataclass
 class Calls:
@@ -66,9 +83,18 @@ class Calls:
         return len(self.pos)
 
     def subset(self, mask):
-        return Calls(self.chrom_index[mask], self.chrom_names, self.pos[mask], self.strand[mask], self.count_m[mask],
-                     self.count_u[mask], None if self.level is None else self.level[mask], self.format,
-                     self.has_counts, self.context_dropped)
+        return Calls(
+            self.chrom_index[mask],
+            self.chrom_names,
+            self.pos[mask],
+            self.strand[mask],
+            self.count_m[mask],
+            self.count_u[mask],
+            None if self.level is None else self.level[mask],
+            self.format,
+            self.has_counts,
+            self.context_dropped,
+        )
 
 
 def _bedgraph_scale(level, scale, path):
@@ -76,8 +102,12 @@ def _bedgraph_scale(level, scale, path):
     top = float(level.max()) if len(level) else 0.0
     if scale is None:
         scale = "percent" if top > 1 else "fraction"
-        log.info("%s: bedGraph levels read as %s (largest value %g; --level-scale to force)", path,
-                 "percent (0-100)" if scale == "percent" else "fractions (0-1)", top)
+        log.info(
+            "%s: bedGraph levels read as %s (largest value %g; --level-scale to force)",
+            path,
+            "percent (0-100)" if scale == "percent" else "fractions (0-1)",
+            top,
+        )
     return level / 100.0 if scale == "percent" else level
 
 
@@ -161,6 +191,7 @@ def _compact(part):
 
 def _finish(parts, names, codes, fmt, path, mod_code, level_scale):
     """The chunks as one :class:`Calls`: the whole-file decisions (modkit code, bedGraph scale) taken here."""
+
     def cat(key):  # each chunk's array is dropped once joined: one column is held twice at a time, not all
         return np.concatenate([p.pop(key) for p in parts])
 
@@ -186,9 +217,18 @@ def _finish(parts, names, codes, fmt, path, mod_code, level_scale):
     remap = np.zeros(len(names) + 1, np.int32)
     remap[used] = np.arange(len(used))
     chrom_index = remap[chrom_index].astype(np.int16 if len(used) < 2**15 else np.int32)
-    return Calls(chrom_index=chrom_index, chrom_names=[names[k] for k in used], pos=pos, strand=strand,
-                 count_m=m, count_u=u, level=level, format=fmt, has_counts=has_counts,
-                 context_dropped=context_dropped)
+    return Calls(
+        chrom_index=chrom_index,
+        chrom_names=[names[k] for k in used],
+        pos=pos,
+        strand=strand,
+        count_m=m,
+        count_u=u,
+        level=level,
+        format=fmt,
+        has_counts=has_counts,
+        context_dropped=context_dropped,
+    )
 
 
 def _first_appearance(index, n, block=1 << 20):
@@ -199,7 +239,7 @@ def _first_appearance(index, n, block=1 << 20):
     """
     seen, order = np.zeros(n, bool), []
     for a in range(0, len(index), block):
-        values, first = np.unique(index[a:a + block], return_index=True)
+        values, first = np.unique(index[a : a + block], return_index=True)
         new = ~seen[values]
         order.extend(values[new][np.argsort(first[new])].tolist())
         seen[values] = True
@@ -222,11 +262,18 @@ def _modkit_rows(code, names, mod_code, path):
         cytosine = [c for c in seen if c in _C_MODS]
         mod_code = "m" if "m" in seen else ("C" if "C" in seen else (cytosine[0] if len(cytosine) == 1 else None))
         if mod_code is None:
-            raise InputFormatError(f"modkit pileup without 5mC rows (codes seen: {seen_text}); choose one with "
-                                   "--mod-code", path)
+            raise InputFormatError(
+                f"modkit pileup without 5mC rows (codes seen: {seen_text}); choose one with --mod-code", path
+            )
     elif mod_code not in seen:
-        raise InputFormatError(f"no rows with modification code {mod_code} (codes seen: {seen_text}); "
-                               "check --mod-code", path)
-    log.info("%s: modkit codes seen: %s; level of %s (%s) = Nmod / Nvalid_cov, other codes' rows ignored", path,
-             seen_text, mod_code, _MOD_NAMES.get(mod_code, "other"))
+        raise InputFormatError(
+            f"no rows with modification code {mod_code} (codes seen: {seen_text}); check --mod-code", path
+        )
+    log.info(
+        "%s: modkit codes seen: %s; level of %s (%s) = Nmod / Nvalid_cov, other codes' rows ignored",
+        path,
+        seen_text,
+        mod_code,
+        _MOD_NAMES.get(mod_code, "other"),
+    )
     return code == names.index(mod_code)

@@ -42,8 +42,9 @@ class Source:
         try:
             return gzip.decompress(raw)
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            raise InputFormatError(f"the gzip stream is truncated or corrupt ({exc}); re-compress it",
-                                   self.path) from None
+            raise InputFormatError(
+                f"the gzip stream is truncated or corrupt ({exc}); re-compress it", self.path
+            ) from None
 
     def open(self):
         """A binary file object from the start."""
@@ -62,8 +63,9 @@ class Source:
                     break
         except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
             if not lines:
-                raise InputFormatError(f"cannot read it as gzip ({exc}); re-compress or decompress it",
-                                       self.path) from None
+                raise InputFormatError(
+                    f"cannot read it as gzip ({exc}); re-compress or decompress it", self.path
+                ) from None
         finally:
             fh.close()
         if lines:

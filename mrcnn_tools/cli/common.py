@@ -14,10 +14,18 @@ import sys
 import traceback
 
 from mrcnn_tools import __version__
-from mrcnn_tools.models.backend import set_threads
-from mrcnn_tools.cli.guard import (Terminated, check_outputs, clean_message, error_line, remove_empty_dirs,  # noqa: F401
-                     signals_raise, warnings_to_log)
+from mrcnn_tools.cli.guard import (  # noqa: F401
+    Terminated,
+    check_outputs,
+    clean_message,
+    error_line,
+    remove_empty_dirs,
+    signals_raise,
+    warnings_to_log,
+)
 from mrcnn_tools.cli.options import ListOption, Parser, non_negative_int, positive_int
+from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region, read_bed
+from mrcnn_tools.models.backend import set_threads
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -51,19 +59,26 @@ class _Formatter(argparse.RawDescriptionHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        extra = help_with_default(action)[len(text):]
+        extra = help_with_default(action)[len(text) :]
         return text + extra.replace("%", "%%")
 
 
-EPILOG = ("exit status:\n  0 success; 1 error in the data or the environment (one line on stderr naming the file\n"
-          "  and the fix); 2 usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM)\n\n"
-          f"File formats and conventions: {FORMATS_DOC} in the mrcnn-tools sources.")
+EPILOG = (
+    "exit status:\n  0 success; 1 error in the data or the environment (one line on stderr naming the file\n"
+    "  and the fix); 2 usage; 130 interrupted (SIGINT); 143 terminated (SIGTERM)\n\n"
+    f"File formats and conventions: {FORMATS_DOC} in the mrcnn-tools sources."
+)
 
 
 def make_parser(prog, description, parents=()):
     """An ArgumentParser with the options every command has (--version, --quiet, --verbose)."""
-    parser = Parser(prog=prog, description=description, formatter_class=_Formatter,
-                    parents=[logging_parser(), *parents], epilog=EPILOG)
+    parser = Parser(
+        prog=prog,
+        description=description,
+        formatter_class=_Formatter,
+        parents=[logging_parser(), *parents],
+        epilog=EPILOG,
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -78,56 +93,88 @@ def logging_parser():
 
 def seed_parser():
     p = argparse.ArgumentParser(add_help=False)
-    p.add_argument("--seed", type=non_negative_int, default=0,
-                   help="random seed: the same inputs and seed give the same output")
+    p.add_argument(
+        "--seed", type=non_negative_int, default=0, help="random seed: the same inputs and seed give the same output"
+    )
     return p
 
 
 def compute_parser(batch_size=512):
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("compute")
-    g.add_argument("--batch-size", type=positive_int, default=batch_size,
-                   help="sites per batch (Keras models predict 1024 sites at a time whatever this is, so that "
-                        "predictions do not depend on it)")
-    g.add_argument("--threads", type=positive_int, default=None,
-                   help="CPU threads for TensorFlow and NumPy/BLAS (default: all cores)")
+    g.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=batch_size,
+        help="sites per batch (Keras models predict 1024 sites at a time whatever this is, so that "
+        "predictions do not depend on it)",
+    )
+    g.add_argument(
+        "--threads",
+        type=positive_int,
+        default=None,
+        help="CPU threads for TensorFlow and NumPy/BLAS (default: all cores)",
+    )
     return p
 
 
 def genome_parser(required=True):
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("genome")
-    g.add_argument("-g", "--genome", required=required, metavar="FASTA",
-                   help="genome FASTA, plain or bgzip-compressed (the .fai is built beside it when absent, or "
-                        "in $MRCNN_CACHE_DIR or ~/.cache/mrcnn-tools when its directory is read-only)")
+    g.add_argument(
+        "-g",
+        "--genome",
+        required=required,
+        metavar="FASTA",
+        help="genome FASTA, plain or bgzip-compressed (the .fai is built beside it when absent, or "
+        "in $MRCNN_CACHE_DIR or ~/.cache/mrcnn-tools when its directory is read-only)",
+    )
     return p
 
 
 def selection_parser():
     p = argparse.ArgumentParser(add_help=False)
     g = p.add_argument_group("site selection")
-    g.add_argument("--chroms", action=ListOption, metavar="CHROM",
-                   help="only these chromosomes, comma-separated or repeated (chr22 matches 22)")
-    g.add_argument("--exclude-chroms", action=ListOption, metavar="CHROM",
-                   help="leave these chromosomes out (comma-separated or repeated)")
-    g.add_argument("--region", action="append", metavar="CHR:START-END",
-                   help="only this region, 1-based inclusive as in samtools (repeatable)")
+    g.add_argument(
+        "--chroms",
+        action=ListOption,
+        metavar="CHROM",
+        help="only these chromosomes, comma-separated or repeated (chr22 matches 22)",
+    )
+    g.add_argument(
+        "--exclude-chroms",
+        action=ListOption,
+        metavar="CHROM",
+        help="leave these chromosomes out (comma-separated or repeated)",
+    )
+    g.add_argument(
+        "--region",
+        action="append",
+        metavar="CHR:START-END",
+        help="only this region, 1-based inclusive as in samtools (repeatable)",
+    )
     g.add_argument("--regions", metavar="BED", help="only the regions of this BED file (0-based half-open)")
     return p
 
 
 def selection(args, **kwargs):
     """The :class:`mrcnn_tools.genome.regions.Selection` of --chroms, --exclude-chroms, --region and --regions."""
-    from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region, read_bed
 
     intervals = [parse_region(r) for r in args.region or []] + (read_bed(args.regions) if args.regions else [])
-    return Selection(chroms=args.chroms, exclude_chroms=args.exclude_chroms,
-                     regions=IntervalSet(intervals) if intervals else None, **kwargs)
+    return Selection(
+        chroms=args.chroms,
+        exclude_chroms=args.exclude_chroms,
+        regions=IntervalSet(intervals) if intervals else None,
+        **kwargs,
+    )
 
 
 def setup_logging(prog, args):
-    level = logging.ERROR if getattr(args, "quiet", False) else (
-        logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
+    level = (
+        logging.ERROR
+        if getattr(args, "quiet", False)
+        else (logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
+    )
     root = logging.getLogger("mrcnn_tools")
     for h in list(root.handlers):
         root.removeHandler(h)
@@ -149,13 +196,15 @@ def _paths(value):
 
 def _checked_outputs(args, parser):
     """The outputs of *args*, checked (:func:`mrcnn_tools.cli.guard.check_outputs`); returns directories to create."""
-    names = {a.dest: "/".join(a.option_strings) if a.option_strings else (a.metavar or a.dest)
-             for a in parser._actions if a.help != argparse.SUPPRESS}  # new spellings, not hidden aliases
+    names = {
+        a.dest: "/".join(a.option_strings) if a.option_strings else (a.metavar or a.dest)
+        for a in parser._actions
+        if a.help != argparse.SUPPRESS
+    }  # new spellings, not hidden aliases
     values = vars(args)
     named = [(names.get(k, k), p) for k in OUTPUT_FILES for p in _paths(values.get(k))]
     dirs = [(names.get(k, k), p) for k in OUTPUT_DIRS for p in _paths(values.get(k))]
-    inputs = [(names.get(k, k), p) for k, v in values.items() if k not in OUTPUT_FILES + OUTPUT_DIRS
-              for p in _paths(v)]
+    inputs = [(names.get(k, k), p) for k, v in values.items() if k not in OUTPUT_FILES + OUTPUT_DIRS for p in _paths(v)]
     return check_outputs(named, dirs, inputs)
 
 

@@ -63,6 +63,7 @@ def signals_raise():
 
 def clean_message(text, limit=1000):
     """One printable line: no raw bytes of a binary file, no newline, at most *limit* characters."""
+
     def _unprintable(ch):
         return ch == "\ufffd" or (not ch.isprintable() and ch not in "\n\r\t")
 
@@ -84,7 +85,7 @@ def clean_message(text, limit=1000):
         bad = False
         out.append(ch)
     text = "".join(out)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _same_file(a, b):
@@ -105,16 +106,20 @@ def _probe_writable(directory, path):
             os.close(fd)
             os.remove(probe)
     except OSError as exc:
-        raise MrcnnError(f"{path}: cannot create files in {directory} ({exc.strerror}); "
-                         "choose a writable directory or fix its permissions") from None
+        raise MrcnnError(
+            f"{path}: cannot create files in {directory} ({exc.strerror}); "
+            "choose a writable directory or fix its permissions"
+        ) from None
 
 
 def _check_file(name, out):
     if is_special_file(out):
         return  # /dev/null, /dev/stdout, a named pipe: written as it is, nothing to create
     if os.path.isdir(out):
-        raise MrcnnError(f"{out}: {name} names a directory; give a file name, "
-                         f"e.g. {os.path.join(out, 'out' + os.path.splitext(out.rstrip(os.sep))[1])}")
+        raise MrcnnError(
+            f"{out}: {name} names a directory; give a file name, "
+            f"e.g. {os.path.join(out, 'out' + os.path.splitext(out.rstrip(os.sep))[1])}"
+        )
     parent = check_out_dir(out)
     try:
         name_max = os.pathconf(parent, "PC_NAME_MAX")
@@ -129,8 +134,7 @@ def _check_file(name, out):
 def _check_dir(name, out):
     """True when *out* must be created (its parent exists and is writable)."""
     if os.path.exists(out) and not os.path.isdir(out):
-        raise MrcnnError(f"{out}: {name} names a file, not a directory; give a directory "
-                         "(it is created when absent)")
+        raise MrcnnError(f"{out}: {name} names a file, not a directory; give a directory (it is created when absent)")
     if os.path.isdir(out):
         _probe_writable(out, out)
         return False
@@ -170,10 +174,12 @@ def check_outputs(files, dirs=(), inputs=()):
     for key, out in files:
         for ikey, inp in inputs:
             if _same_file(out, inp):
-                raise MrcnnError(f"{out}: {key} is the input {inp} ({ikey}); "
-                                 "writing it would destroy the input: choose another output name")
+                raise MrcnnError(
+                    f"{out}: {key} is the input {inp} ({ikey}); "
+                    "writing it would destroy the input: choose another output name"
+                )
     for i, (key, out) in enumerate(files):
-        for key2, out2 in files[i + 1:]:
+        for key2, out2 in files[i + 1 :]:
             if _same_file(out, out2):
                 raise MrcnnError(f"{out}: {key} and {key2} name the same file; give them different names")
     for key, out in files:
@@ -182,14 +188,12 @@ def check_outputs(files, dirs=(), inputs=()):
 
 
 _OS_FIXES = {
-    errno.EACCES: "permission denied; check the permissions of the file and its directory (ls -l) or use "
-                  "another path",
-    errno.EPERM: "operation not permitted; check the permissions of the file and its directory or use "
-                 "another path",
+    errno.EACCES: "permission denied; check the permissions of the file and its directory (ls -l) or use another path",
+    errno.EPERM: "operation not permitted; check the permissions of the file and its directory or use another path",
     errno.ENOSPC: "no space left on the device; free space or write the output elsewhere",
     errno.EDQUOT: "disk quota exceeded; free space or write the output elsewhere",
     errno.EFBIG: "file too large for the file-size limit (ulimit -f) or the file system; raise the limit "
-                 "or write the output elsewhere",
+    "or write the output elsewhere",
     errno.ENAMETOOLONG: "file name too long; choose a shorter name",
     errno.EISDIR: "is a directory; give a file name",
     errno.ENOTDIR: "a part of the path is not a directory; check the path",
@@ -248,7 +252,7 @@ def error_line(exc, outputs):
         return "out of memory; use --batch-size, --shard-size or --max-sites to work in smaller parts", 1
     if isinstance(exc, subprocess.CalledProcessError):
         cmd = exc.cmd if isinstance(exc.cmd, str) else " ".join(map(str, exc.cmd))
-        return clean_message(f"{cmd.split()[0]} failed (exit status {exc.returncode}): {cmd}; run it by hand "
-                             "to see its messages"), 1
-    return clean_message(f"{type(exc).__name__}: {exc} (an unexpected error; -v shows where, please report "
-                         "it)"), 1
+        return clean_message(
+            f"{cmd.split()[0]} failed (exit status {exc.returncode}): {cmd}; run it by hand to see its messages"
+        ), 1
+    return clean_message(f"{type(exc).__name__}: {exc} (an unexpected error; -v shows where, please report it)"), 1

@@ -16,8 +16,11 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         namespace, rest = super().parse_known_args(args, namespace)
-        missing = ["/".join(a.option_strings) for a in self._actions
-                   if getattr(a, "required_or_alias", False) and getattr(namespace, a.dest, None) is None]
+        missing = [
+            "/".join(a.option_strings)
+            for a in self._actions
+            if getattr(a, "required_or_alias", False) and getattr(namespace, a.dest, None) is None
+        ]
         if missing:
             self.error(f"the following arguments are required: {', '.join(missing)}")
         return namespace, rest
@@ -61,12 +64,15 @@ def deprecated(new, note=""):
     The warning is logged once logging is set up (:func:`run`); the alias is left out of ``--help``, the man
     pages and the README (``help=argparse.SUPPRESS``) and is removed in the next release.
     """
+
     class Deprecated(argparse._StoreAction):
         replaced_by = new  # for the man pages (man/build.py)
+
         def __call__(self, parser, namespace, values, option_string=None):
             namespace.__dict__.setdefault("_deprecated", []).append(
                 f"warning: {option_string} is deprecated and will be removed in the next release; use {new}"
-                + (f" ({note})" if note else ""))
+                + (f" ({note})" if note else "")
+            )
             super().__call__(parser, namespace, values, option_string)
 
     Deprecated.note = note
@@ -81,18 +87,24 @@ def add_alias(group, old, dest, new, note="", **kwargs):
     for action in group._actions:
         if action.dest == dest and action.required:
             action.required, action.required_or_alias = False, True
-    group.add_argument(*([old] if isinstance(old, str) else old), dest=dest, action=deprecated(new, note),
-                       default=argparse.SUPPRESS, help=argparse.SUPPRESS, **kwargs)
+    group.add_argument(
+        *([old] if isinstance(old, str) else old),
+        dest=dest,
+        action=deprecated(new, note),
+        default=argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+        **kwargs,
+    )
 
 
 def _number(kind, low=None, high=None, low_open=False, high_open=False):
     """An argparse type: *kind* (int or float) within [low, high]; an open end excludes its bound."""
+
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") \
-                from None
+            raise argparse.ArgumentTypeError(f"'{text}' is not {'an integer' if kind is int else 'a number'}") from None
         below = low is not None and (value <= low if low_open else value < low)
         above = high is not None and (value >= high if high_open else value > high)
         if below or above or value != value:

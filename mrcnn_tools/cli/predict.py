@@ -4,9 +4,12 @@ import argparse
 import re
 import sys
 
-from mrcnn_tools.prediction.files import OUTPUT_FORMATS
 from mrcnn_tools.cli.common import compute_parser, genome_parser, make_parser, run, selection, selection_parser
 from mrcnn_tools.cli.options import add_alias, positive_int
+from mrcnn_tools.errors import UsageError
+from mrcnn_tools.genome.regions import IntervalSet, read_bed
+from mrcnn_tools.prediction.files import OUTPUT_FORMATS
+from mrcnn_tools.prediction.predict import predict_to_files
 
 PROG = "mrcnn-predict"
 
@@ -27,50 +30,78 @@ def get_parser():
         "  mrcnn-predict -m model.keras --genome hg19.fa.gz --chroms chr20 --output-format bedgraph "
         "-o chr20.bedGraph --bigwig chr20.bw\n  mrcnn-predict -m model.keras --genome hg19.fa.gz "
         "--shard $SLURM_ARRAY_TASK_ID/100 -o part.$SLURM_ARRAY_TASK_ID.tsv.gz",
-        parents=[genome_parser(required=False), selection_parser(), compute_parser(batch_size=2048)])
-    parser.add_argument("datasets", nargs="*", metavar="DATA.npz",
-                        help="datasets from mrcnn-encode; without them, --genome predicts every CpG of the genome, "
-                             "with them, --genome is the genome whose codes the windows of sites-only datasets "
-                             "(mrcnn-encode --no-windows) are cut from")
+        parents=[genome_parser(required=False), selection_parser(), compute_parser(batch_size=2048)],
+    )
+    parser.add_argument(
+        "datasets",
+        nargs="*",
+        metavar="DATA.npz",
+        help="datasets from mrcnn-encode; without them, --genome predicts every CpG of the genome, "
+        "with them, --genome is the genome whose codes the windows of sites-only datasets "
+        "(mrcnn-encode --no-windows) are cut from",
+    )
     parser.add_argument("-m", "--model", help="model from mrcnn-train (.keras or .skops; a pickle is refused)")
-    parser.add_argument("--baseline", choices=("neighbours",),
-                        help="instead of a model: the distance-weighted average of the observed neighbours of each "
-                             "site of datasets encoded with --context K (NA where a site has none)")
-    parser.add_argument("-o", "--output", default="-", metavar="FILE",
-                        help="predictions file (- = stdout; .gz = gzip)")
-    parser.add_argument("--output-format", choices=OUTPUT_FORMATS, default="tsv",
-                        help="tsv: chrom start end strand prediction [y_true coverage cgi]; "
-                             "bedgraph: chrom start end prediction")
+    parser.add_argument(
+        "--baseline",
+        choices=("neighbours",),
+        help="instead of a model: the distance-weighted average of the observed neighbours of each "
+        "site of datasets encoded with --context K (NA where a site has none)",
+    )
+    parser.add_argument("-o", "--output", default="-", metavar="FILE", help="predictions file (- = stdout; .gz = gzip)")
+    parser.add_argument(
+        "--output-format",
+        choices=OUTPUT_FORMATS,
+        default="tsv",
+        help="tsv: chrom start end strand prediction [y_true coverage cgi]; bedgraph: chrom start end prediction",
+    )
     add_alias(parser, "--format", "output_format", "--output-format", choices=OUTPUT_FORMATS)
     parser.add_argument("--bigwig", metavar="FILE.bw", help="also write the predictions as a bigWig")
-    parser.add_argument("--shard", metavar="I/N", type=shard_spec,
-                        help="predict only part I of N (1-based) of the sites: contiguous, disjoint parts for job "
-                             "arrays")
+    parser.add_argument(
+        "--shard",
+        metavar="I/N",
+        type=shard_spec,
+        help="predict only part I of N (1-based) of the sites: contiguous, disjoint parts for job arrays",
+    )
     parser.add_argument("--cgi", metavar="BED", help="CpG islands, to fill the cgi column in genome mode")
     parser.add_argument("--keep-strands", action="store_true", help="genome mode: predict the C of both strands")
-    parser.add_argument("--cache-dir", metavar="DIR",
-                        help="sites-only datasets: where to keep the genome as memory-mapped codes (default: "
-                             "$MRCNN_CACHE_DIR, else beside the FASTA, else ~/.cache/mrcnn-tools)")
-    parser.add_argument("--chunk-size", type=positive_int, default=65536,
-                        help="sites predicted and written at a time (memory); the predictions do not depend on it")
+    parser.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="sites-only datasets: where to keep the genome as memory-mapped codes (default: "
+        "$MRCNN_CACHE_DIR, else beside the FASTA, else ~/.cache/mrcnn-tools)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=positive_int,
+        default=65536,
+        help="sites predicted and written at a time (memory); the predictions do not depend on it",
+    )
     return parser
 
 
 def _body(args, log):
-    from mrcnn_tools.errors import UsageError
-    from mrcnn_tools.prediction.predict import predict_to_files
-    from mrcnn_tools.genome.regions import IntervalSet, read_bed
 
     if not args.datasets and not args.genome:
         raise UsageError("give dataset NPZ files, or --genome to predict every CpG of the genome")
     if bool(args.model) == bool(args.baseline):
         raise UsageError("give a model (-m MODEL) or --baseline neighbours, one of them")
     result = predict_to_files(
-        args.model, datasets=args.datasets, genome_path=args.genome, output=args.output,
-        output_format=args.output_format, bigwig=args.bigwig, shard=args.shard, selection=selection(args),
+        args.model,
+        datasets=args.datasets,
+        genome_path=args.genome,
+        output=args.output,
+        output_format=args.output_format,
+        bigwig=args.bigwig,
+        shard=args.shard,
+        selection=selection(args),
         cgi=IntervalSet(read_bed(args.cgi)) if args.cgi and not args.datasets else None,
-        keep_strands=args.keep_strands, cache_dir=args.cache_dir, chunk_size=args.chunk_size,
-        batch_size=args.batch_size, threads=args.threads, progress=not args.quiet)
+        keep_strands=args.keep_strands,
+        cache_dir=args.cache_dir,
+        chunk_size=args.chunk_size,
+        batch_size=args.batch_size,
+        threads=args.threads,
+        progress=not args.quiet,
+    )
     shard = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
     log.info("predicted %d sites%s", result.rows, shard)
 

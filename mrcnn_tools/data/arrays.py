@@ -1,14 +1,15 @@
 """The arrays an encode fills chromosome by chromosome, what it reports (Summary), subsampling, freed memory."""
 
+import ctypes
 from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags
 from mrcnn_tools.data.dataset import Dataset
 from mrcnn_tools.encoding import extract_windows
 from mrcnn_tools.errors import UsageError
+from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags
 
 
 @dataclass
@@ -83,8 +84,16 @@ class SiteArrays:
         chrom = np.empty(n, f"<U{max((len(c) for c, _, _ in self.chroms), default=1)}")
         for name, a, b in self.chroms:
             chrom[a:b] = name
-        return Dataset(seq=self.seq[:n], y=self.y[:n], coverage=self.coverage[:n], chrom=chrom, pos=self.pos[:n],
-                       strand=STRAND_TEXT[self.strand[:n]], cgi=self.cgi[:n], meta=meta)
+        return Dataset(
+            seq=self.seq[:n],
+            y=self.y[:n],
+            coverage=self.coverage[:n],
+            chrom=chrom,
+            pos=self.pos[:n],
+            strand=STRAND_TEXT[self.strand[:n]],
+            cgi=self.cgi[:n],
+            meta=meta,
+        )
 
 
 def subsample(data, selection, summary):
@@ -102,8 +111,6 @@ def subsample(data, selection, summary):
 
 def _load_trim():
     try:
-        import ctypes
-
         return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to do
         return None

@@ -3,6 +3,8 @@
 import logging
 
 from mrcnn_tools.errors import DatasetError
+from mrcnn_tools.genome.codes import check_dataset_genome, open_genome_codes
+from mrcnn_tools.genome.fasta import Genome
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +38,11 @@ def attach_genome(data, genome_path, path, cache_dir=None, codes=None):
     if data.has_windows and not genome_path:
         return codes
     if not genome_path:
-        raise DatasetError(f"{path}: the dataset holds sites only (mrcnn-encode --no-windows); give --genome FASTA, "
-                           "the genome it was encoded with, to cut the windows")
+        raise DatasetError(
+            f"{path}: the dataset holds sites only (mrcnn-encode --no-windows); give --genome FASTA, "
+            "the genome it was encoded with, to cut the windows"
+        )
     if codes is None:
-        from mrcnn_tools.genome.fasta import Genome
-        from mrcnn_tools.genome.codes import check_dataset_genome, open_genome_codes
-
         genome = Genome(genome_path)
         check_dataset_genome(data.meta, genome.checksum(), path, genome_path)  # before writing any codes
         codes = open_genome_codes(genome_path, cache_dir=cache_dir, genome=genome)

@@ -12,17 +12,34 @@ from dataclasses import replace
 import numpy as np
 
 from mrcnn_tools.data.neighbours import add_context, cpg_ids
-from mrcnn_tools.encoding import extract_windows, n_counts
 from mrcnn_tools.data.sites import encode_all_cpgs, encode_calls_file
+from mrcnn_tools.encoding import extract_windows, n_counts
+from mrcnn_tools.genome.fasta import canonical_chrom
 from mrcnn_tools.levels import group_counts
 
 log = logging.getLogger(__name__)
 
 
-def encode_with_context(genome, calls_path, fmt=None, *, context=0, all_cpgs=False, flank=200, min_coverage=5,
-                        keep_strands=False, cgi=None, max_n_fraction=1.0, selection=None, extra_meta=None,
-                        windows=True, mod_code=None, level_scale=None, skip_missing_chroms=False,
-                        min_cpg_fraction=0.9):
+def encode_with_context(
+    genome,
+    calls_path,
+    fmt=None,
+    *,
+    context=0,
+    all_cpgs=False,
+    flank=200,
+    min_coverage=5,
+    keep_strands=False,
+    cgi=None,
+    max_n_fraction=1.0,
+    selection=None,
+    extra_meta=None,
+    windows=True,
+    mod_code=None,
+    level_scale=None,
+    skip_missing_chroms=False,
+    min_cpg_fraction=0.9,
+):
     """Encode calls into a dataset whose sites carry their observed neighbours.
 
     Parameters
@@ -42,29 +59,56 @@ def encode_with_context(genome, calls_path, fmt=None, *, context=0, all_cpgs=Fal
     """
     # every observed site is a neighbour: no N filter, no subsample, no windows at this step
     observed, summary = encode_calls_file(
-        genome, calls_path, fmt, mod_code=mod_code, level_scale=level_scale, flank=flank,
-        min_coverage=min_coverage, keep_strands=keep_strands, cgi=cgi, max_n_fraction=1.0,
-        selection=replace(selection, max_sites=None) if selection else None, skip_missing_chroms=skip_missing_chroms,
-        min_cpg_fraction=min_cpg_fraction, extra_meta=extra_meta, windows=False)
+        genome,
+        calls_path,
+        fmt,
+        mod_code=mod_code,
+        level_scale=level_scale,
+        flank=flank,
+        min_coverage=min_coverage,
+        keep_strands=keep_strands,
+        cgi=cgi,
+        max_n_fraction=1.0,
+        selection=replace(selection, max_sites=None) if selection else None,
+        skip_missing_chroms=skip_missing_chroms,
+        min_cpg_fraction=min_cpg_fraction,
+        extra_meta=extra_meta,
+        windows=False,
+    )
     if all_cpgs:
-        targets, all_summary = encode_all_cpgs(genome, flank=flank, keep_strands=keep_strands, cgi=cgi,
-                                               max_n_fraction=max_n_fraction, selection=selection,
-                                               extra_meta=extra_meta, windows=windows)
+        targets, all_summary = encode_all_cpgs(
+            genome,
+            flank=flank,
+            keep_strands=keep_strands,
+            cgi=cgi,
+            max_n_fraction=max_n_fraction,
+            selection=selection,
+            extra_meta=extra_meta,
+            windows=windows,
+        )
         label_from(targets, observed)
-        targets.meta = dict(observed.meta, **{k: v for k, v in targets.meta.items() if k != "windows"},
-                            windows=bool(windows))
+        targets.meta = dict(
+            observed.meta, **{k: v for k, v in targets.meta.items() if k != "windows"}, windows=bool(windows)
+        )
         summary.dropped = all_summary.dropped
         summary.calls, summary.kept = all_summary.calls, len(targets)
-        log.info("%d of %d CpGs observed in %s (labelled; the others are imputed from their neighbours)",
-                 int(np.isfinite(targets.y).sum()), len(targets), calls_path)
+        log.info(
+            "%d of %d CpGs observed in %s (labelled; the others are imputed from their neighbours)",
+            int(np.isfinite(targets.y).sum()),
+            len(targets),
+            calls_path,
+        )
     else:
         targets = _targets(genome, observed, flank, max_n_fraction, windows, summary)
         targets = _subsample(targets, selection, summary)
         summary.kept = len(targets)
     if context:
         add_context(targets, observed, context)
-        log.info("context: the %d nearest observed CpGs on each side of each site, from %d observed CpGs", context,
-                 len(observed))
+        log.info(
+            "context: the %d nearest observed CpGs on each side of each site, from %d observed CpGs",
+            context,
+            len(observed),
+        )
     summary.groups = group_counts(targets.y)
     return targets, summary
 
@@ -82,8 +126,13 @@ def _targets(genome, observed, flank, max_n_fraction, windows, summary):
     if windows:
         targets.seq = np.empty((len(targets), 2 * flank), np.uint8)
         for name, (a, b) in _chrom_ranges(targets.chrom).items():
-            extract_windows(genome.codes(genome.resolve(name) or name), targets.pos[a:b], flank,
-                            targets.strand[a:b], out=targets.seq[a:b])
+            extract_windows(
+                genome.codes(genome.resolve(name) or name),
+                targets.pos[a:b],
+                flank,
+                targets.strand[a:b],
+                out=targets.seq[a:b],
+            )
     return targets
 
 
@@ -109,7 +158,6 @@ def _subsample(data, selection, summary):
 
 def label_from(targets, observed):
     """Set ``y`` and ``coverage`` of the targets observed in *observed* (same chromosome, position, strand)."""
-    from mrcnn_tools.genome.fasta import canonical_chrom
 
     names = sorted({canonical_chrom(str(c)) for d in (targets, observed) for c in np.unique(d.chrom)})
     key_t, key_o = _site_keys(targets, names), _site_keys(observed, names)
@@ -126,7 +174,6 @@ def label_from(targets, observed):
 
 def _site_keys(data, names):
     """One int64 per site: chromosome (index in *names*, canonical) << 41 | position << 1 | minus."""
-    from mrcnn_tools.genome.fasta import canonical_chrom
 
     index = {c: i for i, c in enumerate(names)}
     uniq, inverse = np.unique(data.chrom, return_inverse=True)

@@ -10,6 +10,7 @@ import numpy as np
 from mrcnn_tools import __version__
 from mrcnn_tools.encoding import ENCODING_NAME
 from mrcnn_tools.errors import DatasetError
+from mrcnn_tools.genome.codes import check_dataset_genome, chrom_runs
 from mrcnn_tools.io import check_readable, save_npz
 
 SCHEMA = "mrcnn-dataset/1"
@@ -97,7 +98,6 @@ class Dataset:
         GenomeMismatchError
             When the dataset was encoded on another genome.
         """
-        from mrcnn_tools.genome.codes import check_dataset_genome
 
         check_dataset_genome(self.meta, codes.checksum, source, fasta or codes.fasta)
         self.genome_codes = codes
@@ -111,7 +111,8 @@ class Dataset:
             if codes is None:
                 raise DatasetError(
                     f"{self.meta.get('source', 'dataset')}: the dataset holds sites only (mrcnn-encode --no-windows); "
-                    "give --genome FASTA, the genome it was encoded with, to cut the windows")
+                    "give --genome FASTA, the genome it was encoded with, to cut the windows"
+                )
             self._sites = codes.sites(self.chrom, self.pos, self.strand, self.meta.get("source", "dataset"))
         return self._sites
 
@@ -123,8 +124,6 @@ class Dataset:
         if self._sites is not None:
             return self._sites.names, self._sites.chrom_id
         if getattr(self, "_chrom_codes", None) is None:
-            from mrcnn_tools.genome.codes import chrom_runs
-
             self._chrom_codes = chrom_runs(self.chrom)
         return self._chrom_codes
 
@@ -152,9 +151,16 @@ class Dataset:
 
     @classmethod
     def empty(cls, flank, meta=None):
-        return cls(seq=np.empty((0, 2 * flank), np.uint8), y=np.empty(0, np.float32),
-                   coverage=np.empty(0, np.int32), chrom=np.empty(0, "<U1"), pos=np.empty(0, np.int64),
-                   strand=np.empty(0, "<U1"), cgi=np.empty(0, np.int8), meta=dict(meta or {}, flank=flank))
+        return cls(
+            seq=np.empty((0, 2 * flank), np.uint8),
+            y=np.empty(0, np.float32),
+            coverage=np.empty(0, np.int32),
+            chrom=np.empty(0, "<U1"),
+            pos=np.empty(0, np.int64),
+            strand=np.empty(0, "<U1"),
+            cgi=np.empty(0, np.int8),
+            meta=dict(meta or {}, flank=flank),
+        )
 
     @classmethod
     def concatenate(cls, parts, meta=None):
@@ -168,7 +174,7 @@ class Dataset:
         return cls(**arrays, meta=dict(meta if meta is not None else parts[0].meta))
 
     def arrays(self):
-        context = {k: getattr(self, k).astype(CONTEXT_DTYPES[k], copy=False) for k in _present(self)[len(ARRAYS):]}
+        context = {k: getattr(self, k).astype(CONTEXT_DTYPES[k], copy=False) for k in _present(self)[len(ARRAYS) :]}
         return {
             **context,
             "schema": np.array(SCHEMA),
@@ -297,8 +303,10 @@ def load_dataset(path):
                 raise DatasetError(f"{path}: not an mrcnn-tools dataset (no 'schema' array); make it with mrcnn-encode")
             schema = str(npz["schema"])
             if schema != SCHEMA:
-                raise DatasetError(f"{path}: dataset schema '{schema}', this version reads '{SCHEMA}'; "
-                                   "re-encode it with this mrcnn-encode")
+                raise DatasetError(
+                    f"{path}: dataset schema '{schema}', this version reads '{SCHEMA}'; "
+                    "re-encode it with this mrcnn-encode"
+                )
             # a sites-only dataset may store seq as (N, 0) or leave it out
             missing = [k for k in ARRAYS + ("meta",) if k not in keys and k != "seq"]
             if missing:
@@ -328,13 +336,16 @@ def _check_context(arrays, path):
         return
     if len(have) < len(CONTEXT_ARRAYS):
         missing = [k for k in CONTEXT_ARRAYS if k not in arrays]
-        raise DatasetError(f"{path}: context arrays {', '.join(missing)} are missing; re-encode with mrcnn-encode "
-                           "--context K")
+        raise DatasetError(
+            f"{path}: context arrays {', '.join(missing)} are missing; re-encode with mrcnn-encode --context K"
+        )
     shapes = {arrays[k].shape for k in CONTEXT_ARRAYS}
     shape = arrays["context_dist"].shape
     if len(shapes) > 1 or len(shape) != 2 or shape[1] % 2 or shape[1] == 0:
-        raise DatasetError(f"{path}: context arrays must all be (N, 2K); found {sorted(shapes)}; the file is "
-                           "damaged, re-encode with mrcnn-encode --context K")
+        raise DatasetError(
+            f"{path}: context arrays must all be (N, 2K); found {sorted(shapes)}; the file is "
+            "damaged, re-encode with mrcnn-encode --context K"
+        )
 
 
 def load_datasets(paths):
@@ -344,15 +355,21 @@ def load_datasets(paths):
     for p, d in zip(paths[1:], parts[1:]):
         for key in ("flank", "encoding", "genome_checksum"):
             if d.meta.get(key) != first.meta.get(key):
-                raise DatasetError(f"{p}: {key} {d.meta.get(key)} differs from {paths[0]} ({first.meta.get(key)}); "
-                                   "datasets used together must be encoded with the same genome and --flank")
+                raise DatasetError(
+                    f"{p}: {key} {d.meta.get(key)} differs from {paths[0]} ({first.meta.get(key)}); "
+                    "datasets used together must be encoded with the same genome and --flank"
+                )
         if d.context_k != first.context_k:
-            raise DatasetError(f"{p}: context of {d.context_k} neighbours a side differs from {paths[0]} "
-                               f"({first.context_k}); encode all parts with the same --context")
+            raise DatasetError(
+                f"{p}: context of {d.context_k} neighbours a side differs from {paths[0]} "
+                f"({first.context_k}); encode all parts with the same --context"
+            )
         if d.has_windows != first.has_windows:
-            raise DatasetError(f"{p}: {'has' if d.has_windows else 'has no'} stored windows but {paths[0]} "
-                               f"{'has' if first.has_windows else 'has no'}; encode all parts the same way "
-                               "(with or without --no-windows)")
+            raise DatasetError(
+                f"{p}: {'has' if d.has_windows else 'has no'} stored windows but {paths[0]} "
+                f"{'has' if first.has_windows else 'has no'}; encode all parts the same way "
+                "(with or without --no-windows)"
+            )
     if len(parts) == 1:
         return first
     meta = dict(first.meta, sources=[os.path.abspath(p) for p in paths])

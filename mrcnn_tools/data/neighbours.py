@@ -21,6 +21,7 @@ import numpy as np
 
 from mrcnn_tools.data.dataset import CONTEXT_ARRAYS
 from mrcnn_tools.errors import DatasetError
+from mrcnn_tools.genome.fasta import canonical_chrom
 
 QUERY_CHUNK = 1 << 20  # query sites per step: temporaries stay at ~100 bytes x K x this, whatever the chromosome
 
@@ -47,9 +48,11 @@ def cpg_ids(pos, strand):
 
 def empty_context(n, k):
     """Arrays of *n* sites with every neighbour missing: dict of float32/int32 (n, 2k)."""
-    return {"context_level": np.full((n, 2 * k), np.nan, np.float32),
-            "context_dist": np.zeros((n, 2 * k), np.int32),
-            "context_coverage": np.zeros((n, 2 * k), np.int32)}
+    return {
+        "context_level": np.full((n, 2 * k), np.nan, np.float32),
+        "context_dist": np.zeros((n, 2 * k), np.int32),
+        "context_coverage": np.zeros((n, 2 * k), np.int32),
+    }
 
 
 def chromosome_context(obs_pos, obs_strand, obs_level, obs_coverage, query_pos, query_strand, k, out=None):
@@ -133,8 +136,15 @@ def add_context(targets, observed, k):
         if o is None or len(o) == 0:
             continue
         o = o[np.argsort(observed.pos[o], kind="stable")]
-        part = chromosome_context(observed.pos[o], observed.strand[o], observed.y[o], observed.coverage[o],
-                                  targets.pos[rows], targets.strand[rows], k)
+        part = chromosome_context(
+            observed.pos[o],
+            observed.strand[o],
+            observed.y[o],
+            observed.coverage[o],
+            targets.pos[rows],
+            targets.strand[rows],
+            k,
+        )
         for key in CONTEXT_ARRAYS:
             out[key][rows] = part[key]
     for key in CONTEXT_ARRAYS:
@@ -149,7 +159,6 @@ def _chrom_rows(chrom, mask=None):
     Canonical (``chr22`` = ``22``): the sites of ``--all-cpgs`` carry the genome's names, the observed ones the
     calls' names, and the two often differ by convention.
     """
-    from mrcnn_tools.genome.fasta import canonical_chrom
 
     chrom = np.asarray(chrom)
     rows = np.arange(len(chrom)) if mask is None else np.flatnonzero(mask)
@@ -160,7 +169,7 @@ def _chrom_rows(chrom, mask=None):
     out = {}
     for i, n in enumerate(names):
         key = canonical_chrom(str(n))
-        part = rows[order[bounds[i]:bounds[i + 1]]]
+        part = rows[order[bounds[i] : bounds[i + 1]]]
         out[key] = np.concatenate([out[key], part]) if key in out else part
     return out
 
@@ -201,9 +210,13 @@ def check_context(data, k, path="dataset"):
     """
     have = getattr(data, "context_k", None)
     if have is None:
-        raise DatasetError(f"{path}: the model needs the arrays {', '.join(CONTEXT_ARRAYS)} (observed neighbours), "
-                           "which the dataset lacks; re-encode it with mrcnn-encode --calls FILE --context "
-                           f"{k if k is not None else 'K (e.g. 5)'}")
+        raise DatasetError(
+            f"{path}: the model needs the arrays {', '.join(CONTEXT_ARRAYS)} (observed neighbours), "
+            "which the dataset lacks; re-encode it with mrcnn-encode --calls FILE --context "
+            f"{k if k is not None else 'K (e.g. 5)'}"
+        )
     if k is not None and have != k:
-        raise DatasetError(f"{path}: the dataset has {have} neighbours on each side but the model was trained with "
-                           f"{k}; re-encode it with mrcnn-encode --context {k}")
+        raise DatasetError(
+            f"{path}: the dataset has {have} neighbours on each side but the model was trained with "
+            f"{k}; re-encode it with mrcnn-encode --context {k}"
+        )

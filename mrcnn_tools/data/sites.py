@@ -5,16 +5,16 @@ from collections import Counter
 
 import numpy as np
 
-from mrcnn_tools.genome.cpgs import cpg_sites
+from mrcnn_tools.calls.formats import ALTERNATIVE, BY_NAME
+from mrcnn_tools.calls.placement import check_on_base, on_base, on_cpg
+from mrcnn_tools.calls.readers import detect_format, read_calls
+from mrcnn_tools.data.arrays import SiteArrays, Summary, release_free_memory, subsample
 from mrcnn_tools.data.dataset import make_meta
 from mrcnn_tools.encoding import C, G, N, n_counts
 from mrcnn_tools.errors import GenomeMismatchError, InputFormatError
-from mrcnn_tools.calls.formats import ALTERNATIVE, BY_NAME
-from mrcnn_tools.levels import group_counts
-from mrcnn_tools.calls.readers import detect_format, read_calls
-from mrcnn_tools.calls.placement import check_on_base, on_base, on_cpg
+from mrcnn_tools.genome.cpgs import cpg_sites
 from mrcnn_tools.genome.regions import Selection
-from mrcnn_tools.data.arrays import SiteArrays, Summary, release_free_memory, subsample
+from mrcnn_tools.levels import group_counts
 
 __all__ = ["encode_calls", "encode_calls_file", "encode_all_cpgs"]
 
@@ -39,7 +39,7 @@ def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
         # held through the whole encode: 4 bytes a call instead of 8
         order = order.astype(np.int32 if len(order) < 2**31 else np.int64)
     for k, name in enumerate(calls.chrom_names):
-        ix = range(bounds[k], bounds[k + 1]) if order is None else order[bounds[k]:bounds[k + 1]]
+        ix = range(bounds[k], bounds[k + 1]) if order is None else order[bounds[k] : bounds[k + 1]]
         if not selection.chrom_ok(name):
             summary.dropped["not selected"] += len(ix)
             continue
@@ -51,15 +51,19 @@ def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
             renamed.add((name, gname))
         by_chrom[name] = ix
     if renamed:
-        log.info("chromosome names matched across conventions: %s",
-                 ", ".join(f"{a} -> {b}" for a, b in sorted(renamed)[:5]))
+        log.info(
+            "chromosome names matched across conventions: %s", ", ".join(f"{a} -> {b}" for a, b in sorted(renamed)[:5])
+        )
     if missing:
         names = ", ".join(sorted(missing)[:5]) + (", ..." if len(missing) > 5 else "")
-        what = (f"{path}: {sum(missing.values())} calls on {len(missing)} chromosomes absent from the genome "
-                f"{genome.name} ({names})")
+        what = (
+            f"{path}: {sum(missing.values())} calls on {len(missing)} chromosomes absent from the genome "
+            f"{genome.name} ({names})"
+        )
         if not by_chrom and not skip_missing:
-            raise GenomeMismatchError(f"{what}, and none on its chromosomes; use the matching genome or check "
-                                      "the chromosome names")
+            raise GenomeMismatchError(
+                f"{what}, and none on its chromosomes; use the matching genome or check the chromosome names"
+            )
         if not skip_missing:
             # a genome-wide file with a one-chromosome FASTA is the usual case: its calls there are encoded
             log.warning("%s are dropped (--chroms selects, --skip-missing-chroms silences this)", what)
@@ -102,9 +106,22 @@ def _merge(pos, strand, m, u, level, keep_strands, has_counts, summary):
     return key_pos[first], key_strand[first], lev, cov
 
 
-def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False, cgi=None,
-                 max_n_fraction=1.0, selection=None, skip_missing_chroms=False, min_cpg_fraction=0.9,
-                 calls_path="calls", extra_meta=None, windows=True):
+def encode_calls(
+    genome,
+    calls,
+    *,
+    flank=200,
+    min_coverage=5,
+    keep_strands=False,
+    cgi=None,
+    max_n_fraction=1.0,
+    selection=None,
+    skip_missing_chroms=False,
+    min_cpg_fraction=0.9,
+    calls_path="calls",
+    extra_meta=None,
+    windows=True,
+):
     """Turn methylation calls into a labelled :class:`Dataset`.
 
     Parameters
@@ -183,8 +200,9 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
             ix, pos, strand = ix[inside], pos[inside], strand[inside]
         # counts may be float32 in Calls: summed as float64, as they always were
         m, u = calls.count_m[ix].astype(np.float64), calls.count_u[ix].astype(np.float64)
-        spos, sstrand, lev, cov = _merge(pos, strand, m, u, None if calls.level is None else calls.level[ix],
-                                         keep_strands, calls.has_counts, summary)
+        spos, sstrand, lev, cov = _merge(
+            pos, strand, m, u, None if calls.level is None else calls.level[ix], keep_strands, calls.has_counts, summary
+        )
         del m, u
         keep = np.ones(len(spos), bool)
         if calls.has_counts:
@@ -202,25 +220,50 @@ def encode_calls(genome, calls, *, flank=200, min_coverage=5, keep_strands=False
     if on_g[1] >= 20 and on_g[0] >= 0.95 * on_g[1]:
         # per-strand files put about half their calls on Gs; strand-merged ones none: all on Gs is a 1-based file
         # read as 0-based (right after merging, wrong with --keep-strands)
-        log.warning("%s: %d of %d calls without a strand sit on the G of a CpG, (nearly) none on its C: if the file "
-                    "has strands merged onto the C, its positions are one too far (1-based read as %s); check "
-                    "--calls-format", calls_path, on_g[0], on_g[1], BY_NAME[calls.format].coords
-                    if calls.format in BY_NAME else "given")
+        log.warning(
+            "%s: %d of %d calls without a strand sit on the G of a CpG, (nearly) none on its C: if the file "
+            "has strands merged onto the C, its positions are one too far (1-based read as %s); check "
+            "--calls-format",
+            calls_path,
+            on_g[0],
+            on_g[1],
+            BY_NAME[calls.format].coords if calls.format in BY_NAME else "given",
+        )
     outside = summary.dropped["outside CpG context"]
     if outside:
-        log.info("%d calls outside CpG context (%d by the file's context column, %d by the reference)", outside,
-                 calls.context_dropped, outside - calls.context_dropped)
-    meta = make_meta(genome, flank, min_coverage=min_coverage if calls.has_counts else None,
-                     strands="kept" if keep_strands else "merged", format=calls.format,
-                     max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))
+        log.info(
+            "%d calls outside CpG context (%d by the file's context column, %d by the reference)",
+            outside,
+            calls.context_dropped,
+            outside - calls.context_dropped,
+        )
+    meta = make_meta(
+        genome,
+        flank,
+        min_coverage=min_coverage if calls.has_counts else None,
+        strands="kept" if keep_strands else "merged",
+        format=calls.format,
+        max_n_fraction=max_n_fraction,
+        windows=bool(windows),
+        **(extra_meta or {}),
+    )
     data = subsample(out.dataset(meta), selection, summary)
     summary.kept = len(data)
     summary.groups = group_counts(data.y)
     return data, summary
 
 
-def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fraction=1.0, selection=None,
-                    extra_meta=None, windows=True):
+def encode_all_cpgs(
+    genome,
+    *,
+    flank=200,
+    keep_strands=False,
+    cgi=None,
+    max_n_fraction=1.0,
+    selection=None,
+    extra_meta=None,
+    windows=True,
+):
     """Every CpG of the genome (or of the selected chromosomes/regions), unlabelled (y = NaN).
 
     *windows* False gives a sites-only dataset (``seq`` of shape (n, 0)), as in :func:`encode_calls`.
@@ -245,8 +288,15 @@ def encode_all_cpgs(genome, *, flank=200, keep_strands=False, cgi=None, max_n_fr
         pos, strand = pos[~n_rich], strand[~n_rich]
         out.add(name, pos, strand, np.nan, 0, cgi, codes if windows else None, flank)
     log.info("found %d CpG dinucleotides", summary.calls)
-    meta = make_meta(genome, flank, strands="kept" if keep_strands else "merged", all_cpgs=True,
-                     max_n_fraction=max_n_fraction, windows=bool(windows), **(extra_meta or {}))
+    meta = make_meta(
+        genome,
+        flank,
+        strands="kept" if keep_strands else "merged",
+        all_cpgs=True,
+        max_n_fraction=max_n_fraction,
+        windows=bool(windows),
+        **(extra_meta or {}),
+    )
     data = subsample(out.dataset(meta), selection, summary)
     summary.kept = len(data)
     return data, summary
@@ -269,8 +319,14 @@ def encode_calls_file(genome, path, fmt=None, mod_code=None, level_scale=None, *
         if alt is None:
             raise exc from None
         first = exc
-    log.info("%s: the calls do not fit as %s (%s); reading them as %s (%s)", path, detected,
-             BY_NAME[detected].coords, alt, BY_NAME[alt].coords)
+    log.info(
+        "%s: the calls do not fit as %s (%s); reading them as %s (%s)",
+        path,
+        detected,
+        BY_NAME[detected].coords,
+        alt,
+        BY_NAME[alt].coords,
+    )
     try:
         calls = read_calls(path, alt, mod_code=mod_code, level_scale=level_scale)
         return encode_calls(genome, calls, calls_path=path, **kwargs)

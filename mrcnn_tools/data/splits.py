@@ -14,8 +14,10 @@ def labelled(data, path="dataset"):
         raise DatasetError(f"{path}: the dataset is empty; check the mrcnn-encode filters")
     keep = np.isfinite(data.y)
     if not keep.any():
-        raise DatasetError(f"{path}: no site has a label (all y are NaN, as from mrcnn-encode --all-cpgs); "
-                           "encode training data with --calls")
+        raise DatasetError(
+            f"{path}: no site has a label (all y are NaN, as from mrcnn-encode --all-cpgs); "
+            "encode training data with --calls"
+        )
     return data if keep.all() else data.rows(keep)
 
 
@@ -96,10 +98,15 @@ def split_validation(data, *, validation=None, val_chroms=None, val_fraction=0.0
     mask = chosen[inverse]
     del inverse
     if mask.all() or not mask.any():
-        raise UsageError(f"--val-fraction {val_fraction}: cannot split {len(data)} sites in "
-                         f"{nblocks} blocks of {VAL_BLOCK} bp; use --validation or --val-chroms")
-    return (data.rows(~mask), data.rows(mask),
-            f"{100 * mask.mean():.1f}% of sites in random {VAL_BLOCK // 1000}-kb blocks")
+        raise UsageError(
+            f"--val-fraction {val_fraction}: cannot split {len(data)} sites in "
+            f"{nblocks} blocks of {VAL_BLOCK} bp; use --validation or --val-chroms"
+        )
+    return (
+        data.rows(~mask),
+        data.rows(mask),
+        f"{100 * mask.mean():.1f}% of sites in random {VAL_BLOCK // 1000}-kb blocks",
+    )
 
 
 def leaking_sites(train, val, distance):

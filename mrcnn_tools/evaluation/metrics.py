@@ -11,8 +11,7 @@ from mrcnn_tools.levels import LEVELS
 log = logging.getLogger(__name__)
 
 # (name, test on the true level), the paper's order: all, hyper, mid, hypo (levels.py holds the thresholds)
-REGRESSION_GROUPS = (("all", lambda y: np.ones(len(y), bool)),
-                     *((lv.name, lv.mask) for lv in reversed(LEVELS)))
+REGRESSION_GROUPS = (("all", lambda y: np.ones(len(y), bool)), *((lv.name, lv.mask) for lv in reversed(LEVELS)))
 NAN = float("nan")
 
 
@@ -34,13 +33,13 @@ def regression_metrics(y, p):
     if n == 0:
         return out
     err = np.asarray(p, np.float64) - np.asarray(y, np.float64)
-    out["rmse"] = float(math.sqrt(np.mean(err ** 2)))
+    out["rmse"] = float(math.sqrt(np.mean(err**2)))
     out["mae"] = float(np.mean(np.abs(err)))
     if n >= 2 and np.ptp(y) > 0 and np.ptp(p) > 0:
         out["pearson"] = float(stats.pearsonr(y, p)[0])
         out["spearman"] = float(stats.spearmanr(y, p)[0])
     if n >= 2 and np.ptp(y) > 0:
-        out["r2"] = float(1 - np.sum(err ** 2) / np.sum((y - np.mean(y)) ** 2))
+        out["r2"] = float(1 - np.sum(err**2) / np.sum((y - np.mean(y)) ** 2))
     return out
 
 
@@ -54,8 +53,16 @@ def classification_metrics(y, p, cutoff=0.5, label="", group=""):
     truth = np.asarray(y) > cutoff
     called = np.asarray(p) > cutoff
     pos, neg = int(truth.sum()), int((~truth).sum())
-    out = {"n_pos": pos, "n_neg": neg, "sensitivity": NAN, "specificity": NAN, "accuracy": NAN, "auc": NAN,
-           "auprc": NAN, "mcc": NAN}
+    out = {
+        "n_pos": pos,
+        "n_neg": neg,
+        "sensitivity": NAN,
+        "specificity": NAN,
+        "accuracy": NAN,
+        "auc": NAN,
+        "auprc": NAN,
+        "mcc": NAN,
+    }
     if pos + neg == 0:
         return out
     tp = int((truth & called).sum())
@@ -72,8 +79,15 @@ def classification_metrics(y, p, cutoff=0.5, label="", group=""):
             warnings.simplefilter("ignore")
             out["mcc"] = float(matthews_corrcoef(truth, called))
     else:
-        log.warning("warning: %s%s: only one class at cutoff %g (%d methylated, %d not): AUC, AUPRC and MCC "
-                    "are undefined (NaN)", label, f" {group}" if group else "", cutoff, pos, neg)
+        log.warning(
+            "warning: %s%s: only one class at cutoff %g (%d methylated, %d not): AUC, AUPRC and MCC "
+            "are undefined (NaN)",
+            label,
+            f" {group}" if group else "",
+            cutoff,
+            pos,
+            neg,
+        )
     return out
 
 
@@ -90,9 +104,16 @@ def calibration(y, p, bins=10):
     rows = []
     for b in range(bins):
         m = which == b
-        rows.append({"bin": b + 1, "lo": float(edges[b]), "hi": float(edges[b + 1]), "n": int(m.sum()),
-                     "mean_prediction": float(np.mean(p[m])) if m.any() else NAN,
-                     "mean_truth": float(np.mean(y[m])) if m.any() else NAN})
+        rows.append(
+            {
+                "bin": b + 1,
+                "lo": float(edges[b]),
+                "hi": float(edges[b + 1]),
+                "n": int(m.sum()),
+                "mean_prediction": float(np.mean(p[m])) if m.any() else NAN,
+                "mean_truth": float(np.mean(y[m])) if m.any() else NAN,
+            }
+        )
     return rows
 
 
@@ -120,6 +141,12 @@ def evaluate(y, p, cgi=None, cutoff=0.5, label="model"):
     if cgi is not None and (np.asarray(cgi) >= 0).any():
         for name, value in (("cgi", 1), ("non-cgi", 0)):
             m = np.asarray(cgi) == value
-            rows.append({"model": label, "group": name, **regression_metrics(y[m], p[m]),
-                         **classification_metrics(y[m], p[m], cutoff, label, name)})
+            rows.append(
+                {
+                    "model": label,
+                    "group": name,
+                    **regression_metrics(y[m], p[m]),
+                    **classification_metrics(y[m], p[m], cutoff, label, name),
+                }
+            )
     return rows

@@ -9,11 +9,30 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mrcnn_tools.errors import MrcnnError, UsageError
+from mrcnn_tools.evaluation import metrics, plots
+from mrcnn_tools.genome.fasta import canonical_chrom
 from mrcnn_tools.io import atomic_path
 from mrcnn_tools.levels import LEVELS
+from mrcnn_tools.prediction.files import read_predictions
 
-METRIC_COLUMNS = ("model", "group", "n", "rmse", "mae", "pearson", "spearman", "r2", "n_pos", "n_neg",
-                  "sensitivity", "specificity", "accuracy", "auc", "auprc", "mcc")
+METRIC_COLUMNS = (
+    "model",
+    "group",
+    "n",
+    "rmse",
+    "mae",
+    "pearson",
+    "spearman",
+    "r2",
+    "n_pos",
+    "n_neg",
+    "sensitivity",
+    "specificity",
+    "accuracy",
+    "auc",
+    "auprc",
+    "mcc",
+)
 CALIBRATION_COLUMNS = ("bin", "lo", "hi", "n", "mean_prediction", "mean_truth")
 
 
@@ -50,8 +69,7 @@ def model_labels(paths, labels=None):
     """
     if list(paths).count("-") > 1:
         raise UsageError("only one input can be stdin (-)")
-    labels = list(labels) if labels else ["stdin" if p == "-" else os.path.basename(p).split(".")[0]
-                                          for p in paths]
+    labels = list(labels) if labels else ["stdin" if p == "-" else os.path.basename(p).split(".")[0] for p in paths]
     if len(labels) != len(paths):
         raise UsageError(f"--labels has {len(labels)} names for {len(paths)} files")
     if len(set(labels)) != len(labels):
@@ -67,7 +85,6 @@ def align(frames):
     (list of pandas.DataFrame, pandas.Index)
         Each frame indexed by (key_chrom, start), duplicates dropped; the shared index, in the first's order.
     """
-    from mrcnn_tools.genome.fasta import canonical_chrom
 
     keyed = []
     for df in frames:
@@ -86,8 +103,10 @@ def _write_tables(out_dir, report, cutoff, inputs):
 
     path = os.path.join(out_dir, "metrics.tsv")
     with atomic_path(path) as tmp, open(tmp, "w") as fh:
-        fh.write(f"## mrcnn-eval: {report.sites} sites, cutoff {cutoff:g}; groups by true level: "
-                 f"{', '.join(lv.describe() for lv in reversed(LEVELS))}\n")
+        fh.write(
+            f"## mrcnn-eval: {report.sites} sites, cutoff {cutoff:g}; groups by true level: "
+            f"{', '.join(lv.describe() for lv in reversed(LEVELS))}\n"
+        )
         fh.write("#" + "\t".join(METRIC_COLUMNS) + "\n")
         for r in report.rows:
             fh.write("\t".join(fmt(r.get(c, float("nan"))) for c in METRIC_COLUMNS) + "\n")
@@ -97,10 +116,14 @@ def _write_tables(out_dir, report, cutoff, inputs):
         for label, bins in report.calibration.items():
             for r in bins:
                 fh.write("\t".join([label] + [fmt(r[k]) for k in CALIBRATION_COLUMNS]) + "\n")
-    payload = {"sites": report.sites, "skipped": report.skipped, "cutoff": cutoff, "inputs": list(inputs),
-               "metrics": [{k: clean(v) for k, v in r.items()} for r in report.rows],
-               "calibration": {k: [{a: clean(b) for a, b in r.items()} for r in v]
-                               for k, v in report.calibration.items()}}
+    payload = {
+        "sites": report.sites,
+        "skipped": report.skipped,
+        "cutoff": cutoff,
+        "inputs": list(inputs),
+        "metrics": [{k: clean(v) for k, v in r.items()} for r in report.rows],
+        "calibration": {k: [{a: clean(b) for a, b in r.items()} for r in v] for k, v in report.calibration.items()},
+    }
     json_path = os.path.join(out_dir, "metrics.json")
     with atomic_path(json_path) as tmp, open(tmp, "w") as fh:
         json.dump(payload, fh, indent=1)
@@ -108,7 +131,6 @@ def _write_tables(out_dir, report, cutoff, inputs):
 
 
 def _write_plots(out_dir, report, models, cgi, cutoff):
-    from mrcnn_tools.evaluation import plots
 
     def out(name):
         report.files.append(os.path.join(out_dir, name))
@@ -116,15 +138,28 @@ def _write_plots(out_dir, report, models, cgi, cutoff):
 
     rows = report.rows
     plots.error_boxplot(models, out("error_by_group.png"))
-    plots.group_bars([r for r in rows if r["group"] in ("all", "hyper", "mid", "hypo")], out("rmse_mae_by_group.png"),
-                     ("rmse", "mae"), title="Regression error by methylation group", ylabel="error")
+    plots.group_bars(
+        [r for r in rows if r["group"] in ("all", "hyper", "mid", "hypo")],
+        out("rmse_mae_by_group.png"),
+        ("rmse", "mae"),
+        title="Regression error by methylation group",
+        ylabel="error",
+    )
     classes = ("sensitivity", "specificity", "accuracy", "auc")
     if cgi is not None and (cgi >= 0).any():
-        plots.group_bars([r for r in rows if r["group"] in ("cgi", "non-cgi")], out("classification_cgi.png"),
-                         classes, title=f"Classification at {cutoff:g}: CpG islands vs other sites")
+        plots.group_bars(
+            [r for r in rows if r["group"] in ("cgi", "non-cgi")],
+            out("classification_cgi.png"),
+            classes,
+            title=f"Classification at {cutoff:g}: CpG islands vs other sites",
+        )
     else:
-        plots.group_bars([r for r in rows if r["group"] == "all"], out("classification.png"), classes,
-                         title=f"Classification at {cutoff:g} (no CpG-island annotation)")
+        plots.group_bars(
+            [r for r in rows if r["group"] == "all"],
+            out("classification.png"),
+            classes,
+            title=f"Classification at {cutoff:g} (no CpG-island annotation)",
+        )
     plots.roc_curves(models, out("roc.png"), cutoff)
     for label, (yy, pp) in models.items():
         plots.hexbin(yy, pp, out(f"pred_vs_true.{label}.png"), label)
@@ -158,8 +193,6 @@ def evaluate_files(paths, out_dir, *, labels=None, cutoff=0.5, min_coverage=0, p
     UsageError, InputFormatError, MrcnnError
         Bad labels or options, an unreadable predictions file, no labelled site.
     """
-    from mrcnn_tools.evaluation import metrics
-    from mrcnn_tools.prediction.files import read_predictions
 
     labels = model_labels(paths, labels)
     frames = [read_predictions(p) for p in paths]

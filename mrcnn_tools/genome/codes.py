@@ -18,8 +18,10 @@ import tempfile
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mrcnn_tools.encoding import _COMPLEMENT, extract_windows, minus_mask
+from mrcnn_tools.encoding import COMPLEMENT, extract_windows, minus_mask
 from mrcnn_tools.errors import GenomeMismatchError, MrcnnError
+from mrcnn_tools.genome.fasta import Genome, canonical_chrom
+from mrcnn_tools.genome.fasta import cache_dir as user_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,6 @@ def candidate_dirs(fasta, cache_dir=None):
     An explicit *cache_dir* wins, then ``$MRCNN_CACHE_DIR``, then the FASTA's own directory (so that every job
     that reads the FASTA from a shared file system finds the codes beside it), then ``~/.cache/mrcnn-tools``.
     """
-    from mrcnn_tools.genome.fasta import cache_dir as user_cache_dir  # where the .fai goes too when the FASTA's directory is read-only
 
     dirs = [cache_dir, os.environ.get(ENV_CACHE_DIR), os.path.dirname(os.path.abspath(fasta)), user_cache_dir()]
     out = []
@@ -77,7 +78,6 @@ class GenomeCodes:
     """
 
     def __init__(self, path):
-        from mrcnn_tools.genome.fasta import canonical_chrom
 
         self.path = path
         with open(path + ".json") as fh:
@@ -115,7 +115,6 @@ class GenomeCodes:
         GenomeMismatchError
             When a chromosome is not in the genome.
         """
-        from mrcnn_tools.genome.fasta import canonical_chrom
 
         names, codes = chrom_runs(chrom)
         ids = np.empty(len(names), np.int16 if len(self.names) < 2**15 else np.int32)
@@ -123,8 +122,10 @@ class GenomeCodes:
         for i, name in enumerate(names.tolist()):
             k = self._key.get(canonical_chrom(str(name)))
             if k is None:
-                raise GenomeMismatchError(f"{source}: chromosome {name} is not in the genome {self.fasta}; give the "
-                                          "FASTA the dataset was encoded with")
+                raise GenomeMismatchError(
+                    f"{source}: chromosome {name} is not in the genome {self.fasta}; give the "
+                    "FASTA the dataset was encoded with"
+                )
             ids[i] = k
             spelled[k] = name
         return ids[codes], np.array(spelled, dtype=str)
@@ -198,7 +199,8 @@ class SiteWindows:
             i = int(np.flatnonzero(bad)[0])
             raise GenomeMismatchError(
                 f"{source}: site {genome.names[chrom_id[i]]}:{pos[i] + 1} lies outside the chromosome "
-                f"({lengths[i]} bp) of {genome.fasta}; give the FASTA the dataset was encoded with")
+                f"({lengths[i]} bp) of {genome.fasta}; give the FASTA the dataset was encoded with"
+            )
         self.chrom_id = chrom_id
         self.gpos = genome.offsets[chrom_id]
         self.gpos += pos
@@ -233,8 +235,8 @@ class SiteWindows:
         start = g.offsets[cid]
         end = start + g.lengths[cid]
         for i in range(0, n, CHUNK):
-            p, block = gpos[i:i + CHUNK], out[i:i + CHUNK]
-            s, e = start[i:i + CHUNK], end[i:i + CHUNK]
+            p, block = gpos[i : i + CHUNK], out[i : i + CHUNK]
+            s, e = start[i : i + CHUNK], end[i : i + CHUNK]
             inner = (p - flank >= s) & (p + flank + 1 <= e)
             if inner.all():
                 block[:, :flank] = view[p - flank]
@@ -247,15 +249,15 @@ class SiteWindows:
                 # the neighbouring one; grouped by chromosome and end, so each call spans at most a few windows
                 k = np.flatnonzero(~inner)
                 local = p[k] - s[k]
-                groups = cid[i:i + CHUNK][k].astype(np.int64) * 2 + (local < flank)
+                groups = cid[i : i + CHUNK][k].astype(np.int64) * 2 + (local < flank)
                 for key in np.unique(groups):
                     sel = groups == key
                     c = int(key // 2)
-                    chrom = g.codes[g.offsets[c]:g.offsets[c] + g.lengths[c]]
+                    chrom = g.codes[g.offsets[c] : g.offsets[c] + g.lengths[c]]
                     block[k[sel]] = extract_windows(chrom, local[sel], flank)
-            m = np.flatnonzero(minus[i:i + CHUNK])
+            m = np.flatnonzero(minus[i : i + CHUNK])
             if len(m):
-                block[m] = _COMPLEMENT[block[m, ::-1]]
+                block[m] = COMPLEMENT[block[m, ::-1]]
         return out
 
 
@@ -269,9 +271,13 @@ def _find(fasta, checksum, cache_dir):
                 index = json.load(fh)
         except (OSError, ValueError):
             continue
-        if (index.get("format") == FORMAT and index.get("checksum") == checksum
-                and all(index.get(k) == v for k, v in stamp.items())
-                and os.path.exists(path) and os.path.getsize(path) == index.get("total")):
+        if (
+            index.get("format") == FORMAT
+            and index.get("checksum") == checksum
+            and all(index.get(k) == v for k, v in stamp.items())
+            and os.path.exists(path)
+            and os.path.getsize(path) == index.get("total")
+        ):
             return path
     return None
 
@@ -293,8 +299,14 @@ def _build(genome, directory, name):
                 fh.write(memoryview(np.ascontiguousarray(codes, np.uint8)))
                 chroms.append({"name": chrom, "offset": offset, "length": int(len(codes))})
                 offset += len(codes)
-        index = {"format": FORMAT, "fasta": os.path.abspath(genome.path), "checksum": genome.checksum(),
-                 **_stamp(genome.path), "total": offset, "chroms": chroms}
+        index = {
+            "format": FORMAT,
+            "fasta": os.path.abspath(genome.path),
+            "checksum": genome.checksum(),
+            **_stamp(genome.path),
+            "total": offset,
+            "chroms": chroms,
+        }
         fdj, tmpj = tempfile.mkstemp(dir=directory, prefix="." + name + ".json.", suffix=".part")
         try:
             with os.fdopen(fdj, "w") as fh:
@@ -330,7 +342,6 @@ def open_genome_codes(fasta, cache_dir=None, genome=None):
     -------
     GenomeCodes
     """
-    from mrcnn_tools.genome.fasta import Genome
 
     genome = genome if genome is not None else Genome(fasta)
     checksum = genome.checksum()
@@ -347,9 +358,11 @@ def open_genome_codes(fasta, cache_dir=None, genome=None):
             except OSError as exc:  # full disk, quota: try the next place
                 log.warning("cannot write the genome codes in %s (%s); trying the next directory", d, exc)
         if path is None:
-            raise MrcnnError(f"{fasta}: no writable directory for the genome codes (tried "
-                             f"{', '.join(candidate_dirs(fasta, cache_dir))}); give --cache-dir DIR or set "
-                             f"{ENV_CACHE_DIR}")
+            raise MrcnnError(
+                f"{fasta}: no writable directory for the genome codes (tried "
+                f"{', '.join(candidate_dirs(fasta, cache_dir))}); give --cache-dir DIR or set "
+                f"{ENV_CACHE_DIR}"
+            )
     return GenomeCodes(path)
 
 
@@ -359,4 +372,5 @@ def check_dataset_genome(meta, checksum, data_path, fasta):
     if want is not None and want != checksum:
         raise GenomeMismatchError(
             f"{data_path} was encoded on genome {meta.get('genome', '?')} (checksum {want}) but --genome {fasta} "
-            f"has checksum {checksum}; give the FASTA the dataset was encoded with")
+            f"has checksum {checksum}; give the FASTA the dataset was encoded with"
+        )

@@ -9,10 +9,14 @@ import hashlib
 import logging
 import os
 import re
+import shutil
 import struct
+import tempfile
+import warnings
 import zlib
 
 import numpy as np
+import pyfaidx
 
 from mrcnn_tools.encoding import N, encode_bytes
 from mrcnn_tools.errors import GenomeMismatchError, InputFormatError, MrcnnError
@@ -81,7 +85,7 @@ def _read_bgzf(path, gzi_path, start, nbytes, allow_short=False, blocks=None):
                     chunk = b""
     if len(out) < need and not allow_short:
         raise InputFormatError("the bgzip file is truncated; re-compress it with bgzip", path)
-    return bytes(out[skip:skip + nbytes])
+    return bytes(out[skip : skip + nbytes])
 
 
 def cache_dir():
@@ -100,8 +104,9 @@ def _cache_stem(path):
     never meets an old index."""
     st = os.stat(path)
     key = f"{os.path.realpath(path)}\0{st.st_size}\0{st.st_mtime_ns}"
-    return os.path.join(cache_dir(), "fai", hashlib.sha1(key.encode()).hexdigest()[:16] + "-"
-                        + os.path.basename(path)[:60])
+    return os.path.join(
+        cache_dir(), "fai", hashlib.sha1(key.encode()).hexdigest()[:16] + "-" + os.path.basename(path)[:60]
+    )
 
 
 class Genome:
@@ -127,7 +132,9 @@ class Genome:
             if not is_bgzf(path):
                 raise InputFormatError(
                     "the FASTA is compressed with plain gzip, which allows no random access; "
-                    "compress it with bgzip (zcat in.fa.gz | bgzip > out.fa.gz) or decompress it", path)
+                    "compress it with bgzip (zcat in.fa.gz | bgzip > out.fa.gz) or decompress it",
+                    path,
+                )
             self.bgzf = True
         elif head[:1] not in (b">", b""):
             raise InputFormatError("not a FASTA file (it does not start with '>'); check --genome", path)
@@ -168,8 +175,6 @@ class Genome:
 
         Beside the FASTA when its directory is writable (as samtools does), else in :func:`cache_dir`.
         """
-        import shutil
-        import tempfile
 
         folder = os.path.dirname(os.path.abspath(self.path))
         targets = [(folder, self.path)]
@@ -197,7 +202,8 @@ class Genome:
             raise MrcnnError(
                 f"{self.path}: the FASTA has no index (.fai) and neither its directory nor the cache {cache_dir()} "
                 f"is writable; run 'samtools faidx {self.path}' where you can write, or set MRCNN_CACHE_DIR to "
-                "a writable directory")
+                "a writable directory"
+            )
         if i:
             log.info("%s: its directory is not writable; the index is written to %s", self.path, directory)
         fai, gzi = os.path.join(tmp, "index.fai"), os.path.join(tmp, "index.gzi")
@@ -209,22 +215,35 @@ class Genome:
         return final_fai, final_gzi
 
     def _run_faidx(self, fai, gzi):
-        import warnings
-
-        import pyfaidx
 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fa = pyfaidx.Faidx(self.path, indexname=fai, gzi_indexname=gzi if self.bgzf else None,
-                                   read_long_names=False, rebuild=True, build_index=True)
+                fa = pyfaidx.Faidx(
+                    self.path,
+                    indexname=fai,
+                    gzi_indexname=gzi if self.bgzf else None,
+                    read_long_names=False,
+                    rebuild=True,
+                    build_index=True,
+                )
             fa.close()
-        except (pyfaidx.FastaIndexingError, pyfaidx.UnsupportedCompressionFormat, ValueError, UnicodeDecodeError,
-                EOFError, zlib.error, struct.error) as exc:
+        except (
+            pyfaidx.FastaIndexingError,
+            pyfaidx.UnsupportedCompressionFormat,
+            ValueError,
+            UnicodeDecodeError,
+            EOFError,
+            zlib.error,
+            struct.error,
+        ) as exc:
             text = str(exc)
             text = text if len(text) <= 200 else text[:200] + "..."
-            raise InputFormatError(f"cannot index the FASTA ({text}); check that it is valid FASTA with lines "
-                                   "of equal length within each record", self.path) from None
+            raise InputFormatError(
+                f"cannot index the FASTA ({text}); check that it is valid FASTA with lines "
+                "of equal length within each record",
+                self.path,
+            ) from None
 
     def _read_fai(self, fai):
         records, seen = [], set()
@@ -241,19 +260,30 @@ class Genome:
                     if min(length, offset, lenc, lenb) < 0 or (length and (lenc < 1 or lenb < lenc)):
                         raise ValueError
                 except (ValueError, UnicodeDecodeError):
-                    raise InputFormatError(f"the index is damaged (line {lineno}); delete it and rerun "
-                                           "(it is rebuilt)", fai) from None
+                    raise InputFormatError(
+                        f"the index is damaged (line {lineno}); delete it and rerun (it is rebuilt)", fai
+                    ) from None
                 if name in seen:
-                    raise InputFormatError(f"the record name {name} appears twice; give every record its own name",
-                                           self.path)
+                    raise InputFormatError(
+                        f"the record name {name} appears twice; give every record its own name", self.path
+                    )
                 seen.add(name)
                 m = _REGION_RECORD.match(name)
                 if m and int(m["end"]) - int(m["start"]) + 1 == length:
                     chrom, start = m["chrom"], int(m["start"]) - 1
                 else:
                     chrom, start = name, 0
-                records.append({"record": name, "chrom": chrom, "offset": start, "length": length,
-                                "file_offset": offset, "lenc": lenc, "lenb": lenb})
+                records.append(
+                    {
+                        "record": name,
+                        "chrom": chrom,
+                        "offset": start,
+                        "length": length,
+                        "file_offset": offset,
+                        "lenc": lenc,
+                        "lenb": lenb,
+                    }
+                )
         return records
 
     def _peek(self, fh, offset, nbytes):
@@ -282,14 +312,15 @@ class Genome:
                 before = self._peek(fh, off - 1, 1)
                 tail = self._peek(fh, last, 2 + lenb - lenc)
                 rest = tail[1:].lstrip(b"\r\n")
-                ok = (before == b"\n" and tail[:1] not in (b"", b"\n", b"\r", b">")
-                      and (rest == b"" or rest[:1] == b">"))
+                ok = before == b"\n" and tail[:1] not in (b"", b"\n", b"\r", b">") and (rest == b"" or rest[:1] == b">")
                 if not ok:
                     extra = " and its .gzi" if self.bgzf else ""
                     raise InputFormatError(
                         f"the index {fai} does not match the FASTA (record {rec['record']}: {length} bases at byte "
                         f"{off} per the index); the FASTA changed after it was indexed: delete {fai}{extra} and "
-                        "rerun (it is rebuilt)", self.path)
+                        "rerun (it is rebuilt)",
+                        self.path,
+                    )
 
     @property
     def name(self):
@@ -322,11 +353,13 @@ class Genome:
             with open(self.path, "rb") as fh:
                 fh.seek(rec["file_offset"])
                 raw = fh.read(nbytes)
-        raw = raw.replace(b"\n", b"").replace(b"\r", b"")[:rec["length"]]
+        raw = raw.replace(b"\n", b"").replace(b"\r", b"")[: rec["length"]]
         if len(raw) != rec["length"]:
             raise InputFormatError(
                 f"record {rec['record']} is shorter than its index {self.fai_path} says; delete the index and "
-                "rerun (it is rebuilt)", self.path)
+                "rerun (it is rebuilt)",
+                self.path,
+            )
         return encode_bytes(raw)
 
     def codes(self, chrom):
@@ -349,6 +382,6 @@ class Genome:
         else:
             arr = np.full(entry["length"], N, dtype=np.uint8)
             for rec in recs:
-                arr[rec["offset"]:rec["offset"] + rec["length"]] = self._read_record(rec)
+                arr[rec["offset"] : rec["offset"] + rec["length"]] = self._read_record(rec)
         self._cache_key, self._cache = key, arr
         return arr

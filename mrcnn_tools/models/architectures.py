@@ -1,4 +1,5 @@
-"""Keras architectures: MRCNN (Tian et al. 2019) and the paper's simple-CNN baseline, and their registry.
+"""Keras architectures: MRCNN (Tian et al. 2019) and the paper's simple-CNN baseline (registered in
+mrcnn_tools.models.registry).
 
 Both take uint8 base codes (N, W) and make the one-hot encoding inside the model, so that datasets stay
 uint8 (400 bytes per site instead of 6,400 for float32 one-hot).
@@ -9,11 +10,11 @@ import math
 from mrcnn_tools.errors import DatasetError
 
 # Hyper-parameters the paper leaves open; see the README's "paper says / we chose" table.
-MRCNN_DEFAULTS = dict(filters1=16, filters2=32, filters3=32, filters4=32, padding="same", dense_units=64,
-                      dropout=0.3)
+MRCNN_DEFAULTS = dict(filters1=16, filters2=32, filters3=32, filters4=32, padding="same", dense_units=64, dropout=0.3)
 
 
-def _keras():
+def keras_module():
+    """Keras, imported on first use (TensorFlow takes seconds to load)."""
     import keras
 
     return keras
@@ -27,14 +28,15 @@ def check_window(arch, window):
             raise DatasetError(
                 f"--arch {arch} folds the window into a square, but the dataset's window is {window} positions "
                 f"(flank {window // 2}), not a perfect square; re-encode with --flank 200 (400 = 20x20), "
-                "--flank 50 (100 = 10x10) or --flank 450, or use --arch simple-cnn")
+                "--flank 50 (100 = 10x10) or --flank 450, or use --arch simple-cnn"
+            )
         if side < 9:
             raise DatasetError(f"--arch {arch} needs a window of at least 81 positions, got {window}")
 
 
 def one_hot_layer():
     """A Keras layer turning uint8 codes (N, W) into float32 one-hot (N, W, 4); code 4 (N) is all zero."""
-    keras = _keras()
+    keras = keras_module()
 
     @keras.saving.register_keras_serializable(package="mrcnn_tools")
     class OneHot(keras.layers.Layer):
@@ -48,8 +50,18 @@ def one_hot_layer():
     return OneHot
 
 
-def build_mrcnn(window=400, *, filters1=16, filters2=32, filters3=32, filters4=32, padding="same", dense_units=64,
-                dropout=0.3, seed=0):
+def build_mrcnn(
+    window=400,
+    *,
+    filters1=16,
+    filters2=32,
+    filters3=32,
+    filters4=32,
+    padding="same",
+    dense_units=64,
+    dropout=0.3,
+    seed=0,
+):
     """MRCNN as in the paper's Fig. 1.
 
     Layer 1: convolution 1x4, ``filters1`` filters, linear, no pooling -> (W, 1, filters1), reshaped to
@@ -65,7 +77,7 @@ def build_mrcnn(window=400, *, filters1=16, filters2=32, filters3=32, filters4=3
     -------
     keras.Model taking uint8 (N, window), giving float32 (N, 1)
     """
-    keras = _keras()
+    keras = keras_module()
     check_window("mrcnn", window)
     side = math.isqrt(window)
     init = keras.initializers.GlorotUniform
@@ -86,10 +98,9 @@ def build_mrcnn(window=400, *, filters1=16, filters2=32, filters3=32, filters4=3
     return keras.Model(inputs, outputs, name="mrcnn")
 
 
-def build_simple_cnn(window=400, *, filters=(32, 32), kernel_size=8, pool_size=4, dense_units=64, dropout=0.3,
-                     seed=0):
+def build_simple_cnn(window=400, *, filters=(32, 32), kernel_size=8, pool_size=4, dense_units=64, dropout=0.3, seed=0):
     """The paper's baseline: convolution, pooling, convolution, pooling, dense, output (ReLU, MSE)."""
-    keras = _keras()
+    keras = keras_module()
     init = keras.initializers.GlorotUniform
     L = keras.layers
     inputs = keras.Input((window,), dtype="uint8", name="codes")
@@ -103,28 +114,3 @@ def build_simple_cnn(window=400, *, filters=(32, 32), kernel_size=8, pool_size=4
     x = L.Dropout(dropout, seed=seed + 3, name="dropout")(x)
     outputs = L.Dense(1, activation=None, kernel_initializer=init(seed + 4), name="level")(x)
     return keras.Model(inputs, outputs, name="simple_cnn")
-
-
-# the Keras architectures by name: a new network is a builder here (window, seed, **hyper-parameters) -> keras.Model
-# taking uint8 codes (N, window); --arch, the model-file suffixes and training follow from this table
-def _context_builder(arch):
-    """The builder of a model over observed neighbours (mrcnn_tools.models.context, imported when built)."""
-    def build(window, seed=0, **kwargs):
-        from mrcnn_tools.models.context import build_context_model
-
-        return build_context_model(arch, window, seed=seed, **kwargs)
-
-    return build
-
-
-BUILDERS = {"mrcnn": build_mrcnn, "simple-cnn": build_simple_cnn,
-            "mrcnn-context": _context_builder("mrcnn-context"), "context-only": _context_builder("context-only")}
-KERAS_ARCHITECTURES = tuple(BUILDERS)
-ARCHITECTURES = (*KERAS_ARCHITECTURES, "kmer-gbr")
-
-
-def build_model(arch, window, seed=0, **kwargs):
-    """Build a Keras model by architecture name (a key of :data:`BUILDERS`)."""
-    if arch not in BUILDERS:
-        raise ValueError(f"not a Keras architecture: {arch}")
-    return BUILDERS[arch](window, seed=seed, **kwargs)

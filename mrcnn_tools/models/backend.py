@@ -5,6 +5,8 @@ import os
 import sys
 import tempfile
 
+from threadpoolctl import threadpool_limits
+
 # the --threads of the command, for TensorFlow when it starts after set_threads
 _THREADS = None
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -33,7 +35,6 @@ def set_threads(threads):
     if not threads:
         yield
         return
-    from threadpoolctl import threadpool_limits
 
     saved = _THREADS, {var: os.environ.get(var) for var in _THREAD_VARIABLES}
     _THREADS = int(threads)

@@ -22,18 +22,18 @@ def kmer_counts(seq, k):
     numpy.ndarray, float32, shape (n, 4**k)
     """
     n, w = seq.shape
-    out = np.zeros((n, 4 ** k), np.float32)
+    out = np.zeros((n, 4**k), np.float32)
     if w < k or n == 0:
         return out
     idx = np.zeros((n, w - k + 1), np.int64)
     valid = np.ones((n, w - k + 1), bool)
     for j in range(k):
-        part = seq[:, j:w - k + 1 + j]
+        part = seq[:, j : w - k + 1 + j]
         idx = idx * 4 + np.minimum(part, 3)
         valid &= part != N
     rows = np.broadcast_to(np.arange(n)[:, None], idx.shape)
-    flat = rows[valid] * 4 ** k + idx[valid]
-    out.ravel()[:] = np.bincount(flat, minlength=n * 4 ** k).astype(np.float32)
+    flat = rows[valid] * 4**k + idx[valid]
+    out.ravel()[:] = np.bincount(flat, minlength=n * 4**k).astype(np.float32)
     return out
 
 
@@ -69,10 +69,10 @@ def features(seq, flank, kmax=4, batch_size=8192):
     """
     parts = []
     for i in range(0, len(seq), batch_size):
-        block = seq[i:i + batch_size]
+        block = seq[i : i + batch_size]
         parts.append(np.hstack([kmer_counts(block, k) for k in range(1, kmax + 1)] + [ring_density(block, flank)]))
     if not parts:
-        return np.empty((0, sum(4 ** k for k in range(1, kmax + 1)) + 2 * len(RINGS)), np.float32)
+        return np.empty((0, sum(4**k for k in range(1, kmax + 1)) + 2 * len(RINGS)), np.float32)
     return np.vstack(parts)
 
 
@@ -81,6 +81,12 @@ def build_kmer_gbr(seed=0, learning_rate=0.1, max_iter=300, patience=10, validat
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     return HistGradientBoostingRegressor(
-        loss="squared_error", learning_rate=learning_rate, max_iter=max_iter, max_leaf_nodes=31,
-        early_stopping=validation, validation_fraction=0.1 if validation else None, n_iter_no_change=patience,
-        random_state=seed)
+        loss="squared_error",
+        learning_rate=learning_rate,
+        max_iter=max_iter,
+        max_leaf_nodes=31,
+        early_stopping=validation,
+        validation_fraction=0.1 if validation else None,
+        n_iter_no_change=patience,
+        random_state=seed,
+    )

@@ -12,12 +12,8 @@ model is the baseline, and training only has to find where sequence and neighbou
 the model learns to work with sparse data; at prediction it does nothing, so predictions are deterministic.
 """
 
-from mrcnn_tools.models.architectures import MRCNN_DEFAULTS
+from mrcnn_tools.models.architectures import MRCNN_DEFAULTS, build_mrcnn
 
-CONTEXT_ARCHITECTURES = ("mrcnn-context", "context-only")
-# what predicts from the observed neighbours alone ("neighbours": mrcnn-predict --baseline): it reads no window, so
-# a sites-only dataset needs no genome for it
-WITHOUT_SEQUENCE = ("context-only", "neighbours")
 CONTEXT_INPUTS = ("context_level", "context_dist", "context_coverage")
 NEIGHBOUR_FEATURES = ("level", "log1p_distance", "side", "log1p_coverage", "present")
 CONTEXT_DEFAULTS = dict(context_units=32, dense_units=64, dropout=0.1, context_dropout=0.0)
@@ -69,8 +65,13 @@ def context_layers():
             mask = ops.cast(present, "float32")
             d = ops.cast(dist, "float32")
             level = ops.where(present, ops.cast(level, "float32"), ops.zeros_like(mask))
-            feats = [level, ops.log1p(ops.abs(d)) / DIST_SCALE, ops.sign(d),
-                     ops.log1p(ops.maximum(ops.cast(coverage, "float32"), 0.0)) / COVERAGE_SCALE * mask, mask]
+            feats = [
+                level,
+                ops.log1p(ops.abs(d)) / DIST_SCALE,
+                ops.sign(d),
+                ops.log1p(ops.maximum(ops.cast(coverage, "float32"), 0.0)) / COVERAGE_SCALE * mask,
+                mask,
+            ]
             return ops.stack(feats, axis=-1)
 
         def compute_output_shape(self, input_shapes):
@@ -103,19 +104,24 @@ def context_layers():
         def compute_output_shape(self, input_shapes):
             return input_shapes[1]
 
-    _LAYERS.update(NeighbourDropout=NeighbourDropout, NeighbourFeatures=NeighbourFeatures,
-                   NeighbourAverage=NeighbourAverage, OnAverage=OnAverage)
+    _LAYERS.update(
+        NeighbourDropout=NeighbourDropout,
+        NeighbourFeatures=NeighbourFeatures,
+        NeighbourAverage=NeighbourAverage,
+        OnAverage=OnAverage,
+    )
     return _LAYERS
 
 
-def build_context_model(arch, window, k, *, context_units=32, dense_units=64, dropout=0.1, context_dropout=0.0,
-                        seed=0, **mrcnn_kwargs):
+def build_context_model(
+    arch, window, k, *, context_units=32, dense_units=64, dropout=0.1, context_dropout=0.0, seed=0, **mrcnn_kwargs
+):
     """Build ``mrcnn-context`` or ``context-only``.
 
     Parameters
     ----------
     arch : str
-        One of :data:`CONTEXT_ARCHITECTURES`.
+        The model's name: ``mrcnn-context`` (with the MRCNN sequence branch) or ``context-only``.
     window : int
         Positions per window (2*flank; a perfect square for the MRCNN branch). Unused by ``context-only``.
     k : int
@@ -137,7 +143,7 @@ def build_context_model(arch, window, k, *, context_units=32, dense_units=64, dr
     """
     import keras
 
-    if arch not in CONTEXT_ARCHITECTURES:
+    if arch not in ("mrcnn-context", "context-only"):
         raise ValueError(f"not a context architecture: {arch}")
     layers = context_layers()
     L = keras.layers
@@ -155,8 +161,6 @@ def build_context_model(arch, window, k, *, context_units=32, dense_units=64, dr
     x = L.Dense(dense_units, activation="relu", kernel_initializer=init(seed + 23), name="context_dense")(x)
     joined = [x, average]
     if arch == "mrcnn-context":
-        from mrcnn_tools.models.architectures import build_mrcnn
-
         codes = keras.Input((window,), dtype="uint8", name="codes")
         inputs["codes"] = codes
         kw = {k_: v for k_, v in MRCNN_DEFAULTS.items() if k_ not in ("dense_units", "dropout")}
@@ -178,6 +182,11 @@ def build_context_model(arch, window, k, *, context_units=32, dense_units=64, dr
 
 def context_meta(k, context_dropout):
     """What a context model records about its inputs (model metadata ``context``)."""
-    return {"k": int(k), "arrays": list(CONTEXT_INPUTS), "features": list(NEIGHBOUR_FEATURES),
-            "missing": "context_dist == 0", "context_dropout": float(context_dropout),
-            "baseline": "distance-weighted neighbour average, 1 / (1 + |d|)"}
+    return {
+        "k": int(k),
+        "arrays": list(CONTEXT_INPUTS),
+        "features": list(NEIGHBOUR_FEATURES),
+        "missing": "context_dist == 0",
+        "context_dropout": float(context_dropout),
+        "baseline": "distance-weighted neighbour average, 1 / (1 + |d|)",
+    }

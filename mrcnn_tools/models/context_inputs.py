@@ -3,10 +3,13 @@
 import numpy as np
 
 from mrcnn_tools.data.neighbours import check_context, neighbour_average
-from mrcnn_tools.models.context import CONTEXT_ARCHITECTURES
 from mrcnn_tools.errors import UsageError
+from mrcnn_tools.models.context import context_meta
+from mrcnn_tools.models.inputs import batched_dataset
 
-PREDICT_ROWS = 1024  # as mrcnn_tools.prediction.predict: one fixed shape, so a row's prediction never depends on its batch
+PREDICT_ROWS = (
+    1024  # as mrcnn_tools.prediction.predict: one fixed shape, so a row's prediction never depends on its batch
+)
 
 
 def _base_rows(data):
@@ -23,9 +26,11 @@ def model_inputs(data, rows, with_codes):
     neighbours as 0 (the model masks them by ``context_dist == 0``), ``context_dist`` int32,
     ``context_coverage`` int32
     """
-    x = {"context_level": np.nan_to_num(data.context_level[rows], nan=0.0),
-         "context_dist": data.context_dist[rows].astype(np.int32, copy=False),
-         "context_coverage": data.context_coverage[rows].astype(np.int32, copy=False)}
+    x = {
+        "context_level": np.nan_to_num(data.context_level[rows], nan=0.0),
+        "context_dist": data.context_dist[rows].astype(np.int32, copy=False),
+        "context_coverage": data.context_coverage[rows].astype(np.int32, copy=False),
+    }
     if with_codes:
         source, _ = data.window_source()
         x["codes"] = source[rows] if isinstance(source, np.ndarray) else source.take(rows, data.flank)
@@ -42,12 +47,14 @@ def context_tf_dataset(data, batch_size, *, with_codes=True, **kwargs):
     -------
     tf.data.Dataset of (dict of (b, ...) arrays as :func:`model_inputs`, float32 (b,)), repeating
     """
-    from mrcnn_tools.models.inputs import batched_dataset
 
     base, rows = _base_rows(data)
     k2 = base.context_dist.shape[1]
-    spec = {"context_level": (np.float32, (k2,)), "context_dist": (np.int32, (k2,)),
-            "context_coverage": (np.int32, (k2,))}
+    spec = {
+        "context_level": (np.float32, (k2,)),
+        "context_dist": (np.int32, (k2,)),
+        "context_coverage": (np.int32, (k2,)),
+    }
     if with_codes:
         spec["codes"] = (np.uint8, (base.window,))
 
@@ -83,7 +90,8 @@ class ContextPredictor:
         check_context(data, int(self.meta["context"]["k"]) if self.model is not None else None, path)
 
     def predict_rows(self, data):
-        """Predicted levels of every site of *data* (the interface :func:`mrcnn_tools.prediction.predict.predict_to_files`
+        """Predicted levels of every site of *data* (the interface
+        :func:`mrcnn_tools.prediction.predict.predict_to_files`
         drives); see :meth:`predict`."""
         return self.predict(data)
 
@@ -97,18 +105,26 @@ class ContextPredictor:
             return np.clip(neighbour_average(data.context_level[rows], data.context_dist[rows]), 0.0, 1.0)
         out = np.empty(len(rows), np.float32)
         for a in range(0, len(rows), PREDICT_ROWS):
-            part = rows[a:a + PREDICT_ROWS]
+            part = rows[a : a + PREDICT_ROWS]
             x = model_inputs(data, part, self.with_codes)
             n = len(part)
             if n < PREDICT_ROWS:  # padded to the one shape: missing neighbours, N windows
-                x = {key: np.concatenate([v, np.zeros((PREDICT_ROWS - n, v.shape[1]), v.dtype)
-                                          if key != "codes" else np.full((PREDICT_ROWS - n, v.shape[1]), 4, v.dtype)])
-                     for key, v in x.items()}
-            out[a:a + n] = np.asarray(self._fn(x)).reshape(-1)[:n]
+                x = {
+                    key: np.concatenate(
+                        [
+                            v,
+                            np.zeros((PREDICT_ROWS - n, v.shape[1]), v.dtype)
+                            if key != "codes"
+                            else np.full((PREDICT_ROWS - n, v.shape[1]), 4, v.dtype),
+                        ]
+                    )
+                    for key, v in x.items()
+                }
+            out[a : a + n] = np.asarray(self._fn(x)).reshape(-1)[:n]
         return np.clip(out, 0.0, 1.0)
 
 
-def context_settings(arch, kwargs, data, val=None, path="dataset", val_path="validation"):
+def context_settings(kwargs, data, val=None, path="dataset", val_path="validation"):
     """A context architecture's K, taken from the training data (checked), and what its model file records.
 
     Parameters
@@ -129,10 +145,7 @@ def context_settings(arch, kwargs, data, val=None, path="dataset", val_path="val
     DatasetError
         Data without context arrays, or validation data of another K.
     """
-    from mrcnn_tools.models.context import context_meta
 
-    if arch not in CONTEXT_ARCHITECTURES:
-        return kwargs, {}
     check_context(data, None, path)
     k = data.context_k
     if val is not None:
@@ -151,9 +164,11 @@ def context_predictor(model, meta, data, path, genome_mode=False):
         A dataset without the context arrays the model was trained with.
     """
     if genome_mode:
-        raise UsageError(f"a {meta.get('arch')} model imputes from observed neighbours, which genome mode does not "
-                         "have: encode the CpGs with mrcnn-encode --all-cpgs --calls FILE --context "
-                         f"{meta.get('context', {}).get('k', 'K')} and predict that dataset")
+        raise UsageError(
+            f"a {meta.get('arch')} model imputes from observed neighbours, which genome mode does not "
+            "have: encode the CpGs with mrcnn-encode --all-cpgs --calls FILE --context "
+            f"{meta.get('context', {}).get('k', 'K')} and predict that dataset"
+        )
     predictor = ContextPredictor(model, meta)
     predictor.check(data, path)
     return predictor

@@ -5,36 +5,91 @@ metadata (architecture, flank, encoding, training summary) as an extra zip entry
 built in :mod:`architectures`.
 """
 
-from mrcnn_tools.models.architectures import KERAS_ARCHITECTURES, _keras, one_hot_layer
+import errno
+import json
+import logging
+import os
+import tempfile
+import zipfile
+
+from mrcnn_tools.encoding import ENCODING_NAME
+from mrcnn_tools.errors import ModelError, MrcnnError, UsageError
+from mrcnn_tools.io import atomic_path, check_readable
+from mrcnn_tools.models import registry
+from mrcnn_tools.models.architectures import keras_module
+from mrcnn_tools.models.backend import load_tensorflow
 
 META_ENTRY = "mrcnn_meta.json"
 
-MODEL_SUFFIX = {**{arch: ".keras" for arch in KERAS_ARCHITECTURES}, "kmer-gbr": ".skops"}
 
 # Every type a k-mer GBR model file may name, checked before skops builds any object. skops trusts some
 # types by default; listing them all here keeps the decision in this file rather than in skops' defaults.
-SKOPS_TRUSTED_TYPES = frozenset({
-    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int", "builtins.float",
-    "builtins.bool", "builtins.NoneType",
-    "numpy.ndarray", "numpy.dtype", "numpy.uint8", "numpy.uint32", "numpy.uint64", "numpy.int32",
-    "numpy.int64", "numpy.float32", "numpy.float64", "numpy.bool_", "numpy.random._generator.Generator",
-    "numpy.random.mtrand.RandomState",
-    "sklearn._loss._loss.CyHalfSquaredError", "sklearn._loss.link.IdentityLink", "sklearn._loss.link.Interval",
-    "sklearn._loss.loss.HalfSquaredError",
-    "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
-    "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-})
+SKOPS_TRUSTED_TYPES = frozenset(
+    {
+        "builtins.dict",
+        "builtins.list",
+        "builtins.tuple",
+        "builtins.str",
+        "builtins.int",
+        "builtins.float",
+        "builtins.bool",
+        "builtins.NoneType",
+        "numpy.ndarray",
+        "numpy.dtype",
+        "numpy.uint8",
+        "numpy.uint32",
+        "numpy.uint64",
+        "numpy.int32",
+        "numpy.int64",
+        "numpy.float32",
+        "numpy.float64",
+        "numpy.bool_",
+        "numpy.random._generator.Generator",
+        "numpy.random.mtrand.RandomState",
+        "sklearn._loss._loss.CyHalfSquaredError",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.Interval",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn.ensemble._hist_gradient_boosting.binning._BinMapper",
+        "sklearn.ensemble._hist_gradient_boosting.gradient_boosting.HistGradientBoostingRegressor",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    }
+)
 
 # How skops may rebuild those objects. Functions, methods, operators and __reduce__ calls (FunctionNode,
 # MethodNode, OperatorFuncNode, ReduceNode) are what a hostile file would use to run code: none is allowed.
-SKOPS_TRUSTED_LOADERS = frozenset({"DictNode", "ListNode", "TupleNode", "JsonNode", "TypeNode", "NdArrayNode",
-                                   "RandomGeneratorNode", "RandomStateNode", "LossNode", "ObjectNode"})
+SKOPS_TRUSTED_LOADERS = frozenset(
+    {
+        "DictNode",
+        "ListNode",
+        "TupleNode",
+        "JsonNode",
+        "TypeNode",
+        "NdArrayNode",
+        "RandomGeneratorNode",
+        "RandomStateNode",
+        "LossNode",
+        "ObjectNode",
+    }
+)
 
 # First bytes of pickle and of the compressed streams joblib writes (zlib, gzip, bz2, xz, lzma, lz4).
-_PICKLE_MAGICS = (b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05", b"\x1f\x8b", b"BZh", b"\xfd7zXZ",
-                  b"\x5d\x00\x00", b"\x04\x22\x4d\x18", b"ZF", b"\x78\x01", b"\x78\x5e", b"\x78\x9c",
-                  b"\x78\xda")
+_PICKLE_MAGICS = (
+    b"\x80\x02",
+    b"\x80\x03",
+    b"\x80\x04",
+    b"\x80\x05",
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x5d\x00\x00",
+    b"\x04\x22\x4d\x18",
+    b"ZF",
+    b"\x78\x01",
+    b"\x78\x5e",
+    b"\x78\x9c",
+    b"\x78\xda",
+)
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
@@ -49,7 +104,7 @@ def check_model_suffix(arch, path):
     Parameters
     ----------
     arch : str
-        One of :data:`mrcnn_tools.models.architectures.ARCHITECTURES`.
+        A name of :data:`mrcnn_tools.models.registry.ARCHITECTURES`.
     path : str
         The output path given with ``-o``.
 
@@ -58,26 +113,26 @@ def check_model_suffix(arch, path):
     UsageError
         When the suffix is not the one of *arch*.
     """
-    import os
 
-    from mrcnn_tools.errors import UsageError
-
-    want = MODEL_SUFFIX[arch]
+    want = registry.get(arch).suffix
     stem, ext = os.path.splitext(path)
     if ext == want:
         return
     fixed = (stem if ext else path) + want
     if arch == "kmer-gbr" and ext == ".joblib":
-        import logging
-
         logging.getLogger(__name__).warning(
             "warning: -o %s: kmer-gbr models are skops files now (a pickle can run code when it is loaded); the "
             "file is written as skops under this name, which is deprecated and accepted for this release only: "
-            "name it %s", path, fixed)
+            "name it %s",
+            path,
+            fixed,
+        )
         return
     if arch == "kmer-gbr" and ext.lower() in (".joblib", ".pkl", ".pickle"):
-        raise UsageError(f"-o {path}: kmer-gbr models are saved with skops.io, not pickled (a pickle can run code "
-                         f"when it is loaded); name the output {fixed}")
+        raise UsageError(
+            f"-o {path}: kmer-gbr models are saved with skops.io, not pickled (a pickle can run code "
+            f"when it is loaded); name the output {fixed}"
+        )
     kind = "a Keras file" if want == ".keras" else "a skops file"
     raise UsageError(f"-o {path}: a {arch} model is {kind} and must end in {want}; name the output {fixed}")
 
@@ -92,7 +147,6 @@ def model_kind(path):
         ``"hdf5"`` (legacy Keras), ``"zip"`` (another zip), ``"broken-zip"`` (a zip without its directory,
         e.g. truncated by a copy) or ``"unknown"``.
     """
-    import zipfile
 
     with open(path, "rb") as fh:
         head = fh.read(8)
@@ -114,27 +168,30 @@ def model_kind(path):
 
 
 def _refuse_kind(path, kind):
-    from mrcnn_tools.errors import ModelError
 
     if kind == "pickle":
-        raise ModelError(f"{path}: a pickle/joblib file; mrcnn-tools does not load pickles, which can run any code "
-                         "when loaded: retrain the model with mrcnn-train -o NAME.skops (kmer-gbr) or NAME.keras")
+        raise ModelError(
+            f"{path}: a pickle/joblib file; mrcnn-tools does not load pickles, which can run any code "
+            "when loaded: retrain the model with mrcnn-train -o NAME.skops (kmer-gbr) or NAME.keras"
+        )
     if kind == "broken-zip":
-        raise ModelError(f"{path}: a damaged model file (a zip without its directory, e.g. a copy cut short); copy "
-                         "it again from where mrcnn-train wrote it")
+        raise ModelError(
+            f"{path}: a damaged model file (a zip without its directory, e.g. a copy cut short); copy "
+            "it again from where mrcnn-train wrote it"
+        )
     if kind == "hdf5":
-        raise ModelError(f"{path}: a legacy HDF5 Keras file, not one written by mrcnn-train; train the model with "
-                         "mrcnn-train -o NAME.keras")
-    raise ModelError(f"{path}: not a model file written by mrcnn-train (neither a .keras nor a .skops file); "
-                     "give the file that mrcnn-train wrote")
+        raise ModelError(
+            f"{path}: a legacy HDF5 Keras file, not one written by mrcnn-train; train the model with "
+            "mrcnn-train -o NAME.keras"
+        )
+    raise ModelError(
+        f"{path}: not a model file written by mrcnn-train (neither a .keras nor a .skops file); "
+        "give the file that mrcnn-train wrote"
+    )
 
 
 def save_keras_model(model, path, meta):
     """Save a Keras model with its mrcnn metadata (architecture, flank, encoding, training summary) inside."""
-    import json
-    import zipfile
-
-    from mrcnn_tools.io import atomic_path
 
     with atomic_path(path, suffix=".keras") as tmp:
         model.save(tmp)
@@ -155,12 +212,8 @@ def save_sklearn_model(estimator, path, meta):
     meta : dict
         The mrcnn metadata, stored as a JSON entry of the same zip (skops ignores extra entries).
     """
-    import json
-    import zipfile
 
     import skops.io as sio
-
-    from mrcnn_tools.io import atomic_path
 
     with atomic_path(path, suffix=".skops") as tmp:
         sio.dump(estimator, tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
@@ -170,10 +223,6 @@ def save_sklearn_model(estimator, path, meta):
 
 
 def _check_model_file(path):
-    import os
-
-    from mrcnn_tools.errors import ModelError
-    from mrcnn_tools.io import check_readable
 
     check_readable(path, "model file")
     if not os.access(path, os.R_OK):
@@ -185,10 +234,6 @@ def read_model_meta(path):
 
     The file is recognised by its content, so a renamed model still works; a pickle is refused unread.
     """
-    import json
-    import zipfile
-
-    from mrcnn_tools.errors import ModelError
 
     _check_model_file(path)
     try:
@@ -203,14 +248,16 @@ def read_model_meta(path):
     except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise ModelError(f"{path}: damaged model file ({exc}); copy it again or retrain it with mrcnn-train") from None
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read the model file ({exc.strerror or exc}); check the disk and the "
-                         "path") from None
+        raise ModelError(
+            f"{path}: cannot read the model file ({exc.strerror or exc}); check the disk and the path"
+        ) from None
     if not isinstance(meta, dict) or "arch" not in meta:
         raise ModelError(f"{path}: the model's mrcnn-tools metadata is incomplete; retrain it with mrcnn-train")
     want = "skops" if meta["arch"] == "kmer-gbr" else "keras"
     if want != kind:
-        raise ModelError(f"{path}: its metadata says {meta['arch']} but the file is a {kind} file; retrain it with "
-                         "mrcnn-train")
+        raise ModelError(
+            f"{path}: its metadata says {meta['arch']} but the file is a {kind} file; retrain it with mrcnn-train"
+        )
     return meta
 
 
@@ -221,8 +268,6 @@ def _skops_types(path):
     -------
     (set of str, set of str)
     """
-    import json
-    import zipfile
 
     with zipfile.ZipFile(path) as zf:
         schema = json.loads(zf.read("schema.json"))
@@ -241,9 +286,6 @@ def _skops_types(path):
 
 
 def _load_skops(path):
-    import zipfile
-
-    from mrcnn_tools.errors import ModelError
 
     try:
         import skops.io as sio
@@ -251,19 +293,24 @@ def _load_skops(path):
         types, loaders = _skops_types(path)
         untrusted = sorted(types - SKOPS_TRUSTED_TYPES) + sorted(loaders - SKOPS_TRUSTED_LOADERS)
         if untrusted:
-            raise ModelError(f"{path}: the model names types that mrcnn-tools does not trust "
-                             f"({', '.join(untrusted[:3])}); only k-mer GBR models written by mrcnn-train load "
-                             "(one written with another scikit-learn version may need retraining)")
+            raise ModelError(
+                f"{path}: the model names types that mrcnn-tools does not trust "
+                f"({', '.join(untrusted[:3])}); only k-mer GBR models written by mrcnn-train load "
+                "(one written with another scikit-learn version may need retraining)"
+            )
         # skops refuses any type outside its defaults and this list, so both checks must pass
         estimator = sio.load(path, trusted=sorted(SKOPS_TRUSTED_TYPES))
     except ModelError:
         raise
     except OSError as exc:
-        raise ModelError(f"{path}: cannot read the model file ({exc.strerror or exc}); check the disk and the "
-                         "path") from None
+        raise ModelError(
+            f"{path}: cannot read the model file ({exc.strerror or exc}); check the disk and the path"
+        ) from None
     except (zipfile.BadZipFile, ValueError, KeyError, TypeError, AttributeError, ImportError) as exc:
-        raise ModelError(f"{path}: cannot load the k-mer GBR model ({type(exc).__name__}: {exc}); the file is "
-                         "damaged or from an incompatible scikit-learn: retrain it with mrcnn-train") from None
+        raise ModelError(
+            f"{path}: cannot load the k-mer GBR model ({type(exc).__name__}: {exc}); the file is "
+            "damaged or from an incompatible scikit-learn: retrain it with mrcnn-train"
+        ) from None
     from sklearn.ensemble import HistGradientBoostingRegressor
 
     if type(estimator) is not HistGradientBoostingRegressor:
@@ -276,19 +323,10 @@ _WRITE_ERRNOS = ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EACCES", "EPERM")
 
 
 def _load_keras(path, threads):
-    import errno
-    import os
-    import tempfile
-
-    from mrcnn_tools.models.backend import load_tensorflow
-    from mrcnn_tools.errors import ModelError, MrcnnError
 
     load_tensorflow(threads)
-    keras = _keras()
-    one_hot_layer()
-    from mrcnn_tools.models.context import context_layers
-
-    context_layers()  # the custom layers of the models over observed neighbours, for safe loading
+    keras = keras_module()
+    registry.register_layers()  # the custom layers of every architecture, for safe loading
     try:
         if path.endswith(".keras"):
             return keras.models.load_model(path, compile=False, safe_mode=True)
@@ -299,18 +337,25 @@ def _load_keras(path, threads):
             return keras.models.load_model(link, compile=False, safe_mode=True)
     except OSError as exc:
         if exc.errno in {getattr(errno, name) for name in _WRITE_ERRNOS if hasattr(errno, name)}:
-            raise MrcnnError(f"{path}: could not write temporary files while loading the model "
-                             f"({exc.strerror}, {exc.filename or tempfile.gettempdir()}); free disk space, raise the "
-                             "file size limit (ulimit -f) or set TMPDIR to a writable directory with room") from None
-        raise ModelError(f"{path}: cannot read the Keras model ({exc.strerror or exc}); check the disk and the "
-                         "path") from None
+            raise MrcnnError(
+                f"{path}: could not write temporary files while loading the model "
+                f"({exc.strerror}, {exc.filename or tempfile.gettempdir()}); free disk space, raise the "
+                "file size limit (ulimit -f) or set TMPDIR to a writable directory with room"
+            ) from None
+        raise ModelError(
+            f"{path}: cannot read the Keras model ({exc.strerror or exc}); check the disk and the path"
+        ) from None
     except Exception as exc:  # Keras raises many types for damaged files
         text = str(exc)
         if "safe_mode" in text or "Lambda" in text:
-            raise ModelError(f"{path}: the model holds Python code (a Lambda layer), which mrcnn-tools never runs "
-                             "(Keras safe mode); use a model trained by mrcnn-train") from None
-        raise ModelError(f"{path}: damaged Keras model ({type(exc).__name__}: {text.splitlines()[0] if text else ''}); "
-                         "copy it again or retrain it with mrcnn-train") from None
+            raise ModelError(
+                f"{path}: the model holds Python code (a Lambda layer), which mrcnn-tools never runs "
+                "(Keras safe mode); use a model trained by mrcnn-train"
+            ) from None
+        raise ModelError(
+            f"{path}: damaged Keras model ({type(exc).__name__}: {text.splitlines()[0] if text else ''}); "
+            "copy it again or retrain it with mrcnn-train"
+        ) from None
 
 
 def load_model(path, threads=None):
@@ -334,14 +379,16 @@ def load_model(path, threads=None):
 
 def check_model_fits(meta, data_meta, window, model_path, data_path):
     """Refuse a dataset whose flank or encoding differs from the model's, naming both."""
-    from mrcnn_tools.encoding import ENCODING_NAME
-    from mrcnn_tools.errors import ModelError
 
     m_flank, d_flank = meta.get("flank"), window // 2
     if m_flank != d_flank:
-        raise ModelError(f"{model_path} was trained on flank {m_flank} ({2 * m_flank}-position windows) but "
-                         f"{data_path} has flank {d_flank}; re-encode the data with --flank {m_flank}")
+        raise ModelError(
+            f"{model_path} was trained on flank {m_flank} ({2 * m_flank}-position windows) but "
+            f"{data_path} has flank {d_flank}; re-encode the data with --flank {m_flank}"
+        )
     m_enc, d_enc = meta.get("encoding"), data_meta.get("encoding", ENCODING_NAME)
     if m_enc != d_enc:
-        raise ModelError(f"{model_path} uses base encoding {m_enc} but {data_path} uses {d_enc}; "
-                         "re-encode the data with this version of mrcnn-encode")
+        raise ModelError(
+            f"{model_path} uses base encoding {m_enc} but {data_path} uses {d_enc}; "
+            "re-encode the data with this version of mrcnn-encode"
+        )

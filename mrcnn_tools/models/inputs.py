@@ -62,8 +62,7 @@ def batched_dataset(y, batch_size, gather_inputs, spec, *, shuffle=False, seed=0
 
     def gather(i):
         # a NumPy gather on the caller's arrays: a TensorFlow copy of the windows would double their memory
-        *parts, t = tf.numpy_function(gather_np, [i], (*[tf.as_dtype(d) for d, _ in specs], tf.float32),
-                                      stateful=False)
+        *parts, t = tf.numpy_function(gather_np, [i], (*[tf.as_dtype(d) for d, _ in specs], tf.float32), stateful=False)
         for part, (_, shape) in zip(parts, specs):
             part.set_shape((None, *shape))
         t.set_shape((None,))
@@ -97,32 +96,12 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0,
         r = i if rows is None else rows[i]
         return seq[r] if stored else seq.take(r, flank)
 
-    return batched_dataset(y, batch_size, windows, (np.uint8, (width,)), shuffle=shuffle, seed=seed,
-                           first_epoch=first_epoch)
+    return batched_dataset(
+        y, batch_size, windows, (np.uint8, (width,)), shuffle=shuffle, seed=seed, first_epoch=first_epoch
+    )
 
 
 def input_pipeline(data, batch_size, **kwargs):
     """:func:`make_tf_dataset` over a Dataset or Rows view, stored windows or cut from the genome."""
     source, rows = data.window_source()
     return make_tf_dataset(source, data.y, batch_size, rows=rows, flank=data.flank, **kwargs)
-
-
-# How the batches of each architecture are made from a Dataset or Rows view: a function
-# (data, batch_size, *, shuffle=False, seed=0, first_epoch=0) -> tf.data.Dataset of (inputs, labels).
-# An architecture not named here takes the windows alone (input_pipeline); one with more inputs (context
-# levels, an augmented strand) adds its own, importing what it needs inside the function.
-def _context_pipeline(arch):
-    def pipeline(data, batch_size, **kwargs):
-        from mrcnn_tools.models.context_inputs import context_tf_dataset
-
-        return context_tf_dataset(data, batch_size, with_codes=arch == "mrcnn-context", **kwargs)
-
-    return pipeline
-
-
-PIPELINES = {arch: _context_pipeline(arch) for arch in ("mrcnn-context", "context-only")}
-
-
-def pipeline_for(arch):
-    """The pipeline function of architecture *arch* (see :data:`PIPELINES`)."""
-    return PIPELINES.get(arch, input_pipeline)

@@ -11,14 +11,33 @@
 - :mod:`.methods` -- find_motifs(method, ...): one entry point per method and group
 """
 
-from mrcnn_tools.motifs.pwm import (MEME_ORDER, Motif, background_frequencies, fmt_p, information, jaspar_counts_motif,  # noqa
-                       jaspar_motif, jaspar_motifs, pwm_from_onehot, read_meme, safe_name, trim, write_meme)
-from mrcnn_tools.motifs.tomtom import MEMELITE_INSTALL, match, require_memelite, tomtom_pvalues  # noqa: F401
 from mrcnn_tools.motifs.meme import have_meme, meme_command, sequence_weights, write_weighted_fasta  # noqa: F401
-from mrcnn_tools.motifs.model import (activation_motifs, attributions, first_conv, input_gradients, input_model,  # noqa
-                          layer_outputs, onehot)
 from mrcnn_tools.motifs.methods import GROUP_SIGN, METHODS, find_motifs  # noqa: F401
+from mrcnn_tools.motifs.model import (
+    activation_motifs,
+    attributions,
+    first_conv,
+    input_gradients,
+    input_model,  # noqa
+    layer_outputs,
+    onehot,
+)
 from mrcnn_tools.motifs.modisco import require_modisco  # noqa: F401
 from mrcnn_tools.motifs.plots import logo, tsne_panels  # noqa: F401
+from mrcnn_tools.motifs.pwm import (
+    MEME_ORDER,
+    Motif,
+    background_frequencies,
+    fmt_p,
+    information,
+    jaspar_counts_motif,  # noqa
+    jaspar_motif,
+    jaspar_motifs,
+    pwm_from_onehot,
+    read_meme,
+    safe_name,
+    trim,
+    write_meme,
+)
 from mrcnn_tools.motifs.seqlet_clusters import cluster_seqlets, orient, peak_regions, random_regions, seqlets  # noqa: F401
-
+from mrcnn_tools.motifs.tomtom import MEMELITE_INSTALL, match, require_memelite, tomtom_pvalues  # noqa: F401

@@ -6,7 +6,7 @@ a group the model has learned nothing for yields none rather than noise."""
 import numpy as np
 
 from mrcnn_tools.encoding import N
-from mrcnn_tools.motifs.pwm import _CODE_TO_MEME, trim
+from mrcnn_tools.motifs.pwm import CODE_TO_MEME, trim
 
 # a motif is reported when its enrichment reaches this hypergeometric log10 p (discovery and group checks alike)
 MAX_LOG10P = -4.0
@@ -32,8 +32,8 @@ def _presence(ids, k):
     rows = np.repeat(np.arange(len(ids)), ids.shape[1])
     flat = ids.ravel()
     keep = flat >= 0
-    pairs = np.unique(rows[keep] * (4 ** k) + flat[keep])
-    return np.bincount(pairs % (4 ** k), minlength=4 ** k)
+    pairs = np.unique(rows[keep] * (4**k) + flat[keep])
+    return np.bincount(pairs % (4**k), minlength=4**k)
 
 
 def _enrichment_logp(a, n_fg, b, n_bg):
@@ -68,16 +68,22 @@ def _best_sites(regions, logodds):
 
 def _best_scores(regions, logodds, chunk=2048):
     """:func:`_best_sites`' scores in chunks of rows, so that whole windows of many sites fit in memory."""
-    return np.concatenate([_best_sites(regions[i:i + chunk], logodds)[0] for i in range(0, len(regions), chunk)]) \
-        if len(regions) else np.empty(0)
+    return (
+        np.concatenate([_best_sites(regions[i : i + chunk], logodds)[0] for i in range(0, len(regions), chunk)])
+        if len(regions)
+        else np.empty(0)
+    )
 
 
 def _sites(regions, start, reverse, w, margin=0):
     """The sites (n, w + 2 * margin) at *start*, with *margin* more bases a side (N beyond the region), read on
     the strand of the match."""
     padded = np.pad(regions, ((0, 0), (margin, margin)), constant_values=N)
-    out = np.stack([padded[i, s:s + w + 2 * margin] for i, s in enumerate(start)]) if len(start) else \
-        np.empty((0, w + 2 * margin), np.uint8)
+    out = (
+        np.stack([padded[i, s : s + w + 2 * margin] for i, s in enumerate(start)])
+        if len(start)
+        else np.empty((0, w + 2 * margin), np.uint8)
+    )
     rc = np.where(out < N, 3 - out, N)[:, ::-1]
     return np.where(reverse[:, None], rc, out)
 
@@ -105,8 +111,7 @@ def _refine_step(fg, bg, pwm, bgf):
     return sf, start, rev, t, logp, n
 
 
-def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=MAX_LOG10P, min_sites=10,
-             background=None):
+def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=MAX_LOG10P, min_sites=10, background=None):
     """Enriched motifs of foreground regions against background regions.
 
     Parameters
@@ -141,7 +146,7 @@ def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=MAX_LOG
         if best is None or best[0] > max_log10p:
             break
         pwm = np.full((best[2] + 2 * extend, 4), 0.25)
-        pwm[extend:extend + best[2]] = 0.1 / 3
+        pwm[extend : extend + best[2]] = 0.1 / 3
         pwm[extend + np.arange(best[2]), _decode_kmer(best[1], best[2])] = 0.9
         for _it in range(iters):
             sf, start, rev, t, logp, n = _refine_step(fg, bg, pwm, bgf)
@@ -154,10 +159,10 @@ def discover(fg, bg, n_motifs=4, k=(6, 8), extend=6, iters=6, max_log10p=MAX_LOG
         keep = sf >= t
         if logp > max_log10p or n < min_sites:
             break
-        out.append((pwm[:, _CODE_TO_MEME], int(n), logp))
+        out.append((pwm[:, CODE_TO_MEME], int(n), logp))
         # mask the sites found, so that the next round finds another motif
         for i in np.flatnonzero(keep):
-            fg[i, start[i]:start[i] + len(pwm)] = N
+            fg[i, start[i] : start[i] + len(pwm)] = N
     return out
 
 
@@ -181,6 +186,6 @@ def group_enrichment(pwm, seq, other, background=None):
     if not len(seq) or not len(other):
         return 0.0
     bgf = np.full(4, 0.25) if background is None else np.asarray(background)
-    meme_to_code = np.argsort(_CODE_TO_MEME)
+    meme_to_code = np.argsort(CODE_TO_MEME)
     logodds = np.log(np.asarray(pwm, np.float64)[:, meme_to_code] / bgf[meme_to_code])
     return _best_threshold(_best_scores(seq, logodds), _best_scores(other, logodds))[1]

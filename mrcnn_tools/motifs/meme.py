@@ -4,6 +4,8 @@ import shutil
 
 import numpy as np
 
+from mrcnn_tools.encoding import decode
+from mrcnn_tools.io import atomic_path
 from mrcnn_tools.motifs.model import first_conv
 
 
@@ -33,21 +35,36 @@ def sequence_weights(model, seq):
 
 def write_weighted_fasta(path, seq, weights, names):
     """FASTA with MEME's ``>WEIGHTS`` lines, as MEME reads sequence weights."""
-    from mrcnn_tools.encoding import decode
-    from mrcnn_tools.io import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "w") as fh:
         for i in range(0, len(weights), 20):
-            fh.write(">WEIGHTS " + " ".join(f"{w:.4f}" for w in weights[i:i + 20]) + "\n")
+            fh.write(">WEIGHTS " + " ".join(f"{w:.4f}" for w in weights[i : i + 20]) + "\n")
         for name, s in zip(names, seq):
             text = decode(s)
-            fh.write(f">{name}\n" + "\n".join(text[i:i + 80] for i in range(0, len(text), 80)) + "\n")
+            fh.write(f">{name}\n" + "\n".join(text[i : i + 80] for i in range(0, len(text), 80)) + "\n")
     return path
 
 
 def meme_command(fasta, out_dir, nmotifs=5):
-    return ["meme", fasta, "-dna", "-revcomp", "-oc", out_dir, "-mod", "zoops", "-nmotifs", str(nmotifs),
-            "-minw", "6", "-maxw", "20", "-markov_order", "0", "-nostatus"]
+    return [
+        "meme",
+        fasta,
+        "-dna",
+        "-revcomp",
+        "-oc",
+        out_dir,
+        "-mod",
+        "zoops",
+        "-nmotifs",
+        str(nmotifs),
+        "-minw",
+        "6",
+        "-maxw",
+        "20",
+        "-markov_order",
+        "0",
+        "-nostatus",
+    ]
 
 
 def have_meme():

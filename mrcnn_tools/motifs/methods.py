@@ -2,6 +2,7 @@
 
 import numpy as np
 
+import mrcnn_tools.motifs.modisco as modisco
 from mrcnn_tools.motifs.discover import MAX_LOG10P, discover, group_enrichment
 from mrcnn_tools.motifs.model import activation_motifs, attributions
 from mrcnn_tools.motifs.seqlet_clusters import cluster_seqlets, peak_regions, random_regions, seqlets
@@ -12,8 +13,9 @@ METHODS = ("attribution", "modisco", "kmeans", "activation")
 GROUP_SIGN = {"hyper": 1.0, "hypo": -1.0}
 
 
-def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, seed=0, batch_size=256, flank=20,
-                keep_fraction=0.5):
+def find_motifs(
+    method, model, seq, group, other=None, n_motifs=4, width=20, seed=0, batch_size=256, flank=20, keep_fraction=0.5
+):
     """Motifs one method finds for the windows of one methylation group.
 
     Parameters
@@ -41,9 +43,7 @@ def find_motifs(method, model, seq, group, other=None, n_motifs=4, width=20, see
     if method == "activation":
         return [(pwm, n, f"filter{f + 1}") for f, pwm, n in activation_motifs(model, seq, batch_size=batch_size)]
     if method == "modisco":
-        from mrcnn_tools.motifs.modisco import modisco_motifs
-
-        found = _of_group(modisco_motifs(model, seq, sign or 1.0, batch_size=batch_size), seq, other)
+        found = _of_group(modisco.modisco_motifs(model, seq, sign or 1.0, batch_size=batch_size), seq, other)
         return [(pwm, n, f"modisco{k + 1}") for k, (pwm, n) in enumerate(found[:n_motifs])]
     scores = attributions(model, seq, batch_size=batch_size)
     scores = scores * sign if sign else np.abs(scores)

@@ -3,13 +3,13 @@ and the windows that activate each first-layer filter. TensorFlow is imported on
 
 import numpy as np
 
+from mrcnn_tools.encoding import one_hot
 from mrcnn_tools.errors import ModelError
 from mrcnn_tools.motifs.pwm import pwm_from_onehot
 
 
 def onehot(seq):
     """float32 (n, W, 4) one-hot in code order (T, C, G, A); N rows zero."""
-    from mrcnn_tools.encoding import one_hot
 
     return one_hot(seq)
 
@@ -41,8 +41,8 @@ def layer_outputs(model, seq, names, batch_size=256):
     last = max(i for i, layer in enumerate(layers) if layer.name in names)
     out = {name: [] for name in names}
     for i in range(0, len(seq), batch_size):
-        x = onehot(seq[i:i + batch_size])
-        for layer in layers[start:last + 1]:
+        x = onehot(seq[i : i + batch_size])
+        for layer in layers[start : last + 1]:
             x = layer(x, training=False)
             if layer.name in out:
                 out[layer.name].append(np.asarray(x))
@@ -65,11 +65,11 @@ def input_gradients(model, seq, batch_size=256):
     sub = input_model(model)
     out = np.empty(seq.shape + (4,), np.float32)
     for i in range(0, len(seq), batch_size):
-        x = tf.convert_to_tensor(onehot(seq[i:i + batch_size]))
+        x = tf.convert_to_tensor(onehot(seq[i : i + batch_size]))
         with tf.GradientTape() as tape:
             tape.watch(x)
             y = tf.reduce_sum(sub(x, training=False))
-        out[i:i + batch_size] = tape.gradient(y, x).numpy()
+        out[i : i + batch_size] = tape.gradient(y, x).numpy()
     return out
 
 
@@ -102,8 +102,10 @@ def activation_motifs(model, seq, fraction=0.5, max_sites=2000, batch_size=256):
     layer = first_conv(model)
     width = int(layer.kernel.shape[0]) if len(layer.kernel.shape) == 3 else 1
     if width <= 1:
-        raise ModelError("--method activation needs a first convolution wider than 1 bp (e.g. --arch simple-cnn); "
-                         "MRCNN's 1x4 first layer sees one base: use --method attribution")
+        raise ModelError(
+            "--method activation needs a first convolution wider than 1 bp (e.g. --arch simple-cnn); "
+            "MRCNN's 1x4 first layer sees one base: use --method attribution"
+        )
     acts = layer_outputs(model, seq, [layer.name], batch_size)[layer.name]
     out = []
     for f in range(acts.shape[2]):
@@ -117,6 +119,6 @@ def activation_motifs(model, seq, fraction=0.5, max_sites=2000, batch_size=256):
             rows, cols = rows[keep], cols[keep]
         if len(rows) < 10:
             continue
-        windows = np.stack([seq[r, c:c + width] for r, c in zip(rows, cols)])
+        windows = np.stack([seq[r, c : c + width] for r, c in zip(rows, cols)])
         out.append((f, pwm_from_onehot(onehot(windows)), len(rows)))
     return out

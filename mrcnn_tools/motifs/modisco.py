@@ -6,8 +6,8 @@ import logging
 import numpy as np
 
 from mrcnn_tools.errors import require_module
-from mrcnn_tools.motifs.pwm import _CODE_TO_MEME, trim
 from mrcnn_tools.motifs.model import input_gradients, onehot
+from mrcnn_tools.motifs.pwm import CODE_TO_MEME, trim
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,11 @@ def require_modisco():
     MrcnnError
         Naming the install command.
     """
-    require_module("modiscolite", f"--method modisco needs the optional package modisco-lite; install it with "
-                   f"{MODISCO_INSTALL}, or use --method attribution")
+    require_module(
+        "modiscolite",
+        f"--method modisco needs the optional package modisco-lite; install it with "
+        f"{MODISCO_INSTALL}, or use --method attribution",
+    )
 
 
 def hypothetical_contributions(grads):
@@ -63,13 +66,21 @@ def modisco_motifs(model, seq, sign=1.0, window=15, max_seqlets=1000, n_leiden_r
 
     grads = input_gradients(model, seq, batch_size)
     # modisco-lite's tracks are in A, C, G, T order; ours in code order T, C, G, A
-    hyp = sign * hypothetical_contributions(grads)[:, :, _CODE_TO_MEME]
-    oh = onehot(seq)[:, :, _CODE_TO_MEME]
+    hyp = sign * hypothetical_contributions(grads)[:, :, CODE_TO_MEME]
+    oh = onehot(seq)[:, :, CODE_TO_MEME]
     try:
-        pos, _ = TFMoDISco(one_hot=oh, hypothetical_contribs=hyp, sliding_window_size=window,
-                           flank_size=5, max_seqlets_per_metacluster=max_seqlets, n_leiden_runs=n_leiden_runs,
-                           min_metacluster_size=20, final_min_cluster_size=10, trim_to_window_size=window + 5,
-                           initial_flank_to_add=5)
+        pos, _ = TFMoDISco(
+            one_hot=oh,
+            hypothetical_contribs=hyp,
+            sliding_window_size=window,
+            flank_size=5,
+            max_seqlets_per_metacluster=max_seqlets,
+            n_leiden_runs=n_leiden_runs,
+            min_metacluster_size=20,
+            final_min_cluster_size=10,
+            trim_to_window_size=window + 5,
+            initial_flank_to_add=5,
+        )
     except (ValueError, IndexError) as e:
         # modisco-lite raises on too few seqlets to estimate its null; that is "no pattern", not a failure
         log.info("TF-MoDISco found no pattern (%s)", e)

@@ -10,12 +10,13 @@ import numpy as np
 
 from mrcnn_tools.encoding import ALPHABET, N
 from mrcnn_tools.errors import InputFormatError, ModelError
+from mrcnn_tools.io import atomic_path, iter_lines
 
 log = logging.getLogger(__name__)
 
 MEME_ORDER = "ACGT"
-# column k of a code-ordered matrix (T, C, G, A) goes to MEME column _CODE_TO_MEME[k]
-_CODE_TO_MEME = [ALPHABET.index(b) for b in MEME_ORDER]
+# column k of a code-ordered matrix (T, C, G, A) goes to MEME column CODE_TO_MEME[k]
+CODE_TO_MEME = [ALPHABET.index(b) for b in MEME_ORDER]
 
 
 @dataclass
@@ -51,7 +52,7 @@ def pwm_from_onehot(onehot, pseudocount=0.5):
     -------
     numpy.ndarray float64 (width, 4), rows sum to 1
     """
-    counts = onehot.sum(0, dtype=np.float64)[:, _CODE_TO_MEME] + pseudocount
+    counts = onehot.sum(0, dtype=np.float64)[:, CODE_TO_MEME] + pseudocount
     return counts / counts.sum(1, keepdims=True)
 
 
@@ -74,13 +75,12 @@ def trim(pwm, min_ic=0.25, min_width=6):
 
 def background_frequencies(seq):
     """A, C, G, T frequencies (float64 (4,)) of uint8 codes (N ignored)."""
-    counts = np.bincount(seq[seq < N].ravel(), minlength=4).astype(np.float64)[_CODE_TO_MEME]
+    counts = np.bincount(seq[seq < N].ravel(), minlength=4).astype(np.float64)[CODE_TO_MEME]
     return counts / max(counts.sum(), 1)
 
 
 def write_meme(motifs, path, background):
     """Write motifs in MEME minimal motif format, version 4 (readable by MEME Suite, Tomtom, Bio.motifs)."""
-    from mrcnn_tools.io import atomic_path
 
     names = [m.name for m in motifs]
     if len(set(names)) != len(names):
@@ -106,7 +106,6 @@ def read_meme(path):
     InputFormatError
         With the line, when the file is not MEME minimal format.
     """
-    from mrcnn_tools.io import iter_lines
 
     motifs, name, alt, rows, want, nsites = [], None, "", [], 0, 0
     saw_version = False
@@ -141,8 +140,11 @@ def read_meme(path):
                 motifs.append(Motif(name, pwm / pwm.sum(1, keepdims=True), nsites, alt))
                 want = 0
     if not saw_version or not motifs:
-        raise InputFormatError("not a MEME motif file (needs 'MEME version' and MOTIF ... letter-probability "
-                               "matrix blocks); convert it with the MEME Suite (e.g. jaspar2meme)", path)
+        raise InputFormatError(
+            "not a MEME motif file (needs 'MEME version' and MOTIF ... letter-probability "
+            "matrix blocks); convert it with the MEME Suite (e.g. jaspar2meme)",
+            path,
+        )
     return motifs
 
 

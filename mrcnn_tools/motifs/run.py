@@ -13,11 +13,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mrcnn_tools import levels
-
-from mrcnn_tools.motifs import methods as motif_methods
 from mrcnn_tools import motifs as mo
+from mrcnn_tools.data.attach import attach_genome
+from mrcnn_tools.data.dataset import load_datasets
 from mrcnn_tools.errors import MrcnnError, UsageError
 from mrcnn_tools.io import atomic_path
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.models.files import check_model_fits, load_model, read_model_meta
+from mrcnn_tools.motifs import methods as motif_methods
+from mrcnn_tools.prediction.predict import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,7 @@ def choose_sites(level, groups, per_group, max_sites, seed):
         keep[rng.choice(total, max_sites, replace=False)] = True
         parts, start = {}, 0
         for g, idx in chosen.items():
-            parts[g] = idx[keep[start:start + len(idx)]]
+            parts[g] = idx[keep[start : start + len(idx)]]
             start += len(idx)
         chosen = {g: i for g, i in parts.items() if len(i)}
     return chosen
@@ -83,8 +87,9 @@ def choose_sites(level, groups, per_group, max_sites, seed):
 
 def _group_motifs(model, g, seq, other, names, method, out_dir, n_motifs, seqlet_width, batch_size, seed, files):
     if method != "weighted-sequences":
-        found = motif_methods.find_motifs(method, model, seq, g, other=other, n_motifs=n_motifs, width=seqlet_width,
-                                          seed=seed, batch_size=batch_size)
+        found = motif_methods.find_motifs(
+            method, model, seq, g, other=other, n_motifs=n_motifs, width=seqlet_width, seed=seed, batch_size=batch_size
+        )
         return [mo.Motif(f"{g}_{label}", pwm, n, f"{g}_{method}") for pwm, n, label in found]
     fasta = os.path.join(out_dir, f"{g}.weighted.fa")
     mo.write_weighted_fasta(fasta, seq, mo.sequence_weights(model, seq), names)
@@ -93,15 +98,18 @@ def _group_motifs(model, g, seq, other, names, method, out_dir, n_motifs, seqlet
     if not mo.have_meme():
         script = os.path.join(out_dir, f"run_meme_{g}.sh")
         with atomic_path(script) as tmp, open(tmp, "w") as fh:
-            fh.write("#!/bin/sh\n# MEME Suite not found on PATH: run this where it is installed\n"
-                     + " ".join(cmd) + "\n")
+            fh.write(
+                "#!/bin/sh\n# MEME Suite not found on PATH: run this where it is installed\n" + " ".join(cmd) + "\n"
+            )
         files.append(script)
         log.info("meme is not on PATH: wrote %s and the command in %s", fasta, script)
         return []
     log.info("running %s", " ".join(cmd))
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return [mo.Motif(f"{g}_meme{k + 1}", m.pwm, m.nsites, m.name)
-            for k, m in enumerate(mo.read_meme(os.path.join(out_dir, f"meme_{g}", "meme.txt")))]
+    return [
+        mo.Motif(f"{g}_meme{k + 1}", m.pwm, m.nsites, m.name)
+        for k, m in enumerate(mo.read_meme(os.path.join(out_dir, f"meme_{g}", "meme.txt")))
+    ]
 
 
 def _write_matches(out_dir, found, matches, best, q_value, files):
@@ -109,15 +117,19 @@ def _write_matches(out_dir, found, matches, best, q_value, files):
         fh.write("#motif\tmatch_id\tmatch_name\tp\tE\tq\torientation\n")
         for r in matches:
             if r["significant"]:
-                fh.write(f"{r['motif']}\t{r['match_id']}\t{r['match_name']}\t{r['p']:.3g}\t{r['E']:.3g}\t"
-                         f"{r['q']:.3g}\t{r['orientation']}\n")
+                fh.write(
+                    f"{r['motif']}\t{r['match_id']}\t{r['match_name']}\t{r['p']:.3g}\t{r['E']:.3g}\t"
+                    f"{r['q']:.3g}\t{r['orientation']}\n"
+                )
     with atomic_path(os.path.join(out_dir, "matches.md")) as tmp, open(tmp, "w") as fh:
         fh.write("| motif | logo | best match | p-value | q-value |\n|---|---|---|---|---|\n")
         for m in found:
             b = best.get(m.name)
             hit = f"{b['match_id']} {b['match_name']}" if b and b["significant"] else f"none (q >= {q_value:g})"
-            fh.write(f"| {m.name} | ![{m.name}](logos/{mo.safe_name(m.name)}.png) | {hit} | "
-                     f"{mo.fmt_p(b['p']) if b else 'NA'} | {mo.fmt_p(b['q']) if b else 'NA'} |\n")
+            fh.write(
+                f"| {m.name} | ![{m.name}](logos/{mo.safe_name(m.name)}.png) | {hit} | "
+                f"{mo.fmt_p(b['p']) if b else 'NA'} | {mo.fmt_p(b['q']) if b else 'NA'} |\n"
+            )
     files += [os.path.join(out_dir, "matches.tsv"), os.path.join(out_dir, "matches.md")]
 
 
@@ -127,9 +139,11 @@ def _write_motif_table(out_dir, found, best, files):
         fh.write("#motif\tgroup\twidth\tnsites\tmean_information\tbest_match\tbest_match_name\tp\tq\n")
         for m in found:
             b = best.get(m.name, {})
-            fh.write(f"{m.name}\t{m.name.split('_')[0]}\t{m.width}\t{m.nsites}\t{mo.information(m.pwm).mean():.3f}\t"
-                     f"{b.get('match_id', 'NA')}\t{b.get('match_name', 'NA')}\t{mo.fmt_p(b.get('p'))}\t"
-                     f"{mo.fmt_p(b.get('q'))}\n")
+            fh.write(
+                f"{m.name}\t{m.name.split('_')[0]}\t{m.width}\t{m.nsites}\t{mo.information(m.pwm).mean():.3f}\t"
+                f"{b.get('match_id', 'NA')}\t{b.get('match_name', 'NA')}\t{mo.fmt_p(b.get('p'))}\t"
+                f"{mo.fmt_p(b.get('q'))}\n"
+            )
     files.append(path)
 
 
@@ -138,8 +152,9 @@ def _tsne(model, data, chosen, out_dir, path, seed, files):
         log.warning("warning: t-SNE needs both hyper and hypo sites; skipped")
         return None
     n = min(500, len(chosen["hyper"]), len(chosen["hypo"]))
-    rows = mo.tsne_panels(model, data.windows(chosen["hyper"][:n]), data.windows(chosen["hypo"][:n]), seed=seed,
-                          path=path)
+    rows = mo.tsne_panels(
+        model, data.windows(chosen["hyper"][:n]), data.windows(chosen["hypo"][:n]), seed=seed, path=path
+    )
     table = os.path.join(out_dir, "tsne.tsv")
     with atomic_path(table) as tmp, open(tmp, "w") as fh:
         fh.write("#panel\tsilhouette\tn_hyper\tn_hypo\n")
@@ -149,9 +164,26 @@ def _tsne(model, data, chosen, out_dir, path, seed, files):
     return rows
 
 
-def find_motifs(model_path, datasets, out_dir, *, groups=levels.NAMES, by="truth", method="attribution",
-                sites_per_group=2000, max_sites=None, n_motifs=4, seqlet_width=20, motif_db=None, jaspar=False,
-                q_value=0.05, tsne=None, seed=0, batch_size=256, threads=None):
+def find_motifs(
+    model_path,
+    datasets,
+    out_dir,
+    *,
+    groups=levels.NAMES,
+    by="truth",
+    method="attribution",
+    sites_per_group=2000,
+    max_sites=None,
+    n_motifs=4,
+    seqlet_width=20,
+    motif_db=None,
+    jaspar=False,
+    q_value=0.05,
+    tsne=None,
+    seed=0,
+    batch_size=256,
+    threads=None,
+):
     """Find the motifs a Keras model uses per methylation group and write them into *out_dir*.
 
     Parameters
@@ -186,10 +218,6 @@ def find_motifs(model_path, datasets, out_dir, *, groups=levels.NAMES, by="truth
         Unknown groups; a k-mer model; a model that does not fit the data; no labels (by truth); no site
         in any group. subprocess.CalledProcessError when ``meme`` fails.
     """
-    from mrcnn_tools.models.backend import load_tensorflow
-    from mrcnn_tools.data.dataset import load_datasets
-    from mrcnn_tools.data.attach import attach_genome
-    from mrcnn_tools.models.files import check_model_fits, load_model, read_model_meta
 
     bad = [g for g in groups if g not in levels.NAMES]
     if bad:
@@ -198,8 +226,10 @@ def find_motifs(model_path, datasets, out_dir, *, groups=levels.NAMES, by="truth
         mo.require_memelite()  # an optional dependency: say so before any work
     meta = read_model_meta(model_path)
     if meta.get("arch") == "kmer-gbr":
-        raise MrcnnError(f"{model_path}: a k-mer GBR model has no convolution filters; give a Keras model "
-                         "(--arch mrcnn or simple-cnn)")
+        raise MrcnnError(
+            f"{model_path}: a k-mer GBR model has no convolution filters; give a Keras model "
+            "(--arch mrcnn or simple-cnn)"
+        )
     data = load_datasets(list(datasets))
     check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
     attach_genome(data, None, datasets[0])  # sites-only data: says that windows are needed
@@ -208,8 +238,6 @@ def find_motifs(model_path, datasets, out_dir, *, groups=levels.NAMES, by="truth
     load_tensorflow(threads)
     model, meta = load_model(model_path, threads=threads)
     if by == "prediction":
-        from mrcnn_tools.prediction.predict import Predictor
-
         level = Predictor(model, meta, batch_size=batch_size).predict(data.windows())
     else:
         level = data.y
@@ -224,8 +252,20 @@ def find_motifs(model_path, datasets, out_dir, *, groups=levels.NAMES, by="truth
         names = [f"{c}:{p}" for c, p in zip(data.chrom[idx], data.pos[idx])]
         rest = [i for h, i in chosen.items() if h != g]  # the background of enrichment: the other groups' windows
         other = data.windows(np.concatenate(rest)) if rest else None
-        run.motifs += _group_motifs(model, g, data.windows(idx), other, names, method, out_dir, n_motifs,
-                                    seqlet_width, batch_size, seed, run.files)
+        run.motifs += _group_motifs(
+            model,
+            g,
+            data.windows(idx),
+            other,
+            names,
+            method,
+            out_dir,
+            n_motifs,
+            seqlet_width,
+            batch_size,
+            seed,
+            run.files,
+        )
     meme_path = os.path.join(out_dir, "motifs.meme")
     mo.write_meme(run.motifs, meme_path, background)
     run.files.append(meme_path)

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from mrcnn_tools.motifs.pwm import pwm_from_onehot, trim
 from mrcnn_tools.motifs.model import onehot
+from mrcnn_tools.motifs.pwm import pwm_from_onehot, trim
 
 
 def seqlets(seq, scores, width=15, per_seq=1, keep_fraction=0.5):
@@ -28,12 +28,12 @@ def seqlets(seq, scores, width=15, per_seq=1, keep_fraction=0.5):
             if not np.isfinite(s[j]):
                 break
             found.append((float(s[j]), r, j))
-            s[max(0, j - width + 1):j + width] = -np.inf
+            s[max(0, j - width + 1) : j + width] = -np.inf
     if not found:
         return np.empty((0, width), np.uint8)
     found.sort(reverse=True)
     found = found[: max(1, int(len(found) * keep_fraction))]
-    return np.stack([seq[r, j:j + width] for _, r, j in found])
+    return np.stack([seq[r, j : j + width] for _, r, j in found])
 
 
 def orient(x, iters=5):
@@ -105,7 +105,7 @@ def peak_regions(seq, scores, width=20, flank=10, keep_fraction=0.5):
     order = np.argsort(-summed[np.arange(len(seq)), start], kind="stable")
     order = order[: max(1, int(len(order) * keep_fraction))]
     padded = np.pad(seq, ((0, 0), (flank, flank)), constant_values=4)
-    return np.stack([padded[r, start[r]:start[r] + width + 2 * flank] for r in order])
+    return np.stack([padded[r, start[r] : start[r] + width + 2 * flank] for r in order])
 
 
 def random_regions(seq, length, n, rng):
@@ -118,4 +118,4 @@ def random_regions(seq, length, n, rng):
     """
     rows = rng.integers(0, len(seq), n)
     starts = rng.integers(0, seq.shape[1] - length + 1, n)
-    return np.stack([seq[r, s:s + length] for r, s in zip(rows, starts)])
+    return np.stack([seq[r, s : s + length] for r, s in zip(rows, starts)])

@@ -1,6 +1,10 @@
 """Matching motifs to known ones: Tomtom (memelite) p-values, Benjamini-Hochberg q-values per query motif."""
 
+import warnings
+
 import numpy as np
+
+from mrcnn_tools.errors import require_module
 
 MEMELITE_INSTALL = "pip install 'mrcnn-tools[motifs]' (or pip install memelite)"
 
@@ -15,10 +19,12 @@ def require_memelite():
     MrcnnError
         Naming the install command.
     """
-    from mrcnn_tools.errors import require_module
 
-    require_module("memelite", "matching motifs (--jaspar, --motif-db) needs the optional package memelite, which "
-                   f"is not installed; install it with {MEMELITE_INSTALL}, or leave out --jaspar/--motif-db")
+    require_module(
+        "memelite",
+        "matching motifs (--jaspar, --motif-db) needs the optional package memelite, which "
+        f"is not installed; install it with {MEMELITE_INSTALL}, or leave out --jaspar/--motif-db",
+    )
 
 
 def tomtom_pvalues(motifs, database):
@@ -30,7 +36,6 @@ def tomtom_pvalues(motifs, database):
     offsets, overlaps : numpy.ndarray int (n_motifs, n_database)
     strands : numpy.ndarray bool (n_motifs, n_database), True where the match is to the reverse complement
     """
-    import warnings
 
     require_memelite()
     from memelite import tomtom
@@ -69,8 +74,18 @@ def match(motifs, database, q_threshold=0.05):
             significant = bool(q[j] < q_threshold)
             if not significant and rank > 0:
                 break
-            rows.append({"motif": m.name, "match_id": database[j].name, "match_name": database[j].alt,
-                         "p": float(pv[j]), "E": float(pv[j] * n_t), "q": float(q[j]),
-                         "orientation": "-" if strands[i, j] else "+", "offset": int(offsets[i, j]),
-                         "overlap": int(overlaps[i, j]), "significant": significant})
+            rows.append(
+                {
+                    "motif": m.name,
+                    "match_id": database[j].name,
+                    "match_name": database[j].alt,
+                    "p": float(pv[j]),
+                    "E": float(pv[j] * n_t),
+                    "q": float(q[j]),
+                    "orientation": "-" if strands[i, j] else "+",
+                    "offset": int(offsets[i, j]),
+                    "overlap": int(overlaps[i, j]),
+                    "significant": significant,
+                }
+            )
     return rows

@@ -12,6 +12,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
+import pybigtools
 
 from mrcnn_tools.errors import InputFormatError
 from mrcnn_tools.io import atomic_path, check_readable, open_text
@@ -30,7 +32,6 @@ def header(extra_cols):
 
 
 def _frame(fmt, extra, chrom, pos, strand, pred, y=None, coverage=None, cgi=None):
-    import pandas as pd
 
     start = np.asarray(pos, np.int64)
     cols = {"chrom": np.broadcast_to(np.asarray(chrom), start.shape), "start": start, "end": start + 1}
@@ -94,8 +95,7 @@ class PredictionWriter:
         frame.to_csv(self.fh, sep="\t", header=False, index=False, na_rep="NA")
         if self.bw is not None:
             # a bigWig has no missing value: a site without a prediction (the neighbour baseline) is left out
-            frame[["chrom", "start", "end", "prediction"]].dropna().to_csv(self.bw, sep="\t", header=False,
-                                                                          index=False)
+            frame[["chrom", "start", "end", "prediction"]].dropna().to_csv(self.bw, sep="\t", header=False, index=False)
 
 
 def write_bigwig(bedgraph_path, bigwig_path, sizes):
@@ -107,7 +107,6 @@ def write_bigwig(bedgraph_path, bigwig_path, sizes):
     sizes : dict of str -> int
         Chromosome lengths, for the bigWig header.
     """
-    import pybigtools
 
     def records():
         with open(bedgraph_path) as fh:
@@ -139,7 +138,6 @@ def read_predictions(path):
         Empty file, a required column missing (:data:`REQUIRED`), a row that does not parse or a value that
         is not a number (with its line number).
     """
-    import pandas as pd
 
     check_readable(path, "predictions file")
     fh = open_text(path)
@@ -150,12 +148,16 @@ def read_predictions(path):
         cols = [c.strip() for c in first.lstrip("#").rstrip("\n").split("\t")]
         missing = [c for c in REQUIRED if c not in cols]
         if missing:
-            hint = (" (predictions made without labels: predict on a dataset encoded with --calls)"
-                    if "y_true" in missing and "prediction" in cols else "")
+            hint = (
+                " (predictions made without labels: predict on a dataset encoded with --calls)"
+                if "y_true" in missing and "prediction" in cols
+                else ""
+            )
             raise InputFormatError(f"column(s) {', '.join(missing)} missing from the header{hint}", path, 1)
         try:
-            df = pd.read_csv(fh, sep="\t", header=None, names=cols, dtype={"chrom": str}, na_values=["NA"],
-                             keep_default_na=False)
+            df = pd.read_csv(
+                fh, sep="\t", header=None, names=cols, dtype={"chrom": str}, na_values=["NA"], keep_default_na=False
+            )
         except pd.errors.ParserError as exc:
             raise InputFormatError(f"cannot parse: {exc}", path) from None
         except pd.errors.EmptyDataError:

@@ -1,13 +1,29 @@
 """Prediction: a model over windows in batches, clipped to [0, 1]; genome-wide in bounded memory."""
 
+import contextlib
 import logging
+import os
 import sys
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
+from tqdm import tqdm
 
-from mrcnn_tools.encoding import N
+from mrcnn_tools.data.attach import attach_genome
+from mrcnn_tools.data.dataset import load_datasets
+from mrcnn_tools.data.strand import strand_averaged
+from mrcnn_tools.encoding import N, extract_windows
 from mrcnn_tools.errors import MrcnnError, UsageError
+from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags, cpg_sites
+from mrcnn_tools.genome.fasta import Genome, canonical_chrom
+from mrcnn_tools.genome.regions import Selection
+from mrcnn_tools.io import open_output
+from mrcnn_tools.models import registry
+from mrcnn_tools.models.baselines import features
+from mrcnn_tools.models.context_inputs import context_predictor
+from mrcnn_tools.models.files import check_model_fits, load_model, read_model_meta
+from mrcnn_tools.prediction.files import PredictionWriter, write_bigwig
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +63,9 @@ class Predictor:
 
             # a compiled forward pass is ~2x faster than model.predict's per-call machinery; the signature
             # pins the shape, so it is traced once
-            from mrcnn_tools.data.strand import strand_averaged
 
             forward = strand_averaged(model) if meta.get("rc_augment") else (lambda x: model(x, training=False))
-            self._fn = tf.function(forward,
-                                   input_signature=[tf.TensorSpec((PREDICT_ROWS, 2 * self.flank), tf.uint8)])
+            self._fn = tf.function(forward, input_signature=[tf.TensorSpec((PREDICT_ROWS, 2 * self.flank), tf.uint8)])
 
     def _keras_block(self, codes):
         n = len(codes)
@@ -73,14 +87,11 @@ class Predictor:
         out = np.empty(len(seq), np.float32)
         if self.is_keras:
             for i in range(0, len(seq), PREDICT_ROWS):
-                out[i:i + PREDICT_ROWS] = self._keras_block(seq[i:i + PREDICT_ROWS])
+                out[i : i + PREDICT_ROWS] = self._keras_block(seq[i : i + PREDICT_ROWS])
         else:
-            from mrcnn_tools.models.baselines import features
-
             for i in range(0, len(seq), self.batch_size):
-                out[i:i + self.batch_size] = self.model.predict(features(seq[i:i + self.batch_size], self.flank))
+                out[i : i + self.batch_size] = self.model.predict(features(seq[i : i + self.batch_size], self.flank))
         return np.clip(out, 0.0, 1.0)
-
 
     def predict_rows(self, data):
         """Predicted levels of every site of a dataset (windows stored or cut from its genome): float32 (n,).
@@ -106,7 +117,6 @@ def genome_chunks(genome, *, regions=None, chroms_ok=None, keep_strands=False, c
     (chrom, pos int64 (k,), strand int8 (k,))
         Windows are cut by the caller (it knows the flank); here only positions are made.
     """
-    from mrcnn_tools.genome.cpgs import cpg_sites
 
     names = [c for c in genome.chromosomes() if chroms_ok is None or chroms_ok(c)]
     counts = None
@@ -125,7 +135,7 @@ def genome_chunks(genome, *, regions=None, chroms_ok=None, keep_strands=False, c
             seen += len(pos)
             pos, strand = pos[a:b], strand[a:b]
         for i in range(0, len(pos), chunk_size):
-            yield name, pos[i:i + chunk_size], strand[i:i + chunk_size]
+            yield name, pos[i : i + chunk_size], strand[i : i + chunk_size]
 
 
 @dataclass
@@ -139,12 +149,8 @@ class PredictResult:
 
 
 def _bar(show, total):
-    """A tqdm progress bar on stderr, or None (not asked for, not a terminal, tqdm missing)."""
+    """A tqdm progress bar on stderr, or None (not asked for, not a terminal)."""
     if not show or not sys.stderr.isatty():
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
         return None
     return tqdm(total=total, unit="CpG", unit_scale=True, file=sys.stderr, desc="mrcnn-predict")
 
@@ -152,15 +158,16 @@ def _bar(show, total):
 def _dataset_chunks(data, shard, sort, chunk_size):
     """Rows of shard *shard* of *data* (sorted by chromosome and position for a bigWig) in chunks, and the
     chromosome sizes of the rows (from the dataset's meta; else the last site + 2)."""
-    from mrcnn_tools.genome.fasta import canonical_chrom
 
     lo, hi = shard_range(len(data), shard)
     rows = data.subset(slice(lo, hi))
     if sort:
         rows = rows.subset(np.lexsort((rows.pos, rows.chrom)))
     by_key = {canonical_chrom(k): v for k, v in data.meta.get("chrom_lengths", {}).items()}
-    sizes = {str(c): int(by_key.get(canonical_chrom(str(c)), rows.pos[rows.chrom == c].max() + 2))
-             for c in np.unique(rows.chrom)}
+    sizes = {
+        str(c): int(by_key.get(canonical_chrom(str(c)), rows.pos[rows.chrom == c].max() + 2))
+        for c in np.unique(rows.chrom)
+    }
     chunks = (rows.subset(slice(i, i + chunk_size)) for i in range(0, len(rows), chunk_size))
     return len(rows), chunks, sizes
 
@@ -174,14 +181,23 @@ def _write_dataset(predictor, writer, chunks, bar):
 
 
 def _write_genome(predictor, genome, writer, selection, cgi, keep_strands, chunk_size, shard, bar):
-    from mrcnn_tools.encoding import extract_windows
-    from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags
 
-    for chrom, pos, strand in genome_chunks(genome, regions=selection.regions, chroms_ok=selection.chrom_ok,
-                                            keep_strands=keep_strands, chunk_size=chunk_size, shard=shard):
+    for chrom, pos, strand in genome_chunks(
+        genome,
+        regions=selection.regions,
+        chroms_ok=selection.chrom_ok,
+        keep_strands=keep_strands,
+        chunk_size=chunk_size,
+        shard=shard,
+    ):
         pred = predictor.predict(extract_windows(genome.codes(chrom), pos, predictor.flank, strand))
-        writer.write(chrom, pos, STRAND_TEXT[np.asarray(strand, np.int8)], pred,
-                     cgi=cgi_flags(cgi, chrom, pos, strand) if cgi is not None else None)
+        writer.write(
+            chrom,
+            pos,
+            STRAND_TEXT[np.asarray(strand, np.int8)],
+            pred,
+            cgi=cgi_flags(cgi, chrom, pos, strand) if cgi is not None else None,
+        )
         if bar:
             bar.update(len(pos))
 
@@ -189,21 +205,33 @@ def _write_genome(predictor, genome, writer, selection, cgi, keep_strands, chunk
 def _predictor(model_path, data, datasets, batch_size, threads):
     """What predicts each chunk (``predict_rows(dataset)``): the model, a model over observed neighbours, or
     without a model the distance-weighted average of the neighbours of a context dataset (``--baseline``)."""
-    from mrcnn_tools.models.context import CONTEXT_ARCHITECTURES
-    from mrcnn_tools.models.context_inputs import context_predictor
-    from mrcnn_tools.models.files import load_model
 
     if model_path is None:
-        return context_predictor(None, {"arch": "neighbours"}, data, datasets[0])
+        return context_predictor(None, {"arch": registry.NEIGHBOUR_BASELINE}, data, datasets[0])
     model, meta = load_model(model_path, threads=threads)
-    if meta.get("arch") in CONTEXT_ARCHITECTURES:
+    if meta.get("arch") in registry.CONTEXT_NAMES:
         return context_predictor(model, meta, data, datasets[0] if datasets else None, genome_mode=not datasets)
     return Predictor(model, meta, batch_size=batch_size)
 
 
-def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", output_format="tsv", bigwig=None,
-                     shard=None, selection=None, cgi=None, keep_strands=False, cache_dir=None, chunk_size=65536,
-                     batch_size=2048, threads=None, progress=False):
+def predict_to_files(
+    model_path,
+    *,
+    datasets=(),
+    genome_path=None,
+    output="-",
+    output_format="tsv",
+    bigwig=None,
+    shard=None,
+    selection=None,
+    cgi=None,
+    keep_strands=False,
+    cache_dir=None,
+    chunk_size=65536,
+    batch_size=2048,
+    threads=None,
+    progress=False,
+):
     """Predict the sites of datasets, or every CpG of a genome, into a predictions file (and a bigWig).
 
     Parameters
@@ -239,36 +267,25 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
     MrcnnError
         An empty dataset, no CpG in the selection, a model that does not fit the data.
     """
-    import contextlib
-    import os
-    import tempfile
-
-    from mrcnn_tools.io import open_output
-    from mrcnn_tools.models.files import check_model_fits, read_model_meta
-    from mrcnn_tools.prediction.files import PredictionWriter, write_bigwig
 
     if model_path is None and not datasets:
-        raise UsageError("--baseline neighbours predicts the sites of datasets with context (mrcnn-encode "
-                         "--context K); give them, or a model (-m) for genome mode")
-    meta = read_model_meta(model_path) if model_path else {"arch": "neighbours"}
+        raise UsageError(
+            "--baseline neighbours predicts the sites of datasets with context (mrcnn-encode "
+            "--context K); give them, or a model (-m) for genome mode"
+        )
+    meta = read_model_meta(model_path) if model_path else {"arch": registry.NEIGHBOUR_BASELINE}
     if datasets:
-        from mrcnn_tools.models.context import WITHOUT_SEQUENCE
-        from mrcnn_tools.data.dataset import load_datasets
-        from mrcnn_tools.data.attach import attach_genome
-
         data = load_datasets(list(datasets))
         if model_path:
             check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
         if len(data) == 0:
             raise MrcnnError(f"{datasets[0]}: the dataset is empty; nothing to predict")
-        if genome_path or meta.get("arch") not in WITHOUT_SEQUENCE:
+        if genome_path or registry.reads_sequence(meta.get("arch")):
             attach_genome(data, genome_path, datasets[0], cache_dir)
         extra = (["y_true", "coverage"] if np.isfinite(data.y).any() else []) + (
-            ["cgi"] if (data.cgi >= 0).any() else [])
+            ["cgi"] if (data.cgi >= 0).any() else []
+        )
     else:
-        from mrcnn_tools.genome.fasta import Genome
-        from mrcnn_tools.genome.regions import Selection
-
         genome = Genome(genome_path)
         selection = selection or Selection()
         extra = ["cgi"] if cgi is not None else []
@@ -291,8 +308,10 @@ def predict_to_files(model_path, *, datasets=(), genome_path=None, output="-", o
         if bar:
             bar.close()
         if writer.rows == 0 and not datasets:
-            raise MrcnnError("no CpG in the selected chromosomes/regions; check --region/--regions/--chroms "
-                             f"against the chromosome names of {genome_path}")
+            raise MrcnnError(
+                "no CpG in the selected chromosomes/regions; check --region/--regions/--chroms "
+                f"against the chromosome names of {genome_path}"
+            )
         if bigwig:
             bw_fh.close()
             write_bigwig(bw_path, bigwig, sizes)

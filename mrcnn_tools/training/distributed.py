@@ -28,6 +28,9 @@ import time
 import numpy as np
 
 from mrcnn_tools.errors import MrcnnError, UsageError
+from mrcnn_tools.models import registry
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.training.state import TrainingRun
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,7 @@ class ClusterError(MrcnnError):
 
 
 # --- Slurm variables -> TF_CONFIG ------------------------------------------------------------------------
+
 
 def expand_hostlist(text):
     """Expand a Slurm host list (``node[01-03,7],gpu5``) into host names, as ``scontrol show hostnames``.
@@ -107,16 +111,21 @@ def slurm_tf_config(env=None, port=None):
     if "SLURM_PROCID" not in env or "SLURM_NTASKS" not in env:
         return None
     nodes = expand_hostlist(env.get("SLURM_STEP_NODELIST") or env.get("SLURM_JOB_NODELIST") or "")
-    per_node = expand_tasks_per_node(env.get("SLURM_STEP_TASKS_PER_NODE") or env.get("SLURM_TASKS_PER_NODE")
-                                     or str(env["SLURM_NTASKS"]))
+    per_node = expand_tasks_per_node(
+        env.get("SLURM_STEP_TASKS_PER_NODE") or env.get("SLURM_TASKS_PER_NODE") or str(env["SLURM_NTASKS"])
+    )
     ntasks, rank = int(env["SLURM_NTASKS"]), int(env["SLURM_PROCID"])
     if not nodes or len(per_node) != len(nodes) or sum(per_node) != ntasks:
-        raise ClusterError(f"Slurm variables disagree: {ntasks} tasks, nodes {nodes}, tasks per node {per_node}; "
-                           "set TF_CONFIG yourself")
+        raise ClusterError(
+            f"Slurm variables disagree: {ntasks} tasks, nodes {nodes}, tasks per node {per_node}; "
+            "set TF_CONFIG yourself"
+        )
     distribution = env.get("SLURM_DISTRIBUTION", "block").split(":")[0]
     if distribution not in ("block", "", "unknown") and ntasks > len(nodes):
-        raise ClusterError(f"SLURM_DISTRIBUTION={distribution}: worker addresses assume the default block "
-                           "distribution; run srun with --distribution=block or set TF_CONFIG yourself")
+        raise ClusterError(
+            f"SLURM_DISTRIBUTION={distribution}: worker addresses assume the default block "
+            "distribution; run srun with --distribution=block or set TF_CONFIG yourself"
+        )
     if port is None:
         # one port range per job, so that two jobs sharing a node do not collide
         job_port = DEFAULT_PORT + int(env.get("SLURM_JOB_ID", 0)) % 20000
@@ -140,14 +149,18 @@ def cluster_config(env=None):
             conf = json.loads(env["TF_CONFIG"])
             conf["cluster"], conf["task"]["type"], int(conf["task"]["index"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise ClusterError(f"TF_CONFIG is not valid ({type(exc).__name__}: {exc}); give JSON like "
-                               '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
-                               '"task": {"type": "worker", "index": 0}}') from None
+            raise ClusterError(
+                f"TF_CONFIG is not valid ({type(exc).__name__}: {exc}); give JSON like "
+                '{"cluster": {"worker": ["host1:12345", "host2:12345"]}, '
+                '"task": {"type": "worker", "index": 0}}'
+            ) from None
         return conf, "TF_CONFIG"
     conf = slurm_tf_config(env)
     if conf is None:
-        raise ClusterError("--strategy multi-worker needs TF_CONFIG or a Slurm job step (srun) to know the other "
-                           "workers; set TF_CONFIG or start one mrcnn-train per task with srun")
+        raise ClusterError(
+            "--strategy multi-worker needs TF_CONFIG or a Slurm job step (srun) to know the other "
+            "workers; set TF_CONFIG or start one mrcnn-train per task with srun"
+        )
     return conf, "Slurm"
 
 
@@ -187,6 +200,7 @@ def weights_digest(weights):
 
 # --- the training loop -----------------------------------------------------------------------------------
 
+
 def replica_rows(n, replica, replicas):
     """The contiguous rows ``[lo, hi)`` of a global batch of *n* sites that a replica takes."""
     return replica * n // replicas, (replica + 1) * n // replicas
@@ -200,8 +214,9 @@ def epoch_order(n, seed, epoch):
     """
     import tensorflow as tf
 
-    return tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
-                                                    seed=tf.constant([seed, epoch], tf.int64)).numpy()
+    return tf.random.experimental.stateless_shuffle(
+        tf.range(n, dtype=tf.int64), seed=tf.constant([seed, epoch], tf.int64)
+    ).numpy()
 
 
 def _window_source(data):
@@ -232,32 +247,38 @@ def train_multi_worker(train, val, config, *, meta):
     """
     conf, source = cluster_config()
     os.environ["TF_CONFIG"] = json.dumps(conf)  # MultiWorkerMirroredStrategy reads it at construction
-    from mrcnn_tools.models.backend import load_tensorflow
 
     tf = load_tensorflow(config.threads)
     import keras
-
-    from mrcnn_tools.models.architectures import one_hot_layer
-    from mrcnn_tools.training.state import TrainingRun
 
     # the strategy first: collectives must be configured before TensorFlow's runtime starts
     try:
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     except (RuntimeError, ValueError) as exc:
-        raise ClusterError(f"cannot start the multi-worker strategy from {source} ({exc}); "
-                           "start mrcnn-train in a fresh process with TF_CONFIG or under srun") from None
+        raise ClusterError(
+            f"cannot start the multi-worker strategy from {source} ({exc}); "
+            "start mrcnn-train in a fresh process with TF_CONFIG or under srun"
+        ) from None
     chief = is_chief(conf)
     index, workers = int(conf["task"]["index"]), sum(len(v) for v in conf["cluster"].values())
     _ROLE.update(chief=chief, index=index, workers=workers)
     replicas = strategy.num_replicas_in_sync
-    log.info("worker %d of %d (%s%s), %d replicas in sync", index, workers, conf["task"]["type"],
-             ", chief" if chief else "", replicas)
+    log.info(
+        "worker %d of %d (%s%s), %d replicas in sync",
+        index,
+        workers,
+        conf["task"]["type"],
+        ", chief" if chief else "",
+        replicas,
+    )
     if config.batch_size < replicas:
-        raise UsageError(f"--batch-size {config.batch_size} is smaller than the {replicas} replicas; "
-                         "the batch size is the global batch, split among the replicas")
+        raise UsageError(
+            f"--batch-size {config.batch_size} is smaller than the {replicas} replicas; "
+            "the batch size is the global batch, split among the replicas"
+        )
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    one_hot_layer()
+    registry.register_layers()
 
     run = TrainingRun(config, meta, has_val=val is not None, writes=chief)
     with strategy.scope():
@@ -295,11 +316,13 @@ def train_multi_worker(train, val, config, *, meta):
         A replica left without rows (a last batch smaller than the replicas) gets one row of weight 0:
         TensorFlow's kernels abort on empty batches inside the collective step.
         """
+
         def value(ctx):
             lo, hi = replica_rows(len(idx), ctx.replica_id_in_sync_group, ctx.num_replicas_in_sync)
             part = np.sort(idx[lo:hi]) if hi > lo else idx[:1]  # in-order gathers read memory in order
             weight = np.full(len(part), 1.0 if hi > lo else 0.0, np.float32)
             return tf.constant(windows_of(part)), tf.constant(labels[part]), tf.constant(weight)
+
         return strategy.experimental_distribute_values_from_function(value)
 
     batch = config.batch_size
@@ -314,7 +337,7 @@ def train_multi_worker(train, val, config, *, meta):
         order = epoch_order(n_train, config.seed, epoch)
         total = 0.0
         for i in range(0, n_train, batch):
-            idx = order[i:i + batch]
+            idx = order[i : i + batch]
             x, y, w = distribute(train_windows, train_y, idx)
             total += float(train_step(x, y, w, tf.constant(len(idx), tf.int32)))
         row = {"epoch": epoch + 1, "loss": total / n_train, "rmse": math.sqrt(total / n_train)}

@@ -13,8 +13,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mrcnn_tools import __version__
+from mrcnn_tools.data.strand import with_reverse_complements
 from mrcnn_tools.encoding import ENCODING_NAME
-from mrcnn_tools.models.inputs import pipeline_for
+from mrcnn_tools.io import open_output
+from mrcnn_tools.models import registry
+from mrcnn_tools.models.backend import load_tensorflow, set_threads
+from mrcnn_tools.models.baselines import build_kmer_gbr, features
+from mrcnn_tools.training.distributed import train_multi_worker
 from mrcnn_tools.training.state import TrainingRun, epoch_callback
 
 log = logging.getLogger(__name__)
@@ -60,73 +65,89 @@ def get_strategy(name):
 
 def _summary(train, val, split, paths):
     y = train.y
-    return {"n_train": int(len(train)), "n_val": int(len(val)) if val is not None else 0, "split": split,
-            "train_label_mean": float(np.mean(y)), "train_label_sd": float(np.std(y)),
-            "datasets": [os.path.basename(p) for p in paths], "genome": train.meta.get("genome"),
-            "genome_checksum": train.meta.get("genome_checksum")}
+    return {
+        "n_train": int(len(train)),
+        "n_val": int(len(val)) if val is not None else 0,
+        "split": split,
+        "train_label_mean": float(np.mean(y)),
+        "train_label_sd": float(np.std(y)),
+        "datasets": [os.path.basename(p) for p in paths],
+        "genome": train.meta.get("genome"),
+        "genome_checksum": train.meta.get("genome_checksum"),
+    }
 
 
 def base_meta(config, train, val, split, paths):
     """The metadata every model file carries: architecture, window, encoding, version, training summary and
     hyper-parameters (dict, JSON-serialisable)."""
-    return {"arch": config.arch, "flank": train.window // 2, "window": train.window, "encoding": ENCODING_NAME,
-            "version": __version__, "seed": config.seed, "training": _summary(train, val, split, paths),
-            "rc_augment": bool(config.rc_augment),
-            "hyperparameters": {"epochs": config.epochs, "batch_size": config.batch_size,
-                                "learning_rate": config.learning_rate, "patience": config.patience,
-                                **config.model_kwargs}}
+    return {
+        "arch": config.arch,
+        "flank": train.window // 2,
+        "window": train.window,
+        "encoding": ENCODING_NAME,
+        "version": __version__,
+        "seed": config.seed,
+        "training": _summary(train, val, split, paths),
+        "rc_augment": bool(config.rc_augment),
+        "hyperparameters": {
+            "epochs": config.epochs,
+            "batch_size": config.batch_size,
+            "learning_rate": config.learning_rate,
+            "patience": config.patience,
+            **config.model_kwargs,
+        },
+    }
 
 
 def train_keras(train, val, config, *, meta, extra_callbacks=()):
     """Train a Keras architecture; returns (model with best weights, history rows)."""
     if config.strategy == "multi-worker":  # Keras 3's fit fails under MultiWorkerMirroredStrategy: own loop
-        from mrcnn_tools.training.distributed import train_multi_worker
-
         return train_multi_worker(train, val, config, meta=meta)
-    from mrcnn_tools.models.backend import load_tensorflow
 
     tf = load_tensorflow(config.threads)
     import keras
 
-    from mrcnn_tools.models.architectures import one_hot_layer
-
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    one_hot_layer()
-    from mrcnn_tools.models.context import context_layers
-
-    context_layers()  # a context model's checkpoint (--resume) is loaded with these layers
+    registry.register_layers()  # a checkpoint (--resume) is loaded with the custom layers
     strategy = get_strategy(config.strategy)
     run = TrainingRun(config, meta, has_val=val is not None)
     with strategy.scope():
         model = run.start(keras, train.window)
     if not run.done:
         n_train = len(train)
-        feed = pipeline_for(config.arch)
+        feed = registry.get(config.arch).pipeline
         train_ds = feed(train, config.batch_size, shuffle=True, seed=config.seed, first_epoch=run.state["epoch"])
         if config.rc_augment:  # every batch seen on both strands (mrcnn_tools.data.strand)
-            from mrcnn_tools.data.strand import with_reverse_complements
-
             train_ds = with_reverse_complements(train_ds)
         val_ds = feed(val, config.batch_size) if val is not None else None
-        model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, initial_epoch=run.state["epoch"],
-                  steps_per_epoch=-(-n_train // config.batch_size),
-                  validation_steps=-(-len(val) // config.batch_size) if val is not None else None,
-                  callbacks=[epoch_callback(keras, run, n_train), *extra_callbacks], verbose=0, shuffle=False)
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.epochs,
+            initial_epoch=run.state["epoch"],
+            steps_per_epoch=-(-n_train // config.batch_size),
+            validation_steps=-(-len(val) // config.batch_size) if val is not None else None,
+            callbacks=[epoch_callback(keras, run, n_train), *extra_callbacks],
+            verbose=0,
+            shuffle=False,
+        )
     return run.finish(model)
 
 
 def train_sklearn(train, val, config):
     """Train the k-mer GBR baseline; returns (estimator, history with one row)."""
-    from mrcnn_tools.models.backend import set_threads
-    from mrcnn_tools.models.baselines import build_kmer_gbr, features
 
     flank = train.window // 2
     t0 = time.perf_counter()
     x = features(train.windows(), flank)
     with set_threads(config.threads):
-        model = build_kmer_gbr(seed=config.seed, learning_rate=config.learning_rate,
-                               patience=config.patience or 10, validation=len(train) >= 100)
+        model = build_kmer_gbr(
+            seed=config.seed,
+            learning_rate=config.learning_rate,
+            patience=config.patience or 10,
+            validation=len(train) >= 100,
+        )
         model.fit(x, train.y)
     secs = time.perf_counter() - t0
     row = {"epoch": 1, "loss": float(np.mean((model.predict(x) - train.y) ** 2))}
@@ -136,14 +157,18 @@ def train_sklearn(train, val, config):
         row["val_rmse"] = math.sqrt(row["val_loss"])
     row["samples_per_s"] = len(train) / secs
     row["seconds"] = secs
-    log.info("kmer-gbr: %d boosting iterations, loss %.4f%s, %.1f s", model.n_iter_, row["loss"],
-             f" val_loss {row['val_loss']:.4f} val_rmse {row['val_rmse']:.4f}" if val is not None else "", secs)
+    log.info(
+        "kmer-gbr: %d boosting iterations, loss %.4f%s, %.1f s",
+        model.n_iter_,
+        row["loss"],
+        f" val_loss {row['val_loss']:.4f} val_rmse {row['val_rmse']:.4f}" if val is not None else "",
+        secs,
+    )
     return model, [row]
 
 
 def write_history(path, history):
     """Write the per-epoch history as TSV (header line starts with '#')."""
-    from mrcnn_tools.io import open_output
 
     cols = []
     for row in history:

@@ -4,7 +4,17 @@ split that is honest about overlapping windows, a model trained and saved with w
 import logging
 from dataclasses import dataclass
 
+from mrcnn_tools.data.attach import attach_genome
+from mrcnn_tools.data.dataset import load_dataset, load_datasets
+from mrcnn_tools.data.neighbours import check_context
+from mrcnn_tools.data.splits import labelled, leaking_sites, split_validation
 from mrcnn_tools.errors import DatasetError, UsageError
+from mrcnn_tools.models import registry
+from mrcnn_tools.models.architectures import check_window
+from mrcnn_tools.models.context_inputs import context_settings
+from mrcnn_tools.models.files import check_model_suffix, save_keras_model, save_sklearn_model
+from mrcnn_tools.training.distributed import chief_path
+from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras, train_sklearn, write_history
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +33,6 @@ class TrainResult:
     history: list
 
 
-from mrcnn_tools.models.context import CONTEXT_ARCHITECTURES, WITHOUT_SEQUENCE  # models over observed neighbours (issue 17)
-
-
 def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
     """The architecture's hyper-parameters from --filters, --dense-units, --dropout and --context-dropout (none
     for kmer-gbr; the context models take only --context-dropout, their layers keep their own defaults).
@@ -35,10 +42,10 @@ def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
     UsageError
         --context-dropout for a model without context.
     """
-    if arch in CONTEXT_ARCHITECTURES:
+    if registry.get(arch).reads_context:
         return dict(context_dropout=context_dropout)
     if context_dropout:
-        raise UsageError(f"--context-dropout applies to {' and '.join(CONTEXT_ARCHITECTURES)} only, not {arch}")
+        raise UsageError(f"--context-dropout applies to {' and '.join(registry.CONTEXT_NAMES)} only, not {arch}")
     if arch == "mrcnn":
         return dict(filters2=filters, filters3=filters, filters4=filters, dense_units=dense_units, dropout=dropout)
     if arch == "simple-cnn":
@@ -47,9 +54,6 @@ def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
 
 
 def _load(datasets, validation, genome, cache_dir, needs_windows=True):
-    from mrcnn_tools.data.dataset import load_dataset, load_datasets
-    from mrcnn_tools.data.attach import attach_genome
-    from mrcnn_tools.data.splits import labelled
 
     data = load_datasets(list(datasets))
     if not (needs_windows or genome):
@@ -63,23 +67,45 @@ def _load(datasets, validation, genome, cache_dir, needs_windows=True):
         attach_genome(val, genome, validation, cache_dir, codes)
         val = labelled(val.drop_site_details(), validation)
         if val.window != data.window:  # a data mismatch, as between training files: exit 1, not 2
-            raise DatasetError(f"{validation}: window {val.window} differs from the training data's "
-                               f"{data.window}; encode both with the same --flank")
+            raise DatasetError(
+                f"{validation}: window {val.window} differs from the training data's "
+                f"{data.window}; encode both with the same --flank"
+            )
     return data, val
 
 
 def _load_without_windows(data, path, validation):
-    from mrcnn_tools.data.dataset import load_dataset
-    from mrcnn_tools.data.splits import labelled
 
     val = labelled(load_dataset(validation), validation) if validation else None
     return labelled(data, path), val
 
 
-def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, validation=None, val_chroms=None,
-                val_fraction=None, epochs=30, batch_size=128, learning_rate=None, patience=5, filters=32,
-                dense_units=64, dropout=0.3, context_dropout=0.0, seed=0, threads=None, history=None,
-                checkpoint_dir=None, resume=False, strategy="auto", rc_augment=False):
+def train_model(
+    datasets,
+    output,
+    *,
+    arch="mrcnn",
+    genome=None,
+    cache_dir=None,
+    validation=None,
+    val_chroms=None,
+    val_fraction=None,
+    epochs=30,
+    batch_size=128,
+    learning_rate=None,
+    patience=5,
+    filters=32,
+    dense_units=64,
+    dropout=0.3,
+    context_dropout=0.0,
+    seed=0,
+    threads=None,
+    history=None,
+    checkpoint_dir=None,
+    resume=False,
+    strategy="auto",
+    rc_augment=False,
+):
     """Train a model on dataset NPZ files and save it (and its history).
 
     Parameters
@@ -106,47 +132,63 @@ def train_model(datasets, output, *, arch="mrcnn", genome=None, cache_dir=None, 
     DatasetError, ModelError
         Unlabelled or mismatched data, a window the architecture does not take.
     """
-    from mrcnn_tools.training.distributed import chief_path
-    from mrcnn_tools.models.files import check_model_suffix, save_keras_model, save_sklearn_model
-    from mrcnn_tools.models.architectures import check_window
-    from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras, train_sklearn, write_history
-    from mrcnn_tools.data.splits import leaking_sites, split_validation
 
     check_model_suffix(arch, output)
-    if rc_augment and arch not in ("mrcnn", "simple-cnn"):
+    spec = registry.get(arch)
+    if rc_augment and not (spec.is_keras and not spec.reads_context):
         raise UsageError(f"--rc-augment applies to the window-only networks (mrcnn, simple-cnn), not {arch}")
     if rc_augment and strategy == "multi-worker":
         raise UsageError("--rc-augment is not implemented for --strategy multi-worker")
     kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work
-    data, val_data = _load(datasets, validation, genome, cache_dir, needs_windows=arch not in WITHOUT_SEQUENCE)
-    if arch in CONTEXT_ARCHITECTURES:  # before the validation split, which takes a while at genome scale
-        from mrcnn_tools.data.neighbours import check_context
-
+    data, val_data = _load(datasets, validation, genome, cache_dir, needs_windows=spec.reads_sequence)
+    if spec.reads_context:  # before the validation split, which takes a while at genome scale
         check_context(data, None, datasets[0])
-    if arch != "kmer-gbr":
+    if spec.is_keras:
         check_window(arch, data.window)
     if val_fraction is None:
         val_fraction = 0.0 if (validation or val_chroms) else 0.1
     if val_fraction == 0 and not (validation or val_chroms) and patience and arch != "kmer-gbr":
-        raise UsageError("--val-fraction 0 leaves no validation set for early stopping; give --validation, "
-                         "--val-chroms or a --val-fraction above 0, or turn early stopping off with --patience 0")
-    train, val, split = split_validation(data, validation=val_data, val_chroms=val_chroms, val_fraction=val_fraction,
-                                         seed=seed)
+        raise UsageError(
+            "--val-fraction 0 leaves no validation set for early stopping; give --validation, "
+            "--val-chroms or a --val-fraction above 0, or turn early stopping off with --patience 0"
+        )
+    train, val, split = split_validation(
+        data, validation=val_data, val_chroms=val_chroms, val_fraction=val_fraction, seed=seed
+    )
     log.info("training on %d sites, validating on %d (%s)", len(train), len(val) if val is not None else 0, split)
     leaks = leaking_sites(train, val, train.window) if val is not None else 0
     if leaks:
-        log.warning("warning: %d of %d validation sites (%.1f%%) lie within %d bp of a training site: their windows "
-                    "overlap, so the validation loss is optimistic; hold out whole chromosomes (--val-chroms) or "
-                    "regions (--validation)", leaks, len(val), 100 * leaks / len(val), train.window)
+        log.warning(
+            "warning: %d of %d validation sites (%.1f%%) lie within %d bp of a training site: their windows "
+            "overlap, so the validation loss is optimistic; hold out whole chromosomes (--val-chroms) or "
+            "regions (--validation)",
+            leaks,
+            len(val),
+            100 * leaks / len(val),
+            train.window,
+        )
     if learning_rate is None:
         learning_rate = 0.1 if arch == "kmer-gbr" else 1e-3
-    config = TrainConfig(arch=arch, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
-                         patience=patience, seed=seed, threads=threads, checkpoint_dir=checkpoint_dir, resume=resume,
-                         strategy=strategy, model_kwargs=kwargs, rc_augment=rc_augment)
-    from mrcnn_tools.models.context_inputs import context_settings
+    config = TrainConfig(
+        arch=arch,
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        patience=patience,
+        seed=seed,
+        threads=threads,
+        checkpoint_dir=checkpoint_dir,
+        resume=resume,
+        strategy=strategy,
+        model_kwargs=kwargs,
+        rc_augment=rc_augment,
+    )
 
-    config.model_kwargs, context_meta = context_settings(arch, config.model_kwargs, train, val, datasets[0],
-                                                         validation or "validation")
+    context_meta = {}
+    if spec.reads_context:
+        config.model_kwargs, context_meta = context_settings(
+            config.model_kwargs, train, val, datasets[0], validation or "validation"
+        )
     meta = dict(base_meta(config, train, val, split, list(datasets)), **context_meta)
     if arch == "kmer-gbr":
         model, rows = train_sklearn(train, val, config)

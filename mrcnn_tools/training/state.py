@@ -16,14 +16,18 @@ import time
 
 from mrcnn_tools.errors import ModelError, UsageError
 from mrcnn_tools.io import atomic_path
+from mrcnn_tools.models.registry import build_model
 
 log = logging.getLogger(__name__)
 
 
 def checkpoint_paths(directory):
     """(last model ``.keras``, best weights ``.weights.h5``, state ``.json``) in a checkpoint directory."""
-    return (os.path.join(directory, "last.keras"), os.path.join(directory, "best.weights.h5"),
-            os.path.join(directory, "state.json"))
+    return (
+        os.path.join(directory, "last.keras"),
+        os.path.join(directory, "best.weights.h5"),
+        os.path.join(directory, "state.json"),
+    )
 
 
 def write_json(path, obj):
@@ -79,13 +83,16 @@ class TrainingRun:
 
         *where* is added to the --resume hint (e.g. that every worker must see the directory).
         """
-        from mrcnn_tools.models.architectures import build_model
 
         config = self.config
         if not config.resume:
             model = build_model(config.arch, window, seed=config.seed, **config.model_kwargs)
-            model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse",
-                          metrics=[keras.metrics.RootMeanSquaredError(name="rmse")], jit_compile=False)
+            model.compile(
+                optimizer=keras.optimizers.Adam(config.learning_rate),
+                loss="mse",
+                metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+                jit_compile=False,
+            )
             return model
         last_path, best_path, state_path = self.paths
         if not self.ckpt or not os.path.exists(state_path):
@@ -95,8 +102,10 @@ class TrainingRun:
                 saved = json.load(fh)
             model = keras.models.load_model(last_path, compile=True, safe_mode=True)
         except Exception as exc:  # damaged zip/h5/json: many exception types
-            raise ModelError(f"{self.ckpt}: the checkpoint is unreadable ({type(exc).__name__}: {exc}); delete "
-                             "the directory and train without --resume") from None
+            raise ModelError(
+                f"{self.ckpt}: the checkpoint is unreadable ({type(exc).__name__}: {exc}); delete "
+                "the directory and train without --resume"
+            ) from None
         self.history, self.state = saved["history"], saved["state"]
         log.info("resuming after epoch %d of %d", self.state["epoch"], config.epochs)
         if os.path.exists(best_path):
@@ -141,8 +150,13 @@ class TrainingRun:
         text = f"epoch {row['epoch']}/{config.epochs} loss {row['loss']:.4f}"
         if "val_loss" in row:
             text += f" val_loss {row['val_loss']:.4f} val_rmse {row['val_rmse']:.4f}"
-        log.info("%s %s samples/s %.1f s%s", text, f"{row['samples_per_s']:,.0f}", secs,
-                 " (early stop)" if state["stopped"] else "")
+        log.info(
+            "%s %s samples/s %.1f s%s",
+            text,
+            f"{row['samples_per_s']:,.0f}",
+            secs,
+            " (early stop)" if state["stopped"] else "",
+        )
         return state["stopped"]
 
     def finish(self, model):

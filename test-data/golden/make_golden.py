@@ -13,17 +13,43 @@ from decimal import Decimal
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import (average_precision_score, matthews_corrcoef, mean_absolute_error, mean_squared_error,
-                             r2_score, roc_auc_score)
+from sklearn.metrics import (
+    average_precision_score,
+    matthews_corrcoef,
+    mean_absolute_error,
+    mean_squared_error,
+    r2_score,
+    roc_auc_score,
+)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LABEL = "predictions"  # mrcnn-eval's default label: the file name up to its first dot
 CUTOFF = 0.5
-COLUMNS = ("model", "group", "n", "rmse", "mae", "pearson", "spearman", "r2", "n_pos", "n_neg", "sensitivity",
-           "specificity", "accuracy", "auc", "auprc", "mcc")
+COLUMNS = (
+    "model",
+    "group",
+    "n",
+    "rmse",
+    "mae",
+    "pearson",
+    "spearman",
+    "r2",
+    "n_pos",
+    "n_neg",
+    "sensitivity",
+    "specificity",
+    "accuracy",
+    "auc",
+    "auprc",
+    "mcc",
+)
 # the paper's groups by true level, in the order of the table
-GROUPS = (("all", lambda y: True), ("hyper", lambda y: y > 0.9), ("mid", lambda y: 0.4 <= y <= 0.6),
-          ("hypo", lambda y: y < 0.1))
+GROUPS = (
+    ("all", lambda y: True),
+    ("hyper", lambda y: y > 0.9),
+    ("mid", lambda y: 0.4 <= y <= 0.6),
+    ("hypo", lambda y: y < 0.1),
+)
 
 
 def cell(v):
@@ -90,8 +116,10 @@ def main(out_dir=HERE):
         y, p = [s[0] for s in part], [s[1] for s in part]
         rows.append({"model": LABEL, "group": name, **regression(y, p), **classification(y, p)})
     with open(os.path.join(out_dir, "metrics.tsv"), "w") as fh:
-        fh.write(f"## mrcnn-eval: {len(sites)} sites, cutoff {CUTOFF:g}; groups by true level: hyper > 0.9, "
-                 "mid 0.4-0.6, hypo < 0.1\n")
+        fh.write(
+            f"## mrcnn-eval: {len(sites)} sites, cutoff {CUTOFF:g}; groups by true level: hyper > 0.9, "
+            "mid 0.4-0.6, hypo < 0.1\n"
+        )
         fh.write("#" + "\t".join(COLUMNS) + "\n")
         for row in rows:
             fh.write("\t".join(cell(row.get(c)) for c in COLUMNS) + "\n")
@@ -102,8 +130,12 @@ def main(out_dir=HERE):
             part = [s for s in sites if min(int(Decimal(s[2]) * 10), 9) == k]
             mean_p = float(np.mean([s[1] for s in part])) if part else None
             mean_y = float(np.mean([s[0] for s in part])) if part else None
-            fh.write("\t".join([LABEL, str(k + 1), cell(k / 10), cell((k + 1) / 10), str(len(part)), cell(mean_p),
-                                cell(mean_y)]) + "\n")
+            fh.write(
+                "\t".join(
+                    [LABEL, str(k + 1), cell(k / 10), cell((k + 1) / 10), str(len(part)), cell(mean_p), cell(mean_y)]
+                )
+                + "\n"
+            )
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from helpers import ROOT
 
 pytestmark = pytest.mark.slow  # the whole pipeline through the installed commands
@@ -14,12 +13,20 @@ pytestmark = pytest.mark.slow  # the whole pipeline through the installed comman
 def test_demo_quick(tmp_path):
     env = dict(os.environ, QUICK="1", PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
     out = tmp_path / "demo-output"
-    p = subprocess.run(["bash", str(ROOT / "examples" / "demo.sh"), str(out)], env=env, capture_output=True,
-                       text=True, timeout=900)
+    p = subprocess.run(
+        ["bash", str(ROOT / "examples" / "demo.sh"), str(out)], env=env, capture_output=True, text=True, timeout=900
+    )
     assert p.returncode == 0, p.stderr[-2000:]
     d = out / "quick"
-    for name in ("eval/metrics.tsv", "eval/roc.png", "motifs/motifs.meme", "region.bedGraph.gz", "region.bw",
-                 "mrcnn.keras", "kmer-gbr.skops"):
+    for name in (
+        "eval/metrics.tsv",
+        "eval/roc.png",
+        "motifs/motifs.meme",
+        "region.bedGraph.gz",
+        "region.bw",
+        "mrcnn.keras",
+        "kmer-gbr.skops",
+    ):
         assert (d / name).stat().st_size > 0, name
     # the printed summary is the 'all' rows of metrics.tsv
     rows = [ln.split("\t") for ln in (d / "eval" / "metrics.tsv").read_text().splitlines() if not ln.startswith("#")]

@@ -1,15 +1,16 @@
 """mrcnn-encode on hand-checked toy files and on real data."""
 
 import gzip
+import json
 import re
 
 import numpy as np
 import pytest
+from helpers import load, run_main
 
 from mrcnn_tools.cli.encode import main
-from mrcnn_tools.encoding import decode, encode_bytes, extract_windows
-
-from helpers import load, run_main
+from mrcnn_tools.data.dataset import load_dataset
+from mrcnn_tools.encoding import decode, encode_bytes, extract_windows, n_counts
 
 TOY = {
     "bismark-cov": "toy.bismark.cov",
@@ -43,8 +44,24 @@ STRANDS = {
 @pytest.mark.parametrize("fmt", sorted(TOY))
 def test_toy_formats_merged(td, tmp_path, capsys, fmt):
     out = tmp_path / "toy.npz"
-    rc, err = run_main(main, ["--genome", td / "toy.fa", "--calls", td / TOY[fmt], "--flank", 3,
-                              "--min-coverage", 2, "--max-n-fraction", 1, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        [
+            "--genome",
+            td / "toy.fa",
+            "--calls",
+            td / TOY[fmt],
+            "--flank",
+            3,
+            "--min-coverage",
+            2,
+            "--max-n-fraction",
+            1,
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert any(f"detected format {fmt}" in e for e in err)
     assert any("not on a C/G 1" in e for e in err)  # the call on a T (README)
@@ -66,12 +83,31 @@ def test_toy_formats_merged(td, tmp_path, capsys, fmt):
 @pytest.mark.parametrize("fmt", ["bismark-cpg-report", "bedmethyl", "bismark-cov"])
 def test_toy_keep_strands(td, tmp_path, capsys, fmt):
     out = tmp_path / "toy.npz"
-    rc, err = run_main(main, ["--genome", td / "toy.fa", "--calls", td / TOY[fmt], "--flank", 3, "--keep-strands",
-                              "--min-coverage", 1, "--max-n-fraction", 1, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        [
+            "--genome",
+            td / "toy.fa",
+            "--calls",
+            td / TOY[fmt],
+            "--flank",
+            3,
+            "--keep-strands",
+            "--min-coverage",
+            1,
+            "--max-n-fraction",
+            1,
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     d = load(out)
-    got = {(int(p), s): (float(y), int(c), list(w)) for p, s, y, c, w in
-           zip(d["pos"], d["strand"], d["y"], d["coverage"], d["seq"])}
+    got = {
+        (int(p), s): (float(y), int(c), list(w))
+        for p, s, y, c, w in zip(d["pos"], d["strand"], d["y"], d["coverage"], d["seq"])
+    }
     assert set(got) == set(STRANDS)
     for key, (level, cov, window) in STRANDS.items():
         assert got[key][0] == pytest.approx(level, abs=1e-6), key
@@ -80,8 +116,11 @@ def test_toy_keep_strands(td, tmp_path, capsys, fmt):
 
 def test_toy_bedgraph_level_only(td, tmp_path, capsys):
     out = tmp_path / "toy.npz"
-    rc, err = run_main(main, ["--genome", td / "toy.fa", "--calls", td / "toy.bedGraph", "--flank", 3,
-                              "--max-n-fraction", 1, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", td / "toy.fa", "--calls", td / "toy.bedGraph", "--flank", 3, "--max-n-fraction", 1, "-o", out],
+        capsys,
+    )
     assert rc == 0, err
     assert any("--min-coverage is not applied" in e for e in err)
     d = load(out)
@@ -95,8 +134,26 @@ def test_toy_n_filter_and_cgi(td, tmp_path, capsys):
     bed = tmp_path / "cgi.bed"
     bed.write_text("chrT\t4\t10\n")
     out = tmp_path / "toy.npz"
-    rc, err = run_main(main, ["--genome", td / "toy.fa", "--calls", td / "toy.bismark.cov", "--flank", 3,
-                              "--min-coverage", 2, "--max-n-fraction", 0, "--cgi", bed, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        [
+            "--genome",
+            td / "toy.fa",
+            "--calls",
+            td / "toy.bismark.cov",
+            "--flank",
+            3,
+            "--min-coverage",
+            2,
+            "--max-n-fraction",
+            0,
+            "--cgi",
+            bed,
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     d = load(out)
     # windows of 9 and 13 reach into the N run at 11-12; those of 1 and 17 reach beyond the chromosome ends,
@@ -111,14 +168,14 @@ def one_record(fasta_gz):
     with gzip.open(fasta_gz, "rb") as fh:
         raw = fh.read()
     assert raw.startswith(b">") and raw.count(b">") == 1
-    return raw[raw.index(b"\n") + 1:].replace(b"\n", b"").replace(b"\r", b"").upper().decode()
+    return raw[raw.index(b"\n") + 1 :].replace(b"\n", b"").replace(b"\r", b"").upper().decode()
 
 
 def naive_window(seq, pos, flank, strand):
     """Reference: per-site string slicing with N beyond the ends."""
     padded = "N" * flank + seq + "N" * (flank + 1)
     p = pos + flank
-    w = padded[p - flank:p] + padded[p + 1:p + flank + 1]
+    w = padded[p - flank : p] + padded[p + 1 : p + flank + 1]
     if strand == "-":
         w = w[::-1].translate(str.maketrans("ACGTN", "TGCAN"))
     return w
@@ -142,8 +199,9 @@ def test_real_imr90_bismark_on_region_fasta(td, tmp_path, capsys):
     # independent count: lines with count_m + count_u >= 5
     expect = sum(1 for ln in open(calls) if int(ln.split()[4]) + int(ln.split()[5]) >= 5)
     out = tmp_path / "r.npz"
-    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--max-n-fraction", 1,
-                              "-o", out], capsys)
+    rc, err = run_main(
+        main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--max-n-fraction", 1, "-o", out], capsys
+    )
     assert rc == 0, err
     assert any("chr22 -> 22" in e for e in err)
     d = load(out)
@@ -158,8 +216,11 @@ def test_real_h1_bedmethyl_region(td, tmp_path, capsys):
     rows = [ln.split("\t") for ln in open(calls) if not ln.startswith("track")]
     cpgs = {int(r[1]) - (r[5] == "-") for r in rows}  # merged site = C on +
     out = tmp_path / "h1.npz"
-    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--min-coverage", 0,
-                              "--max-n-fraction", 1, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", td / "22_20-21M.fa", "--calls", calls, "--min-coverage", 0, "--max-n-fraction", 1, "-o", out],
+        capsys,
+    )
     assert rc == 0, err
     assert len(rows) == 60
     d = load(out)
@@ -173,8 +234,24 @@ def test_bedmethyl_chr20_bgzip_merge(td, examples, tmp_path, capsys):
     assert len(rows) == 1660
     merged = {int(r[1]) - (r[5] == "-") for r in rows}
     out = tmp_path / "c20.npz"
-    rc, err = run_main(main, ["--genome", examples / "GRCh37_chr20.fa.gz", "--calls", calls, "--chroms", "chr20",
-                              "--min-coverage", 0, "--max-n-fraction", 1, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        [
+            "--genome",
+            examples / "GRCh37_chr20.fa.gz",
+            "--calls",
+            calls,
+            "--chroms",
+            "chr20",
+            "--min-coverage",
+            0,
+            "--max-n-fraction",
+            1,
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert not any("not a CpG" in e for e in err)
     d = load(out)
@@ -186,13 +263,31 @@ def test_missing_chromosomes_dropped_with_warning_or_refused(td, tmp_path, capsy
     calls = td / "rrbsH1hESC_hg19_chr20-22Y.bedMethyl"
     out = tmp_path / "x.npz"
     # chr20, chr21 and chrY are not in the chr22 region FASTA: their calls are dropped, said on stderr
-    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--min-coverage", 0,
-                              "--max-n-fraction", 1, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", td / "22_20-21M.fa", "--calls", calls, "--min-coverage", 0, "--max-n-fraction", 1, "-o", out],
+        capsys,
+    )
     assert rc == 0, err
     assert any("absent from the genome" in e and "chr20" in e and "dropped" in e for e in err)
     assert len(load(out)["y"]) == 59  # the 60 region calls, one CpG called on both strands
-    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--skip-missing-chroms",
-                              "--min-coverage", 0, "--max-n-fraction", 1, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        [
+            "--genome",
+            td / "22_20-21M.fa",
+            "--calls",
+            calls,
+            "--skip-missing-chroms",
+            "--min-coverage",
+            0,
+            "--max-n-fraction",
+            1,
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0 and not any("absent from the genome" in e for e in err)
     assert len(load(out)["y"]) == 59
     # no call at all on the genome's chromosomes: refused
@@ -211,15 +306,27 @@ def test_all_cpgs_chr20(examples, tmp_path, capsys, windows):
     expect = seq.count("CG")
     assert expect == 717722
     out = tmp_path / "all.npz"
-    rc, err = run_main(main, ["--genome", examples / "GRCh37_chr20.fa.gz", "--all-cpgs", "--max-n-fraction", 1,
-                              *([] if windows else ["--no-windows"]), "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        [
+            "--genome",
+            examples / "GRCh37_chr20.fa.gz",
+            "--all-cpgs",
+            "--max-n-fraction",
+            1,
+            *([] if windows else ["--no-windows"]),
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     d = load(out)
     assert len(d["pos"]) == expect
     assert d["seq"].shape == (expect, 400 if windows else 0)
     assert np.isnan(d["y"]).all()
     first, last = int(d["pos"][0]), int(d["pos"][-1])
-    assert seq[first:first + 2] == seq[last:last + 2] == "CG"
+    assert seq[first : first + 2] == seq[last : last + 2] == "CG"
     assert first == seq.index("CG") and last == seq.rindex("CG")
     if windows:
         assert (d["seq"][:, 200] == 2).all()  # the base after each C is the G of its CpG
@@ -228,8 +335,11 @@ def test_all_cpgs_chr20(examples, tmp_path, capsys, windows):
 def test_imr90_chr22_pieces_n_filter(examples, tmp_path, capsys):
     calls = examples / "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz"
     out = tmp_path / "c22.npz"
-    rc, err = run_main(main, ["--genome", examples / "GRCh37_chr22_pieces.fa.gz", "--calls", calls,
-                              "--max-n-fraction", 0, "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", examples / "GRCh37_chr22_pieces.fa.gz", "--calls", calls, "--max-n-fraction", 0, "-o", out],
+        capsys,
+    )
     assert rc == 0, err
     summary = next(e for e in err if "calls read" in e)
     assert "not a CpG" not in summary and "outside genome" not in summary
@@ -239,8 +349,8 @@ def test_imr90_chr22_pieces_n_filter(examples, tmp_path, capsys):
     for ln in gzip.open(calls, "rt"):
         c = ln.split("\t")
         p = int(c[1]) - 1
-        assert seq[p:p + 2] == "CG"
-        if int(c[4]) + int(c[5]) >= 5 and "N" not in seq[p - 200:p] + seq[p + 1:p + 201]:
+        assert seq[p : p + 2] == "CG"
+        if int(c[4]) + int(c[5]) >= 5 and "N" not in seq[p - 200 : p] + seq[p + 1 : p + 201]:
             kept += 1
     d = load(out)
     assert len(d["y"]) == kept
@@ -270,7 +380,6 @@ def test_region_selection_subsample_and_shards(td, tmp_path, capsys):
 
 
 def test_n_counts_equal_naive():
-    from mrcnn_tools.encoding import n_counts
 
     rng = np.random.default_rng(5)
     codes = rng.integers(0, 4, 3000).astype(np.uint8)
@@ -279,8 +388,10 @@ def test_n_counts_equal_naive():
     pos = np.r_[0, 5, 6, 7, 150, 2995, 2999, rng.integers(0, 3000, 300)]
     for flank in (1, 10, 200):
         padded = np.r_[np.full(flank, 4), codes, np.full(flank + 1, 4)]
-        naive = [int((padded[p:p + flank] == 4).sum() + (padded[p + flank + 1:p + 2 * flank + 1] == 4).sum())
-                 for p in pos]
+        naive = [
+            int((padded[p : p + flank] == 4).sum() + (padded[p + flank + 1 : p + 2 * flank + 1] == 4).sum())
+            for p in pos
+        ]
         assert n_counts(codes, pos, flank).tolist() == naive
     clean = np.zeros(50, np.uint8)  # no N at all: only the chromosome ends count
     assert n_counts(clean, np.array([0, 25, 49]), 3).tolist() == [3, 0, 3]
@@ -296,29 +407,33 @@ def test_no_windows_sites_only(td, tmp_path, capsys):
         if m + u >= 5:
             expect[int(c[1]) - 1] = (m / (m + u), m + u)
     out = tmp_path / "s.npz"
-    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--calls", calls, "--max-n-fraction", 1,
-                              "--no-windows", "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", td / "22_20-21M.fa", "--calls", calls, "--max-n-fraction", 1, "--no-windows", "-o", out],
+        capsys,
+    )
     assert rc == 0, err
     d = load(out)
     assert d["seq"].shape == (len(expect), 0) and d["seq"].dtype == np.uint8
     assert sorted(expect) == d["pos"].tolist()
     assert d["y"] == pytest.approx([expect[p][0] for p in d["pos"].tolist()], abs=1e-6)
     assert d["coverage"].tolist() == [expect[p][1] for p in d["pos"].tolist()]
-    import json
+
     meta = json.loads(str(d["meta"]))
     assert meta["windows"] is False and meta["flank"] == 200 and meta["genome_checksum"]
     assert out.stat().st_size / len(expect) <= 64
     # the dataset loader accepts it
-    from mrcnn_tools.data.dataset import load_dataset
+
     assert len(load_dataset(str(out))) == len(expect)
 
 
 def test_no_windows_all_cpgs(td, tmp_path, capsys):
     seq = "".join(ln.strip() for ln in open(td / "22_20-21M.fa") if not ln.startswith(">")).upper()
-    expect = [i for i in range(len(seq) - 1) if seq[i:i + 2] == "CG"]
+    expect = [i for i in range(len(seq) - 1) if seq[i : i + 2] == "CG"]
     out = tmp_path / "a.npz"
-    rc, err = run_main(main, ["--genome", td / "22_20-21M.fa", "--all-cpgs", "--no-windows", "--max-n-fraction", 1,
-                              "-o", out], capsys)
+    rc, err = run_main(
+        main, ["--genome", td / "22_20-21M.fa", "--all-cpgs", "--no-windows", "--max-n-fraction", 1, "-o", out], capsys
+    )
     assert rc == 0, err
     d = load(out)
     assert d["seq"].shape == (len(expect), 0)
@@ -327,7 +442,6 @@ def test_no_windows_all_cpgs(td, tmp_path, capsys):
 
 
 def test_n_counts_beyond_ends_not_counted():
-    from mrcnn_tools.encoding import n_counts
 
     codes = np.array([0, 1, 2, 4, 4, 3, 1, 2, 0, 0], np.uint8)  # TCGNNACGTT
     # flank 3: site 1 sees [-2..0] + [2..4] -> N at 3, 4 (and 2 beyond the start); site 6 sees 3..5 + 7..9

@@ -3,18 +3,16 @@
 import gzip
 
 import pytest
+from helpers import run_main
 
 from mrcnn_tools.cli.encode import main
-
-from helpers import run_main
 
 COV = "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
 
 
 def _bad(td, tmp_path, capsys, calls, genome=None, extra=()):
     out = tmp_path / "out.npz"
-    rc, err = run_main(main, ["--genome", genome or td / "22_20-21M.fa", "--calls", calls, *extra, "-o", out],
-                       capsys)
+    rc, err = run_main(main, ["--genome", genome or td / "22_20-21M.fa", "--calls", calls, *extra, "-o", out], capsys)
     assert rc == 1, err
     assert not out.exists()
     assert not list(tmp_path.glob(".out.npz*")), "temporary file left behind"
@@ -49,13 +47,17 @@ def test_wrong_column_count(td, tmp_path, capsys):
     assert "cols.cov, line 8" in msg and "columns" in msg
 
 
-@pytest.mark.parametrize("col,value,word", [(4, "abc", "not a number"), (5, "-3", "below"),
-                                            (3, "150", "above 100")])
+@pytest.mark.parametrize("col,value,word", [(4, "abc", "not a number"), (5, "-3", "below"), (3, "150", "above 100")])
 def test_bad_values(td, tmp_path, capsys, col, value, word):
     lines = [ln.split("\t") for ln in (td / COV).read_text().splitlines()[:20]]
     lines[4][col] = value
-    msg = _bad(td, tmp_path, capsys, _write(tmp_path / "vals.cov", ["\t".join(r) for r in lines]),
-               extra=["--calls-format", "bismark-cov"])
+    msg = _bad(
+        td,
+        tmp_path,
+        capsys,
+        _write(tmp_path / "vals.cov", ["\t".join(r) for r in lines]),
+        extra=["--calls-format", "bismark-cov"],
+    )
     assert "vals.cov, line 5" in msg and word in msg
 
 
@@ -80,8 +82,7 @@ def test_shifted_by_one(td, tmp_path, capsys):
 
 def test_other_assembly(td, tmp_path, capsys):
     rows = [ln.split("\t") for ln in (td / COV).read_text().splitlines()]
-    moved = ["\t".join([r[0], str(int(r[1]) + 1_000_000 - 600_000), str(int(r[2]) + 400_000), *r[3:]])
-             for r in rows]
+    moved = ["\t".join([r[0], str(int(r[1]) + 1_000_000 - 600_000), str(int(r[2]) + 400_000), *r[3:]]) for r in rows]
     msg = _bad(td, tmp_path, capsys, _write(tmp_path / "asm.cov", moved))
     assert "another assembly" in msg
 
@@ -93,6 +94,9 @@ def test_output_directory_missing(td, tmp_path, capsys):
 
 
 def test_usage_error_exit_2(td, tmp_path, capsys):
-    rc, err = run_main(main, ["--genome", td / "toy.fa", "--calls", td / "toy.tsv", "--flank", "zero",
-                              "-o", tmp_path / "x.npz"], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", td / "toy.fa", "--calls", td / "toy.tsv", "--flank", "zero", "-o", tmp_path / "x.npz"],
+        capsys,
+    )
     assert rc == 2

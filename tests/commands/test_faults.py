@@ -1,31 +1,50 @@
 """Nothing lost, nothing misleading: each fault a user, Slurm, a full disk or a typo causes gives its exit code,
 one error line naming the path, no file left beside the output, and a pre-existing output unchanged."""
 
+import argparse
+import gc
+import gzip
 import hashlib
+import importlib
 import os
+import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import tempfile
 import time
+import warnings
+import zipfile
 
+import numpy as np
 import pytest
+from Bio import motifs as bio_motifs
+from helpers import run_main
 
+from mrcnn_tools import io as mio
+from mrcnn_tools import motifs as mo
 from mrcnn_tools.cli import common
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.evaluate import main as evaluate
 from mrcnn_tools.cli.filters2meme import main as filters2meme
 from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
-
-from helpers import run_main
+from mrcnn_tools.io import atomic_path
+from mrcnn_tools.prediction import predict as prediction
 
 COV = "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
 FA = "22_20-21M.fa"
 OLD = b"a good result from an earlier run\n"
-MODULES = {"encode": "encode", "train": "train", "predict": "predict", "eval": "evaluate",
-           "filters2meme": "filters2meme"}
+MODULES = {
+    "encode": "encode",
+    "train": "train",
+    "predict": "predict",
+    "eval": "evaluate",
+    "filters2meme": "filters2meme",
+}
 
 
 def md5(path):
@@ -37,8 +56,11 @@ def leftovers(*dirs):
     found = []
     for d in dirs:
         for root, subdirs, files in os.walk(d):
-            found += [os.path.join(root, f) for f in files + subdirs
-                      if ".part" in f or f.startswith((".mrcnn", ".mrcnn-index"))]
+            found += [
+                os.path.join(root, f)
+                for f in files + subdirs
+                if ".part" in f or f.startswith((".mrcnn", ".mrcnn-index"))
+            ]
     return found
 
 
@@ -71,48 +93,84 @@ def old_output(path):
 # ---------------------------------------------------------------------------------------------------------------
 # Refused or reported in-process: the cases that need no other user, no limit and no signal.
 
+
 def _predict_onto_input(td, tmp):
     shutil.copy(td / "test_small.npz", tmp / "t.npz")
-    return predict, ["-m", td / "model_small.keras", tmp / "t.npz", "-o", tmp / "t.npz"], \
-        "t.npz", ["input"], tmp / "t.npz"
+    return (
+        predict,
+        ["-m", td / "model_small.keras", tmp / "t.npz", "-o", tmp / "t.npz"],
+        "t.npz",
+        ["input"],
+        tmp / "t.npz",
+    )
 
 
 def _predict_onto_hard_link(td, tmp):
     shutil.copy(td / "test_small.npz", tmp / "t.npz")
     os.link(tmp / "t.npz", tmp / "pred.tsv")
-    return predict, ["-m", td / "model_small.keras", tmp / "t.npz", "-o", tmp / "pred.tsv"], \
-        "pred.tsv", ["t.npz"], tmp / "t.npz"
+    return (
+        predict,
+        ["-m", td / "model_small.keras", tmp / "t.npz", "-o", tmp / "pred.tsv"],
+        "pred.tsv",
+        ["t.npz"],
+        tmp / "t.npz",
+    )
 
 
 def _predict_onto_model_symlink(td, tmp):
     shutil.copy(td / "model_small.keras", tmp / "m.keras")
     os.symlink(tmp / "m.keras", tmp / "pred.tsv")
-    return predict, ["-m", tmp / "m.keras", td / "test_small.npz", "-o", tmp / "pred.tsv"], \
-        "pred.tsv", ["m.keras"], tmp / "m.keras"
+    return (
+        predict,
+        ["-m", tmp / "m.keras", td / "test_small.npz", "-o", tmp / "pred.tsv"],
+        "pred.tsv",
+        ["m.keras"],
+        tmp / "m.keras",
+    )
 
 
 def _encode_onto_calls(td, tmp):
     shutil.copy(td / COV, tmp / "calls.npz")  # a calls file with an unlucky name
-    return encode, ["-g", td / FA, "-c", tmp / "calls.npz", "-o", tmp / "calls.npz"], \
-        "calls.npz", ["input"], tmp / "calls.npz"
+    return (
+        encode,
+        ["-g", td / FA, "-c", tmp / "calls.npz", "-o", tmp / "calls.npz"],
+        "calls.npz",
+        ["input"],
+        tmp / "calls.npz",
+    )
 
 
 def _train_history_onto_dataset(td, tmp):
     shutil.copy(td / "train_small.npz", tmp / "tr.npz")
-    return train, [tmp / "tr.npz", "--history", tmp / "tr.npz", "-o", tmp / "m.keras"], \
-        "tr.npz", ["input"], tmp / "tr.npz"
+    return (
+        train,
+        [tmp / "tr.npz", "--history", tmp / "tr.npz", "-o", tmp / "m.keras"],
+        "tr.npz",
+        ["input"],
+        tmp / "tr.npz",
+    )
 
 
 def _predict_output_is_bigwig(td, tmp):
     old_output(tmp / "p.bw")
-    return predict, ["-m", td / "model_small.keras", td / "test_small.npz", "-o", tmp / "p.bw",
-                     "--bigwig", tmp / "p.bw"], "p.bw", ["same file"], tmp / "p.bw"
+    return (
+        predict,
+        ["-m", td / "model_small.keras", td / "test_small.npz", "-o", tmp / "p.bw", "--bigwig", tmp / "p.bw"],
+        "p.bw",
+        ["same file"],
+        tmp / "p.bw",
+    )
 
 
 def _predict_output_is_directory(td, tmp):
     (tmp / "outdir").mkdir()
-    return predict, ["-m", td / "model_small.keras", td / "test_small.npz", "-o", tmp / "outdir"], \
-        "outdir", ["directory"], None
+    return (
+        predict,
+        ["-m", td / "model_small.keras", td / "test_small.npz", "-o", tmp / "outdir"],
+        "outdir",
+        ["directory"],
+        None,
+    )
 
 
 def _eval_out_dir_is_file(td, tmp):
@@ -131,8 +189,7 @@ def _encode_name_too_long(td, tmp):
 def _encode_stale_index(td, tmp):
     (td / (FA + ".fai")).write_text("22:20000001-21000000\t500000\t22\t60\t61\n")  # FASTA changed since
     old_output(tmp / "x.npz")
-    return encode, ["-g", td / FA, "-c", td / COV, "-o", tmp / "x.npz"], FA, ["does not match", "delete"], \
-        tmp / "x.npz"
+    return encode, ["-g", td / FA, "-c", td / COV, "-o", tmp / "x.npz"], FA, ["does not match", "delete"], tmp / "x.npz"
 
 
 def _encode_bad_fasta_no_index_left(td, tmp):
@@ -152,25 +209,70 @@ def _eval_failure_leaves_no_directory(td, tmp):
 
 
 def _filters2meme_failure_leaves_no_directory(td, tmp):
-    assert encode(["-q", "-g", str(td / FA), "--all-cpgs", "--region", "chr22:20600001-20610000",
-                   "-o", str(tmp / "all.npz")]) == 0
-    return filters2meme, ["-m", td / "model_small.keras", tmp / "all.npz", "--out-dir", tmp / "motifs"], \
-        "all.npz", ["--by prediction"], None
+    assert (
+        encode(
+            ["-q", "-g", str(td / FA), "--all-cpgs", "--region", "chr22:20600001-20610000", "-o", str(tmp / "all.npz")]
+        )
+        == 0
+    )
+    return (
+        filters2meme,
+        ["-m", td / "model_small.keras", tmp / "all.npz", "--out-dir", tmp / "motifs"],
+        "all.npz",
+        ["--by prediction"],
+        None,
+    )
 
 
 def _train_validation_other_flank(td, tmp):
-    assert encode(["-q", "-g", str(td / FA), "-c", str(td / COV), "--region", "chr22:20600001-20700000",
-                   "--flank", "50", "-o", str(tmp / "val50.npz")]) == 0
-    return train, [td / "train_small.npz", "--validation", tmp / "val50.npz", "-o", tmp / "m.keras"], \
-        "val50.npz", ["--flank"], None
+    assert (
+        encode(
+            [
+                "-q",
+                "-g",
+                str(td / FA),
+                "-c",
+                str(td / COV),
+                "--region",
+                "chr22:20600001-20700000",
+                "--flank",
+                "50",
+                "-o",
+                str(tmp / "val50.npz"),
+            ]
+        )
+        == 0
+    )
+    return (
+        train,
+        [td / "train_small.npz", "--validation", tmp / "val50.npz", "-o", tmp / "m.keras"],
+        "val50.npz",
+        ["--flank"],
+        None,
+    )
 
 
-FAULTS = {f.__name__[1:]: f for f in (
-    _train_validation_other_flank,
-    _predict_onto_input, _predict_onto_hard_link, _predict_onto_model_symlink, _encode_onto_calls,
-    _train_history_onto_dataset, _predict_output_is_bigwig, _predict_output_is_directory, _eval_out_dir_is_file,
-    _encode_output_directory_missing, _encode_name_too_long, _encode_stale_index, _encode_bad_fasta_no_index_left,
-    _encode_binary_calls, _eval_failure_leaves_no_directory, _filters2meme_failure_leaves_no_directory)}
+FAULTS = {
+    f.__name__[1:]: f
+    for f in (
+        _train_validation_other_flank,
+        _predict_onto_input,
+        _predict_onto_hard_link,
+        _predict_onto_model_symlink,
+        _encode_onto_calls,
+        _train_history_onto_dataset,
+        _predict_output_is_bigwig,
+        _predict_output_is_directory,
+        _eval_out_dir_is_file,
+        _encode_output_directory_missing,
+        _encode_name_too_long,
+        _encode_stale_index,
+        _encode_bad_fasta_no_index_left,
+        _encode_binary_calls,
+        _eval_failure_leaves_no_directory,
+        _filters2meme_failure_leaves_no_directory,
+    )
+}
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
@@ -190,20 +292,23 @@ def test_fault_in_process(fault, td, tmp_path, capsys):
 def test_legal_long_output_name_works(td, tmp_path, capsys):
     """255 bytes is the limit of most file systems: the temporary name must not push a legal name over it."""
     out = tmp_path / ("n" * 246 + ".npz")
-    rc, err = run_main(encode, ["-q", "-g", td / FA, "-c", td / COV, "--region", "chr22:20000001-20100000",
-                                "-o", out], capsys)
+    rc, err = run_main(
+        encode, ["-q", "-g", td / FA, "-c", td / COV, "--region", "chr22:20000001-20100000", "-o", out], capsys
+    )
     assert rc == 0, err
     assert out.exists() and not leftovers(tmp_path)
 
 
 def test_library_warnings_only_with_verbose(capsys):
     """A library's Python warning (pyfaidx, matplotlib) is no line with a site-packages path on stderr."""
-    import argparse
-    import warnings
 
     def body(args, log):
-        warnings.warn_explicit("Index file x.fai is older than FASTA file x.fa", RuntimeWarning,
-                               "/venv/lib/python3.11/site-packages/pyfaidx/__init__.py", 1)
+        warnings.warn_explicit(
+            "Index file x.fai is older than FASTA file x.fa",
+            RuntimeWarning,
+            "/venv/lib/python3.11/site-packages/pyfaidx/__init__.py",
+            1,
+        )
 
     parser = common.make_parser("prog", "test")
     assert common.run("prog", parser, body, []) == 0
@@ -232,13 +337,21 @@ def test_os_error_has_traceback_only_with_verbose(tmp_path, capsys):
 def test_filters2meme_no_motif_writes_valid_empty_meme(td, tmp_path, capsys, monkeypatch):
     """No motif found (here: weighted sequences without MEME installed) is exit 0, a MEME file that MEME's
     readers accept with no motif in it, and a warning that says so."""
-    from Bio import motifs as bio_motifs
-
-    from mrcnn_tools import motifs as mo
 
     monkeypatch.setattr(mo, "have_meme", lambda: False)
-    rc, err = run_main(filters2meme, ["-m", td / "model_small.keras", td / "test_small.npz", "--method",
-                                      "weighted-sequences", "--out-dir", tmp_path / "m"], capsys)
+    rc, err = run_main(
+        filters2meme,
+        [
+            "-m",
+            td / "model_small.keras",
+            td / "test_small.npz",
+            "--method",
+            "weighted-sequences",
+            "--out-dir",
+            tmp_path / "m",
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert any("no motif found" in e and "motifs.meme" in e for e in err), err
     text = (tmp_path / "m" / "motifs.meme").read_text()
@@ -249,6 +362,7 @@ def test_filters2meme_no_motif_writes_valid_empty_meme(td, tmp_path, capsys, mon
 
 # ---------------------------------------------------------------------------------------------------------------
 # Real processes: another user's permissions, the file-size limit, a full disk, signals.
+
 
 def command(name, *args):
     return [sys.executable, "-m", f"mrcnn_tools.cli.{MODULES[name]}", *map(str, args)]
@@ -287,8 +401,9 @@ def test_unreadable_input(what, td, tmp_path):
     shutil.copy(td / FA, tmp_path / "g.fa")
     bad = tmp_path / ("c.cov" if what == "calls" else "g.fa")
     os.chmod(bad, 0)
-    rc, err = run_cmd(unprivileged(command("encode", "-g", tmp_path / "g.fa", "-c", tmp_path / "c.cov",
-                                           "-o", tmp_path / "x.npz")))
+    rc, err = run_cmd(
+        unprivileged(command("encode", "-g", tmp_path / "g.fa", "-c", tmp_path / "c.cov", "-o", tmp_path / "x.npz"))
+    )
     assert_fault(rc, err, 1, bad.name, ["permission denied"], dirs=(tmp_path,))
     assert not (tmp_path / "x.npz").exists()
     if what == "genome":
@@ -315,9 +430,22 @@ def test_fasta_in_read_only_directory_indexed_in_cache(td, tmp_path):
     os.chmod(ro, 0o555)
     cache = tmp_path / "cache"
     try:
-        rc, err = run_cmd(unprivileged(command("encode", "-g", ro / FA, "-c", td / COV,
-                                               "--region", "chr22:20000001-20100000", "-o", tmp_path / "x.npz")),
-                          env={"MRCNN_CACHE_DIR": str(cache)})
+        rc, err = run_cmd(
+            unprivileged(
+                command(
+                    "encode",
+                    "-g",
+                    ro / FA,
+                    "-c",
+                    td / COV,
+                    "--region",
+                    "chr22:20000001-20100000",
+                    "-o",
+                    tmp_path / "x.npz",
+                )
+            ),
+            env={"MRCNN_CACHE_DIR": str(cache)},
+        )
     finally:
         os.chmod(ro, 0o755)
     assert rc == 0, err
@@ -329,20 +457,35 @@ def test_fasta_in_read_only_directory_indexed_in_cache(td, tmp_path):
 KERAS_SLOW = pytest.mark.slow
 
 
-@pytest.mark.parametrize("cmd,model", [("encode", None), ("predict", "gbr"), ("train", "gbr"),
-                                       pytest.param("predict", "keras", marks=KERAS_SLOW),
-                                       pytest.param("train", "keras", marks=KERAS_SLOW)])
+@pytest.mark.parametrize(
+    "cmd,model",
+    [
+        ("encode", None),
+        ("predict", "gbr"),
+        ("train", "gbr"),
+        pytest.param("predict", "keras", marks=KERAS_SLOW),
+        pytest.param("train", "keras", marks=KERAS_SLOW),
+    ],
+)
 def test_file_size_limit(cmd, model, td, tmp_path):
     """`ulimit -f` (and a disk that fills) while writing: EFBIG is one line, not SIGXFSZ, not a traceback."""
     suffix = ".skops" if model == "gbr" else ".keras"
     out = tmp_path / {"encode": "x.npz", "predict": "p.tsv", "train": "m" + suffix}[cmd]
     kept = old_output(out)
     predictor = td / ("model_small_gbr.skops" if model == "gbr" else "model_small.keras")
-    argv = {"encode": ["-g", td / FA, "-c", td / COV, "-o", out],
-            "predict": ["-m", predictor, "-g", td / FA, "-o", out],  # 630 kB of predictions
-            "train": [td / ("test_small.npz" if model == "gbr" else "train_small.npz"),  # 87 sites: a quick fit
-                      "--arch", "kmer-gbr" if model == "gbr" else "mrcnn", "--epochs", "1",
-                      "-o", out]}[cmd]
+    argv = {
+        "encode": ["-g", td / FA, "-c", td / COV, "-o", out],
+        "predict": ["-m", predictor, "-g", td / FA, "-o", out],  # 630 kB of predictions
+        "train": [
+            td / ("test_small.npz" if model == "gbr" else "train_small.npz"),  # 87 sites: a quick fit
+            "--arch",
+            "kmer-gbr" if model == "gbr" else "mrcnn",
+            "--epochs",
+            "1",
+            "-o",
+            out,
+        ],
+    }[cmd]
     # predict: room to unpack the model (145 kB) but not for the predictions
     rc, err = run_cmd(command(cmd, *argv), limit=300_000 if cmd == "predict" else 2048)
     assert_fault(rc, err, 1, out.name, ["file too large"], dirs=(tmp_path,), kept=kept)
@@ -368,7 +511,6 @@ def _wait_for(pred, proc, seconds=240, step=0.01):
 def test_signal_during_genome_prediction_in_process(sig, code, td, tmp_path, capsys, monkeypatch):
     """The fast counterpart of the real processes below: the signal arrives while the second chunk is predicted,
     after the first was written to the temporary file."""
-    from mrcnn_tools.prediction import predict as prediction
 
     out = tmp_path / "p.tsv"
     kept = old_output(out)
@@ -382,48 +524,71 @@ def test_signal_during_genome_prediction_in_process(sig, code, td, tmp_path, cap
         return real(self, seq)
 
     monkeypatch.setattr(prediction.Predictor, "predict", predict_then_signal)
-    rc, err = run_main(predict, ["-m", td / "model_small_gbr.skops", "--genome", td / FA, "--chunk-size", 2000,
-                                 "-o", out], capsys)
+    rc, err = run_main(
+        predict, ["-m", td / "model_small_gbr.skops", "--genome", td / FA, "--chunk-size", 2000, "-o", out], capsys
+    )
     assert len(chunks) == 2, chunks  # stopped by the signal, not after the 10 chunks of the genome
-    assert_fault(rc, err, code, "temporary files removed" if code == 143 else "interrupted", dirs=(tmp_path,),
-                 kept=kept)
+    assert_fault(
+        rc, err, code, "temporary files removed" if code == 143 else "interrupted", dirs=(tmp_path,), kept=kept
+    )
 
 
 # real processes: the k-mer GBR model (no TensorFlow in the child) and the Keras one; slow, the in-process test
 # above and the encode ones below are their fast counterparts
 @pytest.mark.slow
-@pytest.mark.parametrize("sig,code,model", [(signal.SIGTERM, 143, "model_small_gbr.skops"),
-                                            (signal.SIGINT, 130, "model_small_gbr.skops"),
-                                            (signal.SIGTERM, 143, "model_small.keras"),
-                                            (signal.SIGINT, 130, "model_small.keras")])
+@pytest.mark.parametrize(
+    "sig,code,model",
+    [
+        (signal.SIGTERM, 143, "model_small_gbr.skops"),
+        (signal.SIGINT, 130, "model_small_gbr.skops"),
+        (signal.SIGTERM, 143, "model_small.keras"),
+        (signal.SIGINT, 130, "model_small.keras"),
+    ],
+)
 def test_signal_during_genome_prediction(sig, code, model, td, examples, tmp_path):
     out = tmp_path / "p.tsv"
     kept = old_output(out)
-    proc = subprocess.Popen(command("predict", "-m", td / model, "--genome",
-                                    examples / "GRCh37_chr20.fa.gz", "--chunk-size", 5000, "-o", out),
-                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
-                            preexec_fn=_default_signals)
+    proc = subprocess.Popen(
+        command(
+            "predict", "-m", td / model, "--genome", examples / "GRCh37_chr20.fa.gz", "--chunk-size", 5000, "-o", out
+        ),
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+        preexec_fn=_default_signals,
+    )
     assert _wait_for(lambda: any(".part" in f for f in os.listdir(tmp_path)), proc), "no .part file seen"
     time.sleep(0.3)  # well inside the work: chr20 takes seconds
     proc.send_signal(sig)
     err = proc.communicate(timeout=120)[1]
-    assert_fault(proc.returncode, err, code, "temporary files removed" if code == 143 else "interrupted",
-                 dirs=(tmp_path,), kept=kept)
+    assert_fault(
+        proc.returncode,
+        err,
+        code,
+        "temporary files removed" if code == 143 else "interrupted",
+        dirs=(tmp_path,),
+        kept=kept,
+    )
 
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_signal_while_encode_writes(sig, code, examples, tmp_path):
     out = tmp_path / "all.npz"
     kept = old_output(out)
-    proc = subprocess.Popen(command("encode", "-g", examples / "GRCh37_chr20.fa.gz", "--all-cpgs", "--region",
-                                    "chr20:1-20000000", "-o", out), stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_default_signals)
-    assert _wait_for(lambda: any(".part" in f for f in os.listdir(tmp_path)), proc, step=0.002), \
-        "no .part file seen"
+    proc = subprocess.Popen(
+        command(
+            "encode", "-g", examples / "GRCh37_chr20.fa.gz", "--all-cpgs", "--region", "chr20:1-20000000", "-o", out
+        ),
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_default_signals,
+    )
+    assert _wait_for(lambda: any(".part" in f for f in os.listdir(tmp_path)), proc, step=0.002), "no .part file seen"
     proc.send_signal(sig)
     err = proc.communicate(timeout=120)[1]
-    assert_fault(proc.returncode, err, code, "terminated" if code == 143 else "interrupted",
-                 dirs=(tmp_path,), kept=kept)
+    assert_fault(
+        proc.returncode, err, code, "terminated" if code == 143 else "interrupted", dirs=(tmp_path,), kept=kept
+    )
 
 
 @pytest.mark.slow
@@ -433,25 +598,42 @@ def test_signal_during_training_then_resume(sig, code, td, tmp_path):
     kept = old_output(out)
     errfile = tmp_path / "err.txt"
     with open(errfile, "w") as fh:
-        proc = subprocess.Popen(command("train", td / "train_small.npz", "--epochs", 50, "--patience", 0,
-                                        "--checkpoint-dir", ckpt, "-o", out), stderr=fh,
-                                env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"), preexec_fn=_default_signals)
+        proc = subprocess.Popen(
+            command(
+                "train", td / "train_small.npz", "--epochs", 50, "--patience", 0, "--checkpoint-dir", ckpt, "-o", out
+            ),
+            stderr=fh,
+            env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+            preexec_fn=_default_signals,
+        )
         assert _wait_for(lambda: "epoch 1/50" in errfile.read_text(), proc, step=0.1), errfile.read_text()
         proc.send_signal(sig)
         proc.wait(timeout=120)
     err = errfile.read_text()
     errfile.unlink()
-    assert_fault(proc.returncode, err, code, "terminated" if code == 143 else "interrupted",
-                 dirs=(tmp_path,), kept=kept)
-    rc, err = run_cmd(command("train", td / "train_small.npz", "--epochs", 2, "--patience", 0,
-                              "--checkpoint-dir", ckpt, "--resume", "-o", out))
+    assert_fault(
+        proc.returncode, err, code, "terminated" if code == 143 else "interrupted", dirs=(tmp_path,), kept=kept
+    )
+    rc, err = run_cmd(
+        command(
+            "train",
+            td / "train_small.npz",
+            "--epochs",
+            2,
+            "--patience",
+            0,
+            "--checkpoint-dir",
+            ckpt,
+            "--resume",
+            "-o",
+            out,
+        )
+    )
     assert rc == 0 and "resuming after epoch" in err, err
     assert md5(out) != kept[1] and not leftovers(tmp_path)
 
 
 def test_help_shows_no_empty_or_doubled_defaults(capsys):
-    import importlib
-    import re
 
     for name, module in MODULES.items():
         # in-process: the text argparse prints for --help, without starting five interpreters
@@ -464,20 +646,25 @@ def test_help_shows_no_empty_or_doubled_defaults(capsys):
         assert "FORMATS.md" in flat, name
 
 
-@pytest.mark.parametrize("raw,clean", [
-    ("f.cov, line 2: bad line 'ab\x00\x01\ufffd\ufffdcd' (1 columns)", "f.cov, line 2: bad line '<binary data>' (1 columns)"),
-    ("f.cov: value 'abc' is not a number", "f.cov: value 'abc' is not a number"),
-    ("two\nlines\tand a tab", "two lines and a tab"),
-    ("a stray \x1b[31m escape", "a stray ?[31m escape"),
-    ("x" * 1200, "x" * 997 + "..."),
-])
+@pytest.mark.parametrize(
+    "raw,clean",
+    [
+        (
+            "f.cov, line 2: bad line 'ab\x00\x01\ufffd\ufffdcd' (1 columns)",
+            "f.cov, line 2: bad line '<binary data>' (1 columns)",
+        ),
+        ("f.cov: value 'abc' is not a number", "f.cov: value 'abc' is not a number"),
+        ("two\nlines\tand a tab", "two lines and a tab"),
+        ("a stray \x1b[31m escape", "a stray ?[31m escape"),
+        ("x" * 1200, "x" * 997 + "..."),
+    ],
+)
 def test_error_messages_are_one_printable_line(raw, clean):
     assert common.clean_message(raw) == clean
 
 
 def test_output_to_dev_null_is_written_not_replaced(td, capsys):
     """A device is written as it is: renaming a temporary file onto /dev/null would replace the device."""
-    import stat
 
     rc, err = run_main(predict, ["-m", td / "model_small.keras", td / "test_small.npz", "-o", "/dev/null"], capsys)
     assert rc == 0, err
@@ -488,9 +675,6 @@ def test_output_to_dev_null_is_written_not_replaced(td, capsys):
 def test_signal_while_the_temporary_file_is_made(tmp_path, capsys, monkeypatch):
     """SIGTERM arriving right after the temporary file exists, before its name is known to the cleanup, must
     not leave it behind (Python runs the handler between any two bytecodes)."""
-    import tempfile
-
-    from mrcnn_tools.io import atomic_path
 
     made = []
     real_mkstemp = tempfile.mkstemp
@@ -515,28 +699,26 @@ def test_signal_while_the_temporary_file_is_made(tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize("compress", [False, True])
 def test_input_from_a_pipe_loses_nothing(compress, tmp_path, capsys, fifo):
     """A pipe (bash's <(zcat ...)) can be read once: sniffing gzip must not eat its first bytes."""
-    import gzip
 
     text = b"#chrom\tstart\tend\tstrand\tprediction\ty_true\nchr1\t5\t6\t.\t0.5\t0.4\nchr1\t7\t8\t.\t0.2\t0.1\n"
     pipe = fifo(gzip.compress(text) if compress else text, "pred.fifo")
     rc, err = run_main(evaluate, [pipe, "--labels", "m", "--no-plots", "--out-dir", tmp_path / "ev"], capsys)
     assert rc == 0, err
-    rows = [ln.split("\t") for ln in (tmp_path / "ev" / "metrics.tsv").read_text().splitlines()
-            if ln.startswith("m\tall\t")]
+    rows = [
+        ln.split("\t") for ln in (tmp_path / "ev" / "metrics.tsv").read_text().splitlines() if ln.startswith("m\tall\t")
+    ]
     # errors 0.1 and 0.1: n 2, RMSE 0.1, MAE 0.1
-    assert rows and rows[0][2] == "2" and float(rows[0][3]) == pytest.approx(0.1) and float(rows[0][4]) == \
-        pytest.approx(0.1)
+    assert (
+        rows
+        and rows[0][2] == "2"
+        and float(rows[0][3]) == pytest.approx(0.1)
+        and float(rows[0][4]) == pytest.approx(0.1)
+    )
 
 
 def test_interrupt_inside_an_npz_entry_stays_an_interrupt(tmp_path, monkeypatch, capsys):
     # a signal that lands while an NPZ entry is being closed left zipfile unable to close the archive, and its
     # ValueError hid the interrupt (exit 1 with a traceback instead of 130): seen once in the encode signal test
-    import gc
-    import zipfile
-
-    import numpy as np
-
-    from mrcnn_tools import io as mio
 
     real = zipfile._ZipWriteFile.close
     seen = []

@@ -2,14 +2,16 @@
 (--context-dropout), mrcnn-predict (imputed levels, --baseline neighbours) and their refusals."""
 
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
-
 from helpers import TEST_DATA
 
+from mrcnn_tools.cli.encode import main as encode
+from mrcnn_tools.cli.predict import main as predict
+from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.data.dataset import load_dataset
+from mrcnn_tools.models.files import read_model_meta
 
 
 def read_tsv(path):
@@ -21,7 +23,6 @@ def read_tsv(path):
 @pytest.fixture(scope="module")
 def encoded(tmp_path_factory):
     """Train and test datasets with --context 3 from the real 1 Mb IMR90 region (flank 50: 10x10 for MRCNN)."""
-    from mrcnn_tools.cli.encode import main as encode
 
     td, tmp = TEST_DATA, tmp_path_factory.mktemp("ctx")
     shutil.copy(td / "22_20-21M.fa", tmp / "g.fa")
@@ -44,14 +45,27 @@ def test_encode_context_arrays_in_the_npz(encoded):
 
 def test_train_predict_context_only_and_baseline(encoded, capsys):
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.cli.predict import main as predict
-    from mrcnn_tools.cli.train import main as train
-
-    from mrcnn_tools.models.files import read_model_meta
 
     model = encoded / "c.keras"
-    assert train([str(a) for a in [encoded / "tr.npz", "--arch", "context-only", "--epochs", "2",
-                                    "--context-dropout", "0.2", "-o", model]]) == 0
+    assert (
+        train(
+            [
+                str(a)
+                for a in [
+                    encoded / "tr.npz",
+                    "--arch",
+                    "context-only",
+                    "--epochs",
+                    "2",
+                    "--context-dropout",
+                    "0.2",
+                    "-o",
+                    model,
+                ]
+            ]
+        )
+        == 0
+    )
     meta = read_model_meta(str(model))
     assert meta["context"]["k"] == 3 and meta["context"]["context_dropout"] == 0.2
     assert predict([str(a) for a in ["-m", model, encoded / "te.npz", "-o", encoded / "p.tsv"]]) == 0
@@ -76,8 +90,6 @@ def test_train_predict_context_only_and_baseline(encoded, capsys):
 
 def test_train_mrcnn_context_one_epoch(encoded):
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.cli.predict import main as predict
-    from mrcnn_tools.cli.train import main as train
 
     model = encoded / "mc.keras"
     assert train([str(a) for a in [encoded / "tr.npz", "--arch", "mrcnn-context", "--epochs", "1", "-o", model]]) == 0
@@ -91,13 +103,19 @@ def test_sites_only_context_needs_no_genome_where_no_sequence_is_read(encoded, c
     (--no-windows) trains and predicts without --genome, with the same predictions as with it; MRCNN-context
     still asks for the genome."""
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.cli.encode import main as encode
-    from mrcnn_tools.cli.predict import main as predict
-    from mrcnn_tools.cli.train import main as train
 
     td = TEST_DATA
-    base = ["--genome", encoded / "g.fa", "--calls", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", "--flank", "50",
-            "--context", "3", "--no-windows"]
+    base = [
+        "--genome",
+        encoded / "g.fa",
+        "--calls",
+        td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov",
+        "--flank",
+        "50",
+        "--context",
+        "3",
+        "--no-windows",
+    ]
     for name, region in (("str", "chr22:20000001-20300000"), ("ste", "chr22:20700001-21000000")):
         assert encode([str(a) for a in base + ["--region", region, "-o", encoded / f"{name}.npz"]]) == 0
     assert not load_dataset(str(encoded / "ste.npz")).has_windows
@@ -105,10 +123,24 @@ def test_sites_only_context_needs_no_genome_where_no_sequence_is_read(encoded, c
     assert train([str(a) for a in [encoded / "str.npz", "--arch", "context-only", "--epochs", "1", "-o", model]]) == 0
     for args, out in ((["-m", model], "s"), (["--baseline", "neighbours"], "sb")):
         assert predict([str(a) for a in [*args, encoded / "ste.npz", "-o", encoded / f"{out}.tsv"]]) == 0
-        assert predict([str(a) for a in [*args, encoded / "ste.npz", "--genome", encoded / "g.fa",
-                                         "-o", encoded / f"{out}_g.tsv"]]) == 0
+        assert (
+            predict(
+                [
+                    str(a)
+                    for a in [*args, encoded / "ste.npz", "--genome", encoded / "g.fa", "-o", encoded / f"{out}_g.tsv"]
+                ]
+            )
+            == 0
+        )
         assert (encoded / f"{out}.tsv").read_text() == (encoded / f"{out}_g.tsv").read_text()
     capsys.readouterr()
-    assert train([str(a) for a in [encoded / "str.npz", "--arch", "mrcnn-context", "--epochs", "1",
-                                    "-o", encoded / "smc.keras"]]) == 1
+    assert (
+        train(
+            [
+                str(a)
+                for a in [encoded / "str.npz", "--arch", "mrcnn-context", "--epochs", "1", "-o", encoded / "smc.keras"]
+            ]
+        )
+        == 1
+    )
     assert "--genome" in capsys.readouterr().err

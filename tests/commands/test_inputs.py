@@ -10,10 +10,11 @@ import shutil
 from collections import defaultdict
 
 import pytest
-
-from mrcnn_tools.cli.encode import main
-
 from helpers import ROOT, load, run_main, shared_data
+
+from mrcnn_tools.calls.formats import PRODUCERS
+from mrcnn_tools.cli.encode import main
+from mrcnn_tools.data.dataset import load_dataset
 
 FMT = ROOT / "test-data" / "formats"
 
@@ -40,8 +41,9 @@ def fasta_seq(path):
 
 def encode(tmp_path, capsys, genome, calls, *extra, flank=3):
     out = tmp_path / "o.npz"
-    rc, err = run_main(main, ["--genome", genome, "--calls", calls, "--flank", flank, "--max-n-fraction", 1,
-                              "-o", out, *extra], capsys)
+    rc, err = run_main(
+        main, ["--genome", genome, "--calls", calls, "--flank", flank, "--max-n-fraction", 1, "-o", out, *extra], capsys
+    )
     return rc, err, (load(out) if rc == 0 else None)
 
 
@@ -70,10 +72,11 @@ def assert_sites(got, expect):
 
 
 def on_cpg(seq, p, strand):
-    return seq[p:p + 2] == "CG" if strand == "+" else p >= 1 and seq[p - 1:p + 1] == "CG"
+    return seq[p : p + 2] == "CG" if strand == "+" else p >= 1 and seq[p - 1 : p + 1] == "CG"
 
 
 # --- Bismark coverage2cytosine (real outputs of the Perl tool, with their genomes) -----------------------------
+
 
 def bismark_report_expect(path):
     calls = {}
@@ -101,8 +104,7 @@ def test_bismark_ffs_and_cx_reports(tmp_path, capsys, name):
 def test_bismark_merged_cpg_cov_is_one_based_c(tmp_path, capsys):
     # the merged .cov (2 bp, 1-based) written by the same run as the CpG report: both must give the same sites
     cov = FMT / "bismark_merge.merged_CpG_evidence.cov"
-    rc, err, d = encode(tmp_path, capsys, FMT / "bismark_c2c_merge.fa", cov, "--keep-strands",
-                        "--min-coverage", 1)
+    rc, err, d = encode(tmp_path, capsys, FMT / "bismark_c2c_merge.fa", cov, "--keep-strands", "--min-coverage", 1)
     assert rc == 0, err
     assert any("detected format bismark-merged-cov" in e for e in err)
     seq = fasta_seq(FMT / "bismark_c2c_merge.fa")["chr1"]
@@ -110,7 +112,7 @@ def test_bismark_merged_cpg_cov_is_one_based_c(tmp_path, capsys):
     for ln in open(cov):
         c = ln.split("\t")
         p = int(c[1]) - 1
-        assert seq[p:p + 2] == "CG" and int(c[2]) == int(c[1]) + 1
+        assert seq[p : p + 2] == "CG" and int(c[2]) == int(c[1]) + 1
         expect[(c[0], p, "+")] = (int(c[4]) / (int(c[4]) + int(c[5])), int(c[4]) + int(c[5]))
     assert_sites(got_sites(d, strands=True), expect)
     report = bismark_report_expect(FMT / "bismark_merge.CpG_report.txt")
@@ -120,6 +122,7 @@ def test_bismark_merged_cpg_cov_is_one_based_c(tmp_path, capsys):
 
 
 # --- modkit pileup (real test resources of nanoporetech/modkit, with the oligo reference) ----------------------
+
 
 def modkit_expect(path, code="m", keep_strands=False):
     seq = fasta_seq(FMT / "modkit_oligo_1512_adapters.fa")["oligo_1512_adapters"]
@@ -154,8 +157,17 @@ def test_modkit_h_and_m_rows(tmp_path, capsys, name):
 
 def test_modkit_mod_code_h_and_keep_strands(tmp_path, capsys):
     path = FMT / "modkit_pileup_with_header.bed"
-    rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1,
-                        "--mod-code", "h", "--keep-strands")
+    rc, err, d = encode(
+        tmp_path,
+        capsys,
+        FMT / "modkit_oligo_1512_adapters.fa",
+        path,
+        "--min-coverage",
+        1,
+        "--mod-code",
+        "h",
+        "--keep-strands",
+    )
     assert rc == 0, err
     assert_sites(got_sites(d, strands=True), modkit_expect(path, "h", keep_strands=True))
     rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--mod-code", "a")
@@ -168,8 +180,9 @@ def test_modkit_all_context_accepted(tmp_path, capsys):
     seq = fasta_seq(FMT / "modkit_oligo_1512_adapters.fa")["oligo_1512_adapters"]
     rows = [ln.split() for ln in open(path) if not ln.startswith("chrom")]
     m_rows = [r for r in rows if r[3] == "m"]
-    outside = sum(1 for r in m_rows if seq[int(r[1])] == ("C" if r[5] == "+" else "G")
-                  and not on_cpg(seq, int(r[1]), r[5]))
+    outside = sum(
+        1 for r in m_rows if seq[int(r[1])] == ("C" if r[5] == "+" else "G") and not on_cpg(seq, int(r[1]), r[5])
+    )
     assert outside == 5 and len(m_rows) == 26
     rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1)
     assert rc == 0, err
@@ -181,8 +194,13 @@ def test_modkit_combined_mods_code_c(tmp_path, capsys, td):
     fa = td / "toy.fa"  # ACGTTCGAACGNNCGTACGA
     rows = [("chrT", 1, "+", 10, 7), ("chrT", 2, "-", 4, 1), ("chrT", 5, "+", 6, 0)]
     path = tmp_path / "combined.bed"
-    path.write_text("".join(f"{c}\t{p}\t{p + 1}\tC,CG,0\t{v}\t{s}\t{p}\t{p + 1}\t255,0,0\t{v}\t{100 * m / v:.2f}\t{m}"
-                            f"\t{v - m}\t0\t0\t1\t0\t0\n" for c, p, s, v, m in rows))
+    path.write_text(
+        "".join(
+            f"{c}\t{p}\t{p + 1}\tC,CG,0\t{v}\t{s}\t{p}\t{p + 1}\t255,0,0\t{v}\t{100 * m / v:.2f}\t{m}"
+            f"\t{v - m}\t0\t0\t1\t0\t0\n"
+            for c, p, s, v, m in rows
+        )
+    )
     rc, err, d = encode(tmp_path, capsys, fa, path, "--min-coverage", 1)
     assert rc == 0, err
     assert any("level of C" in e for e in err)
@@ -192,12 +210,18 @@ def test_modkit_combined_mods_code_c(tmp_path, capsys, td):
 
 # --- modbam2bed (extended output; column 10 is read depth, not the denominator) ---------------------------------
 
+
 def test_modbam2bed_level_from_columns_12_13(tmp_path, capsys, td):
     # depth (col 10) includes filtered/substituted/deleted reads; level = Nmod / (Ncanon + Nmod)
     rows = [("chrT", 1, "+", 20, 3, 9, 8), ("chrT", 5, "+", 12, 6, 2, 4), ("chrT", 6, "-", 9, 1, 7, 1)]
     path = tmp_path / "m2b.bed"
-    path.write_text("".join(f"{c}\t{p}\t{p + 1}\t5mC\t{1000 * (ca + mo) // d}\t{s}\t{p}\t{p + 1}\t0,0,0\t{d}\t"
-                            f"{100 * mo / (ca + mo):.2f}\t{ca}\t{mo}\t{fi}\n" for c, p, s, d, ca, mo, fi in rows))
+    path.write_text(
+        "".join(
+            f"{c}\t{p}\t{p + 1}\t5mC\t{1000 * (ca + mo) // d}\t{s}\t{p}\t{p + 1}\t0,0,0\t{d}\t"
+            f"{100 * mo / (ca + mo):.2f}\t{ca}\t{mo}\t{fi}\n"
+            for c, p, s, d, ca, mo, fi in rows
+        )
+    )
     rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
     assert rc == 0, err
     assert any("detected format modbam2bed" in e for e in err)
@@ -205,6 +229,7 @@ def test_modbam2bed_level_from_columns_12_13(tmp_path, capsys, td):
 
 
 # --- bedGraph, count tables, stdin, TSV -----------------------------------------------------------------------
+
 
 def test_bedgraph_fractions_and_level_scale(tmp_path, capsys, td):
     path = tmp_path / "frac.bedGraph"
@@ -253,7 +278,7 @@ def test_methrix_count_tables(tmp_path, capsys, name):
 
 def test_count_table_with_header_and_crlf(tmp_path, capsys, td):
     path = tmp_path / "counts.txt"
-    path.write_bytes(b"\xef\xbb\xbf\"chr\"\t\"pos\"\t\"M\"\t\"U\"\r\n\"chrT\"\t2\t3\t1\t\r\nchrT\t6\t0\t4\r\n")
+    path.write_bytes(b'\xef\xbb\xbf"chr"\t"pos"\t"M"\t"U"\r\n"chrT"\t2\t3\t1\t\r\nchrT\t6\t0\t4\r\n')
     rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
     assert rc == 0, err
     assert any("detected format counts" in e for e in err)
@@ -296,7 +321,6 @@ def test_meta_names_format(tmp_path, capsys):
 
 
 def test_readme_format_table_lists_every_producer():
-    from mrcnn_tools.calls.formats import PRODUCERS
 
     readme = (ROOT / "README.md").read_text()
     for p in PRODUCERS:
@@ -309,6 +333,7 @@ def test_readme_format_table_lists_every_producer():
 
 
 # --- MethylDackel 0.6.1 outputs (run on its own test BAMs; see test-data/README.md) ---------------------------
+
 
 def strand_from_reference(seq, p):
     return "+" if seq[p] == "C" else "-"
@@ -334,7 +359,7 @@ def test_methyldackel_bedgraph_per_c_and_merged(tmp_path, capsys):
         if ln.startswith("track"):
             continue
         c = ln.split("\t")
-        assert int(c[2]) - int(c[1]) == 2 and seq[int(c[1]):int(c[2])] == "CG"  # the whole CpG, 0-based
+        assert int(c[2]) - int(c[1]) == 2 and seq[int(c[1]) : int(c[2])] == "CG"  # the whole CpG, 0-based
         expect[(c[0], int(c[1]))] = (int(c[4]) / (int(c[4]) + int(c[5])), int(c[4]) + int(c[5]))
     rc, err, d = encode(tmp_path, capsys, fa, merged_file, "--min-coverage", 1)
     assert rc == 0, err
@@ -372,6 +397,7 @@ def test_methyldackel_cytosine_report_chg_chh(tmp_path, capsys):
 
 # --- methylKit and methrix examples of the shared data (no reference ships: one CG record per call) ------------
 
+
 @pytest.mark.parametrize("name", ["test1.myCpG.txt", "control2.myCpG.txt"])
 def test_methylkit_examples(tmp_path, capsys, name):
     path = shared_data("format_examples", "methylkit", name)
@@ -401,8 +427,13 @@ def small_genome(tmp_path):
 
 def test_cgmap(tmp_path, capsys):
     # chrom, base (C on +, G on -), pos 1-based, context, dinucleotide, level, mC, total
-    rows = [("C", 3, "CG", 4, 5), ("G", 4, "CG", 1, 5), ("C", 7, "CHG", 2, 2), ("C", 12, "CG", 0, 3),
-            ("G", 17, "CG", 3, 3)]
+    rows = [
+        ("C", 3, "CG", 4, 5),
+        ("G", 4, "CG", 1, 5),
+        ("C", 7, "CHG", 2, 2),
+        ("C", 12, "CG", 0, 3),
+        ("G", 17, "CG", 3, 3),
+    ]
     path = tmp_path / "x.CGmap"
     path.write_text("".join(f"chrS\t{b}\t{p}\t{ctx}\t{ctx[:2]}\t{m / t:.2f}\t{m}\t{t}\n" for b, p, ctx, m, t in rows))
     calls = {("chrS", p - 1, "+" if b == "C" else "-"): (m, t - m) for b, p, ctx, m, t in rows if ctx == "CG"}
@@ -469,8 +500,11 @@ def test_trackless_methyldackel_read_as_zero_based(tmp_path, capsys, monkeypatch
 def test_default_options_on_a_tiny_reference(tmp_path, capsys):
     # default flank 200 on an 18-bp chromosome: the window is N beyond the ends, which is not a gap: kept
     out = tmp_path / "d.npz"
-    rc, err = run_main(main, ["--genome", FMT / "bismark_c2c_main.fa", "--calls", FMT / "bismark_ffs.CpG_report.txt",
-                              "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", FMT / "bismark_c2c_main.fa", "--calls", FMT / "bismark_ffs.CpG_report.txt", "-o", out],
+        capsys,
+    )
     assert rc == 0, err
     expect = {k: v for k, v in bismark_report_expect(FMT / "bismark_ffs.CpG_report.txt").items() if v[1] >= 5}
     assert expect == {("chr1", 2): (4 / 6, 6)}
@@ -488,14 +522,17 @@ def test_count_table_with_cov_header(tmp_path, capsys, td):
 def test_bedmethyl_level_is_the_files_percent(tmp_path, capsys, td):
     # ENCODE bedMethyl: coverage 7, 33% -> level 0.33 (not a count rebuilt by rounding, 2/7)
     path = tmp_path / "e.bed"
-    path.write_text("chrT\t1\t2\tx\t7\t+\t1\t2\t0,0,0\t7\t33\nchrT\t5\t6\tx\t3\t+\t5\t6\t0,0,0\t3\t100\n"
-                    "chrT\t6\t7\tx\t1\t-\t6\t7\t0,0,0\t1\t0\n")
+    path.write_text(
+        "chrT\t1\t2\tx\t7\t+\t1\t2\t0,0,0\t7\t33\nchrT\t5\t6\tx\t3\t+\t5\t6\t0,0,0\t3\t100\n"
+        "chrT\t6\t7\tx\t1\t-\t6\t7\t0,0,0\t1\t0\n"
+    )
     rc, err, d = encode(tmp_path, capsys, td / "toy.fa", path, "--min-coverage", 1)
     assert rc == 0 and any("detected format bedmethyl" in e for e in err), err
     assert_sites(got_sites(d), {("chrT", 1): (0.33, 7), ("chrT", 5): (3 / 4, 4)})
 
 
 # --- Bismark bismark2bedGraph (Perl v0.25.1) .cov outputs, default, --zero_based and --CX ---------------------
+
 
 def bismark2bedgraph_genome(tmp_path):
     """A FASTA with the cytosines of the extractor calls that produced the .cov files: CpG_OT/CHG/CHH_OT calls
@@ -514,13 +551,19 @@ def bismark2bedgraph_genome(tmp_path):
         p = int(c[3]) - 1
         seqs[c[2]][p], seqs[c[2]][p - 1] = "G", "C"
     fa = tmp_path / "b2bg.fa"
-    fa.write_text("".join(f">{chrom}\n" + "".join(bases.get(i, "A") for i in range(max(bases) + 3)) + "\n"
-                          for chrom, bases in seqs.items()))
+    fa.write_text(
+        "".join(
+            f">{chrom}\n" + "".join(bases.get(i, "A") for i in range(max(bases) + 3)) + "\n"
+            for chrom, bases in seqs.items()
+        )
+    )
     return fa
 
 
-@pytest.mark.parametrize("name,zero_based", [("bismark2bedGraph.cov", False), ("bismark2bedGraph_CX.cov", False),
-                                             ("bismark2bedGraph_zero_based.cov", True)])
+@pytest.mark.parametrize(
+    "name,zero_based",
+    [("bismark2bedGraph.cov", False), ("bismark2bedGraph_CX.cov", False), ("bismark2bedGraph_zero_based.cov", True)],
+)
 def test_bismark2bedgraph_cov(tmp_path, capsys, name, zero_based):
     fa = bismark2bedgraph_genome(tmp_path)
     seqs = fasta_seq(fa)
@@ -567,8 +610,11 @@ def test_modbam2bed_real_extended_output(tmp_path, capsys):
 
 def test_shifted_stranded_calls_refused_with_the_shift(tmp_path, capsys, td):
     # the real H1 bedMethyl (0-based) written 1-based: the calls leave their C/G, and -1 puts them back
-    rows = [ln.rstrip("\n").split("\t") for ln in open(td / "rrbsH1hESC_chr22_20-21M.bedMethyl")
-            if not ln.startswith("track")]
+    rows = [
+        ln.rstrip("\n").split("\t")
+        for ln in open(td / "rrbsH1hESC_chr22_20-21M.bedMethyl")
+        if not ln.startswith("track")
+    ]
     path = tmp_path / "shift.bedMethyl"
     path.write_text("".join("\t".join([r[0], str(int(r[1]) + 1), str(int(r[2]) + 1), *r[3:]]) + "\n" for r in rows))
     rc, err, _ = encode(tmp_path, capsys, td / "22_20-21M.fa", path)
@@ -579,8 +625,9 @@ def test_one_based_merged_calls_read_as_zero_based_warned(tmp_path, capsys, td):
     # the strand-merged IMR90 calls (1-based C) given as a 0-based MethylDackel file: every call lands on a G
     rows = [ln.split("\t") for ln in open(td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov")][:300]
     path = tmp_path / "g.bedGraph"
-    path.write_text("track type=bedGraph\n" + "".join(f"{r[0]}\t{r[1]}\t{int(r[1]) + 1}\t{r[3]}\t{r[4]}\t{r[5]}"
-                                                       for r in rows))
+    path.write_text(
+        "track type=bedGraph\n" + "".join(f"{r[0]}\t{r[1]}\t{int(r[1]) + 1}\t{r[3]}\t{r[4]}\t{r[5]}" for r in rows)
+    )
     rc, err, d = encode(tmp_path, capsys, td / "22_20-21M.fa", path, "--min-coverage", 1)
     assert rc == 0 and any("300 of 300 calls without a strand sit on the G of a CpG" in e for e in err), err
     rc, err, d = encode(tmp_path, capsys, td / "22_20-21M.fa", td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov")
@@ -590,8 +637,7 @@ def test_one_based_merged_calls_read_as_zero_based_warned(tmp_path, capsys, td):
 def test_modkit_only_5hmc_rows_used_and_said(tmp_path, capsys):
     # a pileup holding h rows only (modkit --ignore m): the one cytosine code there is is read, and said
     path = tmp_path / "h_only.bed"
-    path.write_text("".join(ln for ln in open(FMT / "modkit_pileup_with_header.bed")
-                            if ln.split("\t")[3] == "h"))
+    path.write_text("".join(ln for ln in open(FMT / "modkit_pileup_with_header.bed") if ln.split("\t")[3] == "h"))
     rc, err, d = encode(tmp_path, capsys, FMT / "modkit_oligo_1512_adapters.fa", path, "--min-coverage", 1)
     assert rc == 0 and any("level of h (5hmC)" in e for e in err), err
     assert_sites(got_sites(d), modkit_expect(FMT / "modkit_pileup_with_header.bed", "h"))
@@ -599,15 +645,24 @@ def test_modkit_only_5hmc_rows_used_and_said(tmp_path, capsys):
 
 def test_everything_filtered_writes_an_empty_dataset(tmp_path, capsys):
     # MethylDackel's cg100 calls have one read each: none passes the default --min-coverage 5
-    assert max(int(ln.split("\t")[4]) + int(ln.split("\t")[5]) for ln in open(FMT / "methyldackel_cg100_CpG.bedGraph")
-               if not ln.startswith("track")) == 1
+    assert (
+        max(
+            int(ln.split("\t")[4]) + int(ln.split("\t")[5])
+            for ln in open(FMT / "methyldackel_cg100_CpG.bedGraph")
+            if not ln.startswith("track")
+        )
+        == 1
+    )
     out = tmp_path / "e.npz"
-    rc, err = run_main(main, ["--genome", FMT / "methyldackel_cg100.fa", "--calls",
-                              FMT / "methyldackel_cg100_CpG.bedGraph", "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        ["--genome", FMT / "methyldackel_cg100.fa", "--calls", FMT / "methyldackel_cg100_CpG.bedGraph", "-o", out],
+        capsys,
+    )
     assert rc == 0 and any("no site left" in e and "--min-coverage" in e for e in err), err
     d = load(out)
     assert len(d["y"]) == 0 and d["seq"].shape == (0, 400)
-    from mrcnn_tools.data.dataset import load_dataset
+
     assert len(load_dataset(str(out))) == 0
 
 
@@ -616,7 +671,9 @@ def test_bismark_zero_based_report_read_by_the_reference(tmp_path, capsys):
     fa = FMT / "bismark_c2c_phase_b.fa"
     expect = bismark_report_expect(FMT / "bismark_default.CpG_report.txt")
     rows = [ln.split("\t") for ln in open(FMT / "bismark_zero_based.CpG_report.txt")]
-    assert [int(r[1]) + 1 for r in rows] == [int(ln.split("\t")[1]) for ln in open(FMT / "bismark_default.CpG_report.txt")]
+    assert [int(r[1]) + 1 for r in rows] == [
+        int(ln.split("\t")[1]) for ln in open(FMT / "bismark_default.CpG_report.txt")
+    ]
     for name in ("bismark_default.CpG_report.txt", "bismark_zero_based.CpG_report.txt"):
         rc, err, d = encode(tmp_path, capsys, fa, FMT / name, "--min-coverage", 1)
         assert rc == 0, err
@@ -626,11 +683,19 @@ def test_bismark_zero_based_report_read_by_the_reference(tmp_path, capsys):
 
 def test_biscuit_with_context_columns(tmp_path, capsys):
     # vcf2bed -e: chrom, start, end, ref base, context, dinucleotide, 5-mer, beta, coverage
-    rows = [(2, "C", "CG", "0.500", 4), (3, "G", "CG", "1.000", 2), (6, "C", "CHG", "0.250", 4),
-            (15, "C", "CG", "0.000", 5)]
+    rows = [
+        (2, "C", "CG", "0.500", 4),
+        (3, "G", "CG", "1.000", 2),
+        (6, "C", "CHG", "0.250", 4),
+        (15, "C", "CG", "0.000", 5),
+    ]
     path = tmp_path / "e.bed"
-    path.write_text("".join(f"chrS\t{p}\t{p + 1}\t{r}\t{cx}\t{GENOME[p:p + 2]}\t{GENOME[p - 2:p + 3]}\t{b}\t{c}\n"
-                            for p, r, cx, b, c in rows))
+    path.write_text(
+        "".join(
+            f"chrS\t{p}\t{p + 1}\t{r}\t{cx}\t{GENOME[p : p + 2]}\t{GENOME[p - 2 : p + 3]}\t{b}\t{c}\n"
+            for p, r, cx, b, c in rows
+        )
+    )
     rc, err, d = encode(tmp_path, capsys, small_genome(tmp_path), path, "--min-coverage", 1)
     assert rc == 0 and any("detected format biscuit" in e for e in err), err
     # C at 2: 2 of 4, its G at 3: 2 of 2 -> 4 / 6; the CHG row is dropped by its context column
@@ -640,13 +705,17 @@ def test_biscuit_with_context_columns(tmp_path, capsys):
 
 # --- files shipped by Bioconductor bsseq (inst/extdata) ----------------------------------------------------------
 
+
 def test_bsseq_modbam2bed_aggregated(tmp_path, capsys):
     # modbam2bed -e --aggregate --cpg: strand '.', 2-bp CpG intervals; level = Nmod / (Ncanonical + Nmod)
     path = FMT / "bsseq_modbam2bed_ctr1.bed.gz"
     rows = [ln.split("\t") for ln in gzip.open(path, "rt")]
     assert all(r[5] == "." and int(r[2]) - int(r[1]) == 2 and len(r) == 14 for r in rows)
-    expect = {(r[0], int(r[1])): (int(r[12]) / (int(r[11]) + int(r[12])), int(r[11]) + int(r[12])) for r in rows
-              if int(r[11]) + int(r[12]) >= 5}
+    expect = {
+        (r[0], int(r[1])): (int(r[12]) / (int(r[11]) + int(r[12])), int(r[11]) + int(r[12]))
+        for r in rows
+        if int(r[11]) + int(r[12]) >= 5
+    }
     fa = count_table_genome(tmp_path, [(r[0], int(r[1]) + 1) for r in rows])
     rc, err, d = encode(tmp_path, capsys, fa, path, flank=2)
     assert rc == 0 and any("detected format modbam2bed" in e for e in err), err
@@ -672,8 +741,9 @@ def test_bsseq_modkit_hg002_on_grch38_chr22(tmp_path, capsys):
     path = FMT / "bsseq_modkit_HG002_chr21_chr22.bed.gz"
     rows = [ln.split() for ln in gzip.open(path, "rt")]
     # modkit --combine-mods --combine-strands: code C, strand '.', on the C; level = Nmod / Nvalid_cov
-    expect = {(r[0], int(r[1])): (int(r[11]) / int(r[9]), int(r[9])) for r in rows
-              if r[0] == "chr22" and int(r[9]) >= 5}
+    expect = {
+        (r[0], int(r[1])): (int(r[11]) / int(r[9]), int(r[9])) for r in rows if r[0] == "chr22" and int(r[9]) >= 5
+    }
     rc, err, d = encode(tmp_path, capsys, fa, path)
     assert rc == 0, err
     assert any("level of C" in e for e in err)

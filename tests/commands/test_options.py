@@ -14,14 +14,26 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-
-from mrcnn_tools.cli import common
-from mrcnn_tools.errors import InputFormatError, MrcnnError, UsageError
-
 from helpers import ROOT, TEST_DATA
 
-MODULES = {"mrcnn-encode": "encode", "mrcnn-train": "train", "mrcnn-predict": "predict", "mrcnn-eval": "evaluate",
-           "mrcnn-filters2meme": "filters2meme"}
+from mrcnn_tools.cli import common
+from mrcnn_tools.cli.encode import main as encode
+from mrcnn_tools.cli.guard import check_outputs
+from mrcnn_tools.cli.predict import main as predict
+from mrcnn_tools.errors import InputFormatError, MrcnnError, UsageError
+from mrcnn_tools.evaluation.report import evaluate_files, model_labels
+from mrcnn_tools.motifs.run import choose_sites
+from mrcnn_tools.prediction.files import PredictionWriter, read_predictions
+from mrcnn_tools.prediction.predict import predict_to_files
+from mrcnn_tools.training.run import model_kwargs
+
+MODULES = {
+    "mrcnn-encode": "encode",
+    "mrcnn-train": "train",
+    "mrcnn-predict": "predict",
+    "mrcnn-eval": "evaluate",
+    "mrcnn-filters2meme": "filters2meme",
+}
 GOLDEN = TEST_DATA / "golden"
 
 
@@ -50,21 +62,30 @@ def _hidden(parser):
 
 # --- deprecated aliases -------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("prog, old, new, dest, value", [
-    ("mrcnn-encode", ["--format", "bismark-cov"], ["--calls-format", "bismark-cov"], "calls_format", "bismark-cov"),
-    ("mrcnn-predict", ["--format", "bedgraph"], ["--output-format", "bedgraph"], "output_format", "bedgraph"),
-    ("mrcnn-eval", ["-o", "EV"], ["--out-dir", "EV"], "out_dir", "EV"),
-    ("mrcnn-filters2meme", ["-o", "MO"], ["--out-dir", "MO"], "out_dir", "MO"),
-])
+
+@pytest.mark.parametrize(
+    "prog, old, new, dest, value",
+    [
+        ("mrcnn-encode", ["--format", "bismark-cov"], ["--calls-format", "bismark-cov"], "calls_format", "bismark-cov"),
+        ("mrcnn-predict", ["--format", "bedgraph"], ["--output-format", "bedgraph"], "output_format", "bedgraph"),
+        ("mrcnn-eval", ["-o", "EV"], ["--out-dir", "EV"], "out_dir", "EV"),
+        ("mrcnn-filters2meme", ["-o", "MO"], ["--out-dir", "MO"], "out_dir", "MO"),
+    ],
+)
 def test_old_spelling_works_and_warns(prog, old, new, dest, value, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    rest = {"mrcnn-encode": ["-g", "g.fa", "-c", "c.cov", "-o", "d.npz"], "mrcnn-predict": ["-m", "m.keras", "d.npz"],
-            "mrcnn-eval": ["p.tsv"], "mrcnn-filters2meme": ["-m", "m.keras", "d.npz"]}[prog]
+    rest = {
+        "mrcnn-encode": ["-g", "g.fa", "-c", "c.cov", "-o", "d.npz"],
+        "mrcnn-predict": ["-m", "m.keras", "d.npz"],
+        "mrcnn-eval": ["p.tsv"],
+        "mrcnn-filters2meme": ["-m", "m.keras", "d.npz"],
+    }[prog]
     code, args, err = _parsed(prog, rest + old, capsys)
     assert code == 0 and getattr(args, dest) == value
     assert [ln for ln in err if "deprecated" in ln] == [
         f"{prog}: warning: {old[0]} is deprecated and will be removed in the next release; use {new[0]}"
-        + (" (-o names an output file in every command)" if old[0] == "-o" else "")]
+        + (" (-o names an output file in every command)" if old[0] == "-o" else "")
+    ]
     code, args, err = _parsed(prog, rest + new, capsys)
     assert code == 0 and getattr(args, dest) == value and not any("deprecated" in ln for ln in err)
 
@@ -97,19 +118,23 @@ def test_new_names_everywhere():
 
 # --- one list syntax ---------------------------------------------------------------------------------------------
 
+
 def test_list_option_before_positional(capsys):
     code, args, _ = _parsed("mrcnn-train", ["--val-chroms", "22", "train.npz", "-o", "m.keras"], capsys)
     assert code == 0 and args.val_chroms == ["22"] and args.datasets == ["train.npz"]
 
 
-@pytest.mark.parametrize("prog, opt, rest", [
-    ("mrcnn-train", "--val-chroms", ["t.npz", "-o", "m.keras"]),
-    ("mrcnn-encode", "--chroms", ["-g", "g.fa", "--all-cpgs", "-o", "d.npz"]),
-    ("mrcnn-encode", "--exclude-chroms", ["-g", "g.fa", "--all-cpgs", "-o", "d.npz"]),
-    ("mrcnn-predict", "--chroms", ["-m", "m.keras", "-g", "g.fa"]),
-    ("mrcnn-eval", "--labels", ["a.tsv", "b.tsv", "--out-dir", "ev"]),
-    ("mrcnn-filters2meme", "--groups", ["-m", "m.keras", "d.npz", "--out-dir", "mo"]),
-])
+@pytest.mark.parametrize(
+    "prog, opt, rest",
+    [
+        ("mrcnn-train", "--val-chroms", ["t.npz", "-o", "m.keras"]),
+        ("mrcnn-encode", "--chroms", ["-g", "g.fa", "--all-cpgs", "-o", "d.npz"]),
+        ("mrcnn-encode", "--exclude-chroms", ["-g", "g.fa", "--all-cpgs", "-o", "d.npz"]),
+        ("mrcnn-predict", "--chroms", ["-m", "m.keras", "-g", "g.fa"]),
+        ("mrcnn-eval", "--labels", ["a.tsv", "b.tsv", "--out-dir", "ev"]),
+        ("mrcnn-filters2meme", "--groups", ["-m", "m.keras", "d.npz", "--out-dir", "mo"]),
+    ],
+)
 def test_comma_equals_repeated(prog, opt, rest, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     dest = opt.lstrip("-").replace("-", "_")
@@ -122,8 +147,9 @@ def test_comma_equals_repeated(prog, opt, rest, tmp_path, capsys, monkeypatch):
 def test_list_replaces_default_and_refuses_empty_items(capsys):
     code, args, _ = _parsed("mrcnn-filters2meme", ["-m", "m.keras", "d.npz", "--out-dir", "mo"], capsys)
     assert args.groups == ["hypo", "mid", "hyper"]
-    code, args, _ = _parsed("mrcnn-filters2meme", ["-m", "m.keras", "d.npz", "--out-dir", "mo", "--groups", "mid"],
-                            capsys)
+    code, args, _ = _parsed(
+        "mrcnn-filters2meme", ["-m", "m.keras", "d.npz", "--out-dir", "mo", "--groups", "mid"], capsys
+    )
     assert args.groups == ["mid"]
     code, args, err = _parsed("mrcnn-train", ["t.npz", "-o", "m.keras", "--val-chroms", "21,,22"], capsys)
     assert code == 2 and "empty item" in err[-1]
@@ -136,44 +162,72 @@ def test_several_dataset_shards(capsys):
 
 # --- numbers checked at parse time -------------------------------------------------------------------------------
 
-BASE = {"mrcnn-encode": ["-g", "g.fa", "--all-cpgs", "-o", "d.npz"], "mrcnn-train": ["t.npz", "-o", "m.keras"],
-        "mrcnn-predict": ["-m", "m.keras", "d.npz"], "mrcnn-eval": ["p.tsv", "--out-dir", "ev"],
-        "mrcnn-filters2meme": ["-m", "m.keras", "d.npz", "--out-dir", "mo"]}
+BASE = {
+    "mrcnn-encode": ["-g", "g.fa", "--all-cpgs", "-o", "d.npz"],
+    "mrcnn-train": ["t.npz", "-o", "m.keras"],
+    "mrcnn-predict": ["-m", "m.keras", "d.npz"],
+    "mrcnn-eval": ["p.tsv", "--out-dir", "ev"],
+    "mrcnn-filters2meme": ["-m", "m.keras", "d.npz", "--out-dir", "mo"],
+}
 
 
-@pytest.mark.parametrize("prog, opt, value", [
-    ("mrcnn-predict", "--chunk-size", "0"), ("mrcnn-predict", "--chunk-size", "x"),
-    ("mrcnn-predict", "--batch-size", "0"), ("mrcnn-predict", "--threads", "0"),
-    ("mrcnn-predict", "--shard", "0/3"), ("mrcnn-predict", "--shard", "4/3"), ("mrcnn-predict", "--shard", "1"),
-    ("mrcnn-filters2meme", "--q-value", "0"), ("mrcnn-filters2meme", "--q-value", "1.5"),
-    ("mrcnn-filters2meme", "--q-value", "nan"), ("mrcnn-filters2meme", "--max-sites", "0"),
-    ("mrcnn-filters2meme", "--sites-per-group", "0"), ("mrcnn-filters2meme", "--n-motifs", "0"),
-    ("mrcnn-filters2meme", "--seqlet-width", "-3"),
-    ("mrcnn-train", "--epochs", "0"), ("mrcnn-train", "--batch-size", "0"), ("mrcnn-train", "--val-fraction", "1"),
-    ("mrcnn-train", "--val-fraction", "-0.1"), ("mrcnn-train", "--dropout", "1"),
-    ("mrcnn-train", "--learning-rate", "0"),
-    ("mrcnn-train", "--patience", "-1"), ("mrcnn-train", "--seed", "-1"),
-    ("mrcnn-encode", "--flank", "0"), ("mrcnn-encode", "--max-n-fraction", "1.5"), ("mrcnn-encode", "--max-sites", "0"),
-    ("mrcnn-encode", "--min-coverage", "-1"), ("mrcnn-encode", "--shard-size", "0"),
-    ("mrcnn-encode", "--min-cpg-fraction", "2"),
-    ("mrcnn-eval", "--cutoff", "1.01"), ("mrcnn-eval", "--min-coverage", "-2"),
-])
+@pytest.mark.parametrize(
+    "prog, opt, value",
+    [
+        ("mrcnn-predict", "--chunk-size", "0"),
+        ("mrcnn-predict", "--chunk-size", "x"),
+        ("mrcnn-predict", "--batch-size", "0"),
+        ("mrcnn-predict", "--threads", "0"),
+        ("mrcnn-predict", "--shard", "0/3"),
+        ("mrcnn-predict", "--shard", "4/3"),
+        ("mrcnn-predict", "--shard", "1"),
+        ("mrcnn-filters2meme", "--q-value", "0"),
+        ("mrcnn-filters2meme", "--q-value", "1.5"),
+        ("mrcnn-filters2meme", "--q-value", "nan"),
+        ("mrcnn-filters2meme", "--max-sites", "0"),
+        ("mrcnn-filters2meme", "--sites-per-group", "0"),
+        ("mrcnn-filters2meme", "--n-motifs", "0"),
+        ("mrcnn-filters2meme", "--seqlet-width", "-3"),
+        ("mrcnn-train", "--epochs", "0"),
+        ("mrcnn-train", "--batch-size", "0"),
+        ("mrcnn-train", "--val-fraction", "1"),
+        ("mrcnn-train", "--val-fraction", "-0.1"),
+        ("mrcnn-train", "--dropout", "1"),
+        ("mrcnn-train", "--learning-rate", "0"),
+        ("mrcnn-train", "--patience", "-1"),
+        ("mrcnn-train", "--seed", "-1"),
+        ("mrcnn-encode", "--flank", "0"),
+        ("mrcnn-encode", "--max-n-fraction", "1.5"),
+        ("mrcnn-encode", "--max-sites", "0"),
+        ("mrcnn-encode", "--min-coverage", "-1"),
+        ("mrcnn-encode", "--shard-size", "0"),
+        ("mrcnn-encode", "--min-cpg-fraction", "2"),
+        ("mrcnn-eval", "--cutoff", "1.01"),
+        ("mrcnn-eval", "--min-coverage", "-2"),
+    ],
+)
 def test_out_of_range_is_usage_error(prog, opt, value, capsys):
     code, args, err = _parsed(prog, BASE[prog] + [opt, value], capsys)
     assert code == 2 and args is None
     assert any(ln.startswith("usage:") for ln in err) and opt in err[-1]
 
 
-@pytest.mark.parametrize("prog, opt, value, parsed", [
-    ("mrcnn-filters2meme", "--q-value", "1", 1.0), ("mrcnn-train", "--val-fraction", "0", 0.0),
-    ("mrcnn-predict", "--shard", "3/3", (3, 3)), ("mrcnn-predict", "--chunk-size", "1", 1),
-])
+@pytest.mark.parametrize(
+    "prog, opt, value, parsed",
+    [
+        ("mrcnn-filters2meme", "--q-value", "1", 1.0),
+        ("mrcnn-train", "--val-fraction", "0", 0.0),
+        ("mrcnn-predict", "--shard", "3/3", (3, 3)),
+        ("mrcnn-predict", "--chunk-size", "1", 1),
+    ],
+)
 def test_range_bounds_that_are_allowed(prog, opt, value, parsed, capsys):
     code, args, _ = _parsed(prog, BASE[prog] + [opt, value], capsys)
     assert code == 0 and getattr(args, opt.lstrip("-").replace("-", "_")) == parsed
 
 
 # --- README table, man pages and Galaxy wrappers agree with the parsers ------------------------------------------
+
 
 def _builder():
     spec = importlib.util.spec_from_file_location("man_build", ROOT / "man" / "build.py")
@@ -187,8 +241,9 @@ def test_readme_option_table_matches_parsers():
     text = (ROOT / "README.md").read_text()
     table = text.split(build.TABLE_BEGIN, 1)[1].split(build.TABLE_END, 1)[0].strip()
     assert table == build.option_table(), "README option table is stale: run make man"
-    rows = {ln.split("|")[1].strip().strip("`"): [c.strip() for c in ln.split("|")[2:-1]]
-            for ln in table.splitlines()[2:]}
+    rows = {
+        ln.split("|")[1].strip().strip("`"): [c.strip() for c in ln.split("|")[2:-1]] for ln in table.splitlines()[2:]
+    }
     for k, prog in enumerate(MODULES):
         parser = _module(prog).get_parser()
         in_table = {o for name, cells in rows.items() if cells[k] for o in name.split("/")}
@@ -219,25 +274,37 @@ def test_galaxy_arguments_are_current_options():
 
 # --- the predictions file, both ways -----------------------------------------------------------------------------
 
+
 def _golden_rows():
     # the rows of test-data/golden/writer.tsv, written there by hand (test-data/README.md)
-    return dict(chrom=np.array(["chr22", "chr22", "chr22", "22"]), pos=np.array([100, 105, 2000, 5]),
-                strand=np.array(["+", "-", "+", "."]), pred=np.array([0.25, 0.1234567, 1.0, 0.0], np.float32),
-                y=np.array([0.5, np.nan, 0.0, 1 / 3], np.float32), coverage=np.array([10, 0, 7, 3], np.int32),
-                cgi=np.array([1, 0, -1, 0], np.int8))
+    return dict(
+        chrom=np.array(["chr22", "chr22", "chr22", "22"]),
+        pos=np.array([100, 105, 2000, 5]),
+        strand=np.array(["+", "-", "+", "."]),
+        pred=np.array([0.25, 0.1234567, 1.0, 0.0], np.float32),
+        y=np.array([0.5, np.nan, 0.0, 1 / 3], np.float32),
+        coverage=np.array([10, 0, 7, 3], np.int32),
+        cgi=np.array([1, 0, -1, 0], np.int8),
+    )
 
 
 @pytest.mark.parametrize("fmt, golden", [("tsv", "writer.tsv"), ("bedgraph", "writer.bedGraph")])
 def test_writer_matches_golden_byte_for_byte(fmt, golden, tmp_path):
-    from mrcnn_tools.prediction.files import PredictionWriter
 
     r = _golden_rows()
     out, bw = tmp_path / "p.txt", tmp_path / "bw.bedGraph"
     with open(out, "w", newline="\n") as fh, open(bw, "w", newline="\n") as bw_fh:
         writer = PredictionWriter(fh, fmt, ["y_true", "coverage", "cgi"], bw_fh)
         for part in (slice(0, 1), slice(1, 1), slice(1, 4)):  # chunks, one empty, keep their order
-            writer.write(r["chrom"][part], r["pos"][part], r["strand"][part], r["pred"][part], r["y"][part],
-                         r["coverage"][part], r["cgi"][part])
+            writer.write(
+                r["chrom"][part],
+                r["pos"][part],
+                r["strand"][part],
+                r["pred"][part],
+                r["y"][part],
+                r["coverage"][part],
+                r["cgi"][part],
+            )
         writer.close()
     assert writer.rows == 4
     assert out.read_bytes() == (GOLDEN / golden).read_bytes()
@@ -245,7 +312,6 @@ def test_writer_matches_golden_byte_for_byte(fmt, golden, tmp_path):
 
 
 def test_read_golden_predictions():
-    from mrcnn_tools.prediction.files import read_predictions
 
     df = read_predictions(str(GOLDEN / "writer.tsv"))
     assert list(df.columns) == ["chrom", "start", "end", "strand", "prediction", "y_true", "coverage", "cgi"]
@@ -254,14 +320,19 @@ def test_read_golden_predictions():
     assert df["y_true"].iloc[0] == 0.5 and math.isnan(df["y_true"].iloc[1]) and list(df["cgi"]) == [1, 0, -1, 0]
 
 
-@pytest.mark.parametrize("text, line, words", [
-    ("", None, "empty"),
-    ("#chrom\tstart\tend\tstrand\tprediction\nchr1\t1\t2\t+\t0.5\n", 1, "y_true missing"),
-    ("#chrom\tstart\tend\tstrand\tprediction\ty_true\nchr1\t1\t2\t+\t0.5\t0.1\nchr1\t3\t4\t+\tx\t0.2\n", 3,
-     "'x' is not a number"),
-])
+@pytest.mark.parametrize(
+    "text, line, words",
+    [
+        ("", None, "empty"),
+        ("#chrom\tstart\tend\tstrand\tprediction\nchr1\t1\t2\t+\t0.5\n", 1, "y_true missing"),
+        (
+            "#chrom\tstart\tend\tstrand\tprediction\ty_true\nchr1\t1\t2\t+\t0.5\t0.1\nchr1\t3\t4\t+\tx\t0.2\n",
+            3,
+            "'x' is not a number",
+        ),
+    ],
+)
 def test_read_predictions_errors(text, line, words, tmp_path):
-    from mrcnn_tools.prediction.files import read_predictions
 
     path = tmp_path / "p.tsv"
     path.write_text(text)
@@ -271,7 +342,6 @@ def test_read_predictions_errors(text, line, words, tmp_path):
 
 
 def test_predictions_independent_of_chunk_and_batch_size(tmp_path):
-    from mrcnn_tools.prediction.predict import predict_to_files
 
     model, data = str(TEST_DATA / "model_small_gbr.skops"), [str(TEST_DATA / "test_small.npz")]
     outs = []
@@ -292,17 +362,22 @@ def test_predictions_independent_of_chunk_and_batch_size(tmp_path):
 
 # --- reports, motif site choice, guards ------------------------------------------------------------------------
 
+
 def test_evaluate_files_hand_worked(tmp_path):
-    from mrcnn_tools.evaluation.report import evaluate_files
 
     head = "#chrom\tstart\tend\tstrand\tprediction\ty_true\n"
-    (tmp_path / "a.tsv").write_text(head + "chr1\t10\t11\t+\t0.1\t0.0\nchr1\t20\t21\t+\t0.9\t1.0\n"
-                                           "chr1\t30\t31\t+\t0.5\t0.5\nchr1\t40\t41\t+\t0.5\tNA\n")
+    (tmp_path / "a.tsv").write_text(
+        head + "chr1\t10\t11\t+\t0.1\t0.0\nchr1\t20\t21\t+\t0.9\t1.0\n"
+        "chr1\t30\t31\t+\t0.5\t0.5\nchr1\t40\t41\t+\t0.5\tNA\n"
+    )
     # the same sites under Ensembl names, one more site, another order
-    (tmp_path / "b.tsv").write_text(head + "1\t30\t31\t+\t0.2\t0.5\n1\t10\t11\t+\t0.0\t0.0\n1\t20\t21\t+\t1.0\t1.0\n"
-                                           "1\t99\t100\t+\t0.3\t0.3\n1\t40\t41\t+\t0.5\tNA\n")
-    report = evaluate_files([str(tmp_path / "a.tsv"), str(tmp_path / "b.tsv")], str(tmp_path / "ev"),
-                            labels=["A", "A"], plots=False)
+    (tmp_path / "b.tsv").write_text(
+        head + "1\t30\t31\t+\t0.2\t0.5\n1\t10\t11\t+\t0.0\t0.0\n1\t20\t21\t+\t1.0\t1.0\n"
+        "1\t99\t100\t+\t0.3\t0.3\n1\t40\t41\t+\t0.5\tNA\n"
+    )
+    report = evaluate_files(
+        [str(tmp_path / "a.tsv"), str(tmp_path / "b.tsv")], str(tmp_path / "ev"), labels=["A", "A"], plots=False
+    )
     assert (report.sites, report.skipped, report.shared) == (3, 1, 4)
     rmse = {r["model"]: r["rmse"] for r in report.rows if r["group"] == "all"}
     assert rmse.keys() == {"A_1", "A_2"}  # equal labels made unique
@@ -315,7 +390,6 @@ def test_evaluate_files_hand_worked(tmp_path):
 
 
 def test_model_labels():
-    from mrcnn_tools.evaluation.report import model_labels
 
     assert model_labels(["x/run1.tsv.gz", "-"]) == ["run1", "stdin"]
     with pytest.raises(UsageError):
@@ -325,7 +399,6 @@ def test_model_labels():
 
 
 def test_choose_sites_caps():
-    from mrcnn_tools.motifs.run import choose_sites
 
     level = np.array([0.0, 0.05, 0.5, 0.95, 1.0, np.nan, 0.2, 0.99, 0.4, 0.6])
     # hypo < 0.1: 0, 1; mid 0.4-0.6 (ends included): 2, 8, 9; hyper > 0.9: 3, 4, 7
@@ -341,7 +414,6 @@ def test_choose_sites_caps():
 
 
 def test_output_onto_input_refused(tmp_path):
-    from mrcnn_tools.cli.guard import check_outputs
 
     inp = tmp_path / "in.npz"
     inp.write_bytes(b"x")
@@ -378,8 +450,12 @@ def test_threads_limit_blas(capsys):
     def body(args, log):
         seen.extend(p["num_threads"] for p in threadpoolctl.threadpool_info())
 
-    assert common.run("mrcnn-predict", _module("mrcnn-predict").get_parser(), body,
-                      ["-m", "m.keras", "d.npz", "--threads", "1"]) == 0
+    assert (
+        common.run(
+            "mrcnn-predict", _module("mrcnn-predict").get_parser(), body, ["-m", "m.keras", "d.npz", "--threads", "1"]
+        )
+        == 0
+    )
     np.ones((2, 2)) @ np.ones((2, 2))  # BLAS is loaded by NumPy
     assert seen and set(seen) == {1}
 
@@ -388,13 +464,31 @@ def test_predict_neighbour_baseline_hand_worked(td, tmp_path, capsys):
     """toy.fa's CpGs at 1, 5, 9, 17 observed with levels 0, 1, .5, .25; with one neighbour a side, weighted
     1 / (1 + distance): site 1 -> 1.0 (only 5); 5 -> (0 / 5 + .5 / 5) / (2 / 5) = .25; 9 -> (1 / 5 + .25 / 9) /
     (1 / 5 + 1 / 9) = .732143; 17 -> .5 (only 9)."""
-    from mrcnn_tools.cli.encode import main as encode
-    from mrcnn_tools.cli.predict import main as predict
 
     calls = tmp_path / "calls.tsv"
     calls.write_text("chrom\tstart\tcount_m\tcount_u\nchrT\t1\t0\t4\nchrT\t5\t4\t0\nchrT\t9\t2\t2\nchrT\t17\t1\t3\n")
-    assert encode(["-q", "-g", str(td / "toy.fa"), "-c", str(calls), "--min-coverage", "1", "--flank", "3",
-                   "--max-n-fraction", "1", "--context", "1", "-o", str(tmp_path / "c.npz")]) == 0
+    assert (
+        encode(
+            [
+                "-q",
+                "-g",
+                str(td / "toy.fa"),
+                "-c",
+                str(calls),
+                "--min-coverage",
+                "1",
+                "--flank",
+                "3",
+                "--max-n-fraction",
+                "1",
+                "--context",
+                "1",
+                "-o",
+                str(tmp_path / "c.npz"),
+            ]
+        )
+        == 0
+    )
     out = tmp_path / "p.tsv"
     assert predict(["-q", "--baseline", "neighbours", str(tmp_path / "c.npz"), "-o", str(out)]) == 0
     rows = [ln.split("\t") for ln in out.read_text().splitlines()[1:]]
@@ -406,7 +500,6 @@ def test_predict_neighbour_baseline_hand_worked(td, tmp_path, capsys):
 
 
 def test_model_kwargs_per_architecture():
-    from mrcnn_tools.training.run import model_kwargs
 
     assert model_kwargs("mrcnn", 8, 16, 0.2) == dict(filters2=8, filters3=8, filters4=8, dense_units=16, dropout=0.2)
     assert model_kwargs("simple-cnn", 8, 16, 0.2) == dict(filters=(8, 8), dense_units=16, dropout=0.2)
@@ -423,5 +516,6 @@ def test_readme_names_every_deprecated_spelling():
         parser = _module(prog).get_parser()
         for action in parser._actions:
             for old in action.option_strings if action.help == argparse.SUPPRESS else ():
-                assert re.search(rf"`{prog} {re.escape(old)}( DIR)?`[^`]*\(now `{action.replaced_by}`\)", text), \
+                assert re.search(rf"`{prog} {re.escape(old)}( DIR)?`[^`]*\(now `{action.replaced_by}`\)", text), (
                     f"{prog} {old} -> {action.replaced_by} missing from the README"
+                )

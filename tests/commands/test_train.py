@@ -4,41 +4,74 @@ import json
 
 import numpy as np
 import pytest
+from helpers import TEST_DATA, bundled, load, run_main
 
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.data.dataset import Dataset, load_dataset
-
-from helpers import bundled, load, run_main
+from mrcnn_tools.data.splits import split_validation
+from mrcnn_tools.models.architectures import build_mrcnn, one_hot_layer
+from mrcnn_tools.models.backend import load_tensorflow
+from mrcnn_tools.models.files import load_model
+from mrcnn_tools.prediction.predict import Predictor
+from mrcnn_tools.training.fit import TrainConfig, train_keras
 
 
 @pytest.fixture(scope="module")
 def h1(tmp_path_factory, examples):
     """H1 RRBS (true zeros) on the whole chr20: train below 45 Mb, test above."""
     d = tmp_path_factory.mktemp("h1")
-    from helpers import TEST_DATA
+
     calls = TEST_DATA / "rrbsH1hESC_hg19_chr20-22Y.bedMethyl"
     for name, region in (("train", "chr20:1-45000000"), ("test", "chr20:45000001-63025520")):
-        assert encode(["-q", "--genome", str(examples / "GRCh37_chr20.fa.gz"), "--calls", str(calls),
-                       "--chroms", "chr20", "--region", region, "-o", str(d / f"{name}.npz")]) == 0
+        assert (
+            encode(
+                [
+                    "-q",
+                    "--genome",
+                    str(examples / "GRCh37_chr20.fa.gz"),
+                    "--calls",
+                    str(calls),
+                    "--chroms",
+                    "chr20",
+                    "--region",
+                    region,
+                    "-o",
+                    str(d / f"{name}.npz"),
+                ]
+            )
+            == 0
+        )
     return d
 
 
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """IMR90 WGBS, 0.5 Mb of chr22: enough for quick training runs."""
-    from helpers import TEST_DATA
+
     d = tmp_path_factory.mktemp("small")
-    assert encode(["-q", "--genome", str(TEST_DATA / "22_20-21M.fa"), "--calls",
-                   str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"), "--region", "chr22:20000001-20300000",
-                   "-o", str(d / "tr.npz")]) == 0
+    assert (
+        encode(
+            [
+                "-q",
+                "--genome",
+                str(TEST_DATA / "22_20-21M.fa"),
+                "--calls",
+                str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
+                "--region",
+                "chr22:20000001-20300000",
+                "-o",
+                str(d / "tr.npz"),
+            ]
+        )
+        == 0
+    )
     return d / "tr.npz"
 
 
 def test_mrcnn_layer_shapes_as_in_paper():
-    from mrcnn_tools.models.backend import load_tensorflow
+
     load_tensorflow()
-    from mrcnn_tools.models.architectures import build_mrcnn
 
     m = build_mrcnn(400)
     shapes = {layer.name: tuple(layer.output.shape) for layer in m.layers}
@@ -55,9 +88,8 @@ def test_mrcnn_layer_shapes_as_in_paper():
 
 
 def test_one_hot_layer_matches_paper_encoding():
-    from mrcnn_tools.models.backend import load_tensorflow
+
     load_tensorflow()
-    from mrcnn_tools.models.architectures import one_hot_layer
 
     got = np.asarray(one_hot_layer()()(np.array([[0, 1, 2, 3, 4]], np.uint8)))[0]
     # T=[1,0,0,0], C=[0,1,0,0], G=[0,0,1,0], A=[0,0,0,1], N=0
@@ -65,18 +97,33 @@ def test_one_hot_layer_matches_paper_encoding():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("arch,ext,epochs", [("mrcnn", "keras", 15), ("simple-cnn", "keras", 15),
-                                             ("kmer-gbr", "skops", 1)])
+@pytest.mark.parametrize(
+    "arch,ext,epochs", [("mrcnn", "keras", 15), ("simple-cnn", "keras", 15), ("kmer-gbr", "skops", 1)]
+)
 def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch, ext, epochs):
     # end to end on real data with true zeros; test_each_architecture_trains_through_main is the fast counterpart
     from sklearn.metrics import roc_auc_score
 
-    from mrcnn_tools.models.files import load_model
-    from mrcnn_tools.prediction.predict import Predictor
-
     out = tmp_path / f"m.{ext}"
-    rc, err = run_main(train, [h1 / "train.npz", "--arch", arch, "--epochs", epochs, "--seed", 1, "--batch-size", 32,
-                               "--history", tmp_path / "h.tsv", "-o", out], capsys)
+    rc, err = run_main(
+        train,
+        [
+            h1 / "train.npz",
+            "--arch",
+            arch,
+            "--epochs",
+            epochs,
+            "--seed",
+            1,
+            "--batch-size",
+            32,
+            "--history",
+            tmp_path / "h.tsv",
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     model, meta = load_model(str(out))
     assert meta["arch"] == arch and meta["flank"] == 200 and meta["encoding"] == "TCGA-N4"
@@ -96,8 +143,6 @@ def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch,
 def test_each_architecture_trains_through_main(trained, arch):
     """main() writes a model of the architecture that loads with its metadata, uses every labelled site for
     training or validation, predicts a level in [0, 1] for every test site, and writes its history."""
-    from mrcnn_tools.models.files import load_model
-    from mrcnn_tools.prediction.predict import Predictor
 
     run = trained(arch)
     assert run.rc == 0, run.err
@@ -119,16 +164,13 @@ def test_each_architecture_trains_through_main(trained, arch):
         assert len(rows) >= 2
 
 
-def test_same_seed_same_weights_under_either_strategy_and_batch_size_independent_predictions(trained, tmp_path,
-                                                                                            capsys):
+def test_same_seed_same_weights_under_either_strategy_and_batch_size_independent_predictions(trained, tmp_path, capsys):
     # the second run under MirroredStrategy (one device here): the same seed gives the same weights whichever
     # strategy runs the steps
-    from mrcnn_tools.models.files import load_model
-    from mrcnn_tools.prediction.predict import Predictor
 
     first = trained("mrcnn")
     assert first.rc == 0, first.err
-    again = [str(a) for a in first.argv[:first.argv.index("--history")]]
+    again = [str(a) for a in first.argv[: first.argv.index("--history")]]
     rc, err = run_main(train, [*again, "--strategy", "mirrored", "-o", tmp_path / "b.keras"], capsys)
     assert rc == 0, err
     (ma, meta), (mb, meta_b) = load_model(str(first.model)), load_model(str(tmp_path / "b.keras"))
@@ -144,8 +186,9 @@ def test_leak_warning_and_split_by_chromosome_refused_when_single(trained, tmp_p
     run = trained("mrcnn")  # --val-fraction 0.3 in random 10-kb blocks: neighbours of held-out blocks leak
     assert run.rc == 0, run.err
     assert any("lie within 400 bp of a training site" in e for e in run.err), run.err
-    rc, err = run_main(train, [bundled("train_small.npz"), "--epochs", 1, "--val-chroms", "chr22",
-                               "-o", tmp_path / "x.keras"], capsys)
+    rc, err = run_main(
+        train, [bundled("train_small.npz"), "--epochs", 1, "--val-chroms", "chr22", "-o", tmp_path / "x.keras"], capsys
+    )
     assert rc == 2 and "every site" in err[-1]
     assert not (tmp_path / "x.keras").exists()
 
@@ -166,9 +209,6 @@ class _Kill:
 
 @pytest.mark.slow
 def test_resume_after_kill(small, tmp_path, capsys):
-    from mrcnn_tools.models.backend import load_tensorflow
-    from mrcnn_tools.training.fit import TrainConfig, train_keras
-    from mrcnn_tools.data.splits import split_validation
 
     load_tensorflow()
     data = load_dataset(str(small))
@@ -179,15 +219,47 @@ def test_resume_after_kill(small, tmp_path, capsys):
         train_keras(tr, va, config, meta={}, extra_callbacks=[_Kill(1)])
     state = json.loads((ckpt / "state.json").read_text())
     assert state["state"]["epoch"] == 1 and len(state["history"]) == 1
-    args = [small, "--epochs", 3, "--patience", 0, "--val-fraction", 0.2, "--seed", 0, "--batch-size", 64,
-            "--checkpoint-dir", ckpt]
-    rc, err = run_main(train, args + ["--resume", "--history", tmp_path / "res.tsv", "-o", tmp_path / "r.keras"],
-                       capsys)
+    args = [
+        small,
+        "--epochs",
+        3,
+        "--patience",
+        0,
+        "--val-fraction",
+        0.2,
+        "--seed",
+        0,
+        "--batch-size",
+        64,
+        "--checkpoint-dir",
+        ckpt,
+    ]
+    rc, err = run_main(
+        train, args + ["--resume", "--history", tmp_path / "res.tsv", "-o", tmp_path / "r.keras"], capsys
+    )
     assert rc == 0, err
     assert any("resuming after epoch 1 of 3" in e for e in err)
-    rc, err = run_main(train, [small, "--epochs", 3, "--patience", 0, "--val-fraction", 0.2, "--seed", 0,
-                               "--batch-size", 64, "--history", tmp_path / "full.tsv", "-o", tmp_path / "f.keras"],
-                       capsys)
+    rc, err = run_main(
+        train,
+        [
+            small,
+            "--epochs",
+            3,
+            "--patience",
+            0,
+            "--val-fraction",
+            0.2,
+            "--seed",
+            0,
+            "--batch-size",
+            64,
+            "--history",
+            tmp_path / "full.tsv",
+            "-o",
+            tmp_path / "f.keras",
+        ],
+        capsys,
+    )
     assert rc == 0, err
     resumed = (tmp_path / "res.tsv").read_text().splitlines()
     full = (tmp_path / "full.tsv").read_text().splitlines()
@@ -217,15 +289,44 @@ def test_bad_inputs(td, tmp_path, capsys):
     garbage.write_text("hello")
     assert "not a readable NPZ" in _bad(capsys, tmp_path, [garbage])
     nolabel = tmp_path / "all.npz"
-    assert encode(["-q", "--genome", str(td / "22_20-21M.fa"), "--all-cpgs", "--region", "chr22:20000001-20100000",
-                   "-o", str(nolabel)]) == 0
+    assert (
+        encode(
+            [
+                "-q",
+                "--genome",
+                str(td / "22_20-21M.fa"),
+                "--all-cpgs",
+                "--region",
+                "chr22:20000001-20100000",
+                "-o",
+                str(nolabel),
+            ]
+        )
+        == 0
+    )
     assert "no site has a label" in _bad(capsys, tmp_path, [nolabel])
     empty = tmp_path / "empty.npz"
     Dataset.empty(200).save(str(empty))
     assert "empty" in _bad(capsys, tmp_path, [empty])
     f100 = tmp_path / "f100.npz"
-    assert encode(["-q", "--genome", str(td / "22_20-21M.fa"), "--calls", str(td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
-                   "--region", "chr22:20000001-20300000", "--flank", "100", "-o", str(f100)]) == 0
+    assert (
+        encode(
+            [
+                "-q",
+                "--genome",
+                str(td / "22_20-21M.fa"),
+                "--calls",
+                str(td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
+                "--region",
+                "chr22:20000001-20300000",
+                "--flank",
+                "100",
+                "-o",
+                str(f100),
+            ]
+        )
+        == 0
+    )
     msg = _bad(capsys, tmp_path, [f100, "--arch", "mrcnn"])
     assert "not a perfect square" in msg and "--flank 200" in msg
     msg = _bad(capsys, tmp_path, [td / "train_small.npz", "--val-fraction", 0], code=2)

@@ -8,14 +8,18 @@ import shutil
 import subprocess
 
 import pytest
+from helpers import ROOT
 
 import mrcnn_tools
 from mrcnn_tools.cli.common import help_with_default
 
-from helpers import ROOT
-
-COMMANDS = {"encode": "encode", "train": "train", "predict": "predict", "eval": "evaluate",
-            "filters2meme": "filters2meme"}
+COMMANDS = {
+    "encode": "encode",
+    "train": "train",
+    "predict": "predict",
+    "eval": "evaluate",
+    "filters2meme": "filters2meme",
+}
 
 
 def _builder():
@@ -50,7 +54,7 @@ def test_man_page_documents_every_option_with_its_default(cmd):
             assert opt in text, f"{opt} missing from mrcnn-{cmd}.1 (run make man)"
         shown = help_with_default(action)
         if shown != (action.help or "") and "%(" not in shown:
-            default = shown[len(action.help or ""):].strip()  # "(default: X)"
+            default = shown[len(action.help or "") :].strip()  # "(default: X)"
             assert default in text, f"{action.dest}: {default} missing from mrcnn-{cmd}.1"
     assert "(default: None)" not in text and "(default: False)" not in text
 

@@ -8,11 +8,14 @@ import sys
 import tarfile
 
 import pytest
-
 from helpers import ROOT, TEST_DATA, run_main
 
 sys.path.insert(0, str(ROOT / "recipe"))
+import jinja2
 import make_dist  # noqa: E402
+import yaml
+
+from mrcnn_tools.cli import filters2meme
 
 RECIPE = ROOT / "recipe" / "meta.yaml"
 # setup.py name -> conda name, where they differ
@@ -21,11 +24,10 @@ CONDA_NAME = {"matplotlib": "matplotlib-base"}
 
 def render(python_min="3.10"):
     """meta.yaml as conda-build renders it for noarch python (python_min from the conda-forge pinning)."""
-    import jinja2
-    import yaml
 
     text = jinja2.Template(RECIPE.read_text()).render(
-        python_min=python_min, PYTHON="python", pin_subpackage=lambda name, max_pin=None: f"{name} {max_pin}")
+        python_min=python_min, PYTHON="python", pin_subpackage=lambda name, max_pin=None: f"{name} {max_pin}"
+    )
     return yaml.safe_load(text)
 
 
@@ -49,7 +51,8 @@ def test_recipe_renders_with_url_sha256_and_cfep25():
     src = meta["source"]
     assert "path" not in src
     assert src["url"] == "https://pypi.org/packages/source/m/mrcnn-tools/mrcnn_tools-0.1.0.tar.gz".replace(
-        "0.1.0", meta["package"]["version"])
+        "0.1.0", meta["package"]["version"]
+    )
     assert re.fullmatch(r"[0-9a-f]{64}", src["sha256"]) and set(src["sha256"]) != {"0"}
     reqs = meta["requirements"]
     assert "python 3.10" in reqs["host"]
@@ -78,12 +81,14 @@ def test_memelite_is_an_optional_extra():
 
 
 def test_filters2meme_without_memelite_says_how_to_install_before_any_work(tmp_path, capsys, monkeypatch):
-    from mrcnn_tools.cli import filters2meme
 
     monkeypatch.setitem(sys.modules, "memelite", None)  # import memelite now raises ImportError
     out = tmp_path / "motifs"
-    rc, err = run_main(filters2meme.main, ["-m", TEST_DATA / "model_small.keras", TEST_DATA / "test_small.npz",
-                                           "--out-dir", out, "--jaspar"], capsys)
+    rc, err = run_main(
+        filters2meme.main,
+        ["-m", TEST_DATA / "model_small.keras", TEST_DATA / "test_small.npz", "--out-dir", out, "--jaspar"],
+        capsys,
+    )
     assert rc == 1 and len(err) == 1, err
     assert "memelite" in err[0] and "pip install" in err[0]
     assert not out.exists()
@@ -107,8 +112,8 @@ def dist(tmp_path_factory):
 def test_recipe_sha256_is_that_of_the_sdist_built_from_the_checkout(dist):
     sdist, _, what = dist
     assert make_dist.sha256(sdist) == make_dist.recipe_sha256(), (
-        f"recipe/meta.yaml does not hold the sha256 of the sdist of {what}: run `make dist` and commit "
-        "recipe/meta.yaml")
+        f"recipe/meta.yaml does not hold the sha256 of the sdist of {what}: run `make dist` and commit recipe/meta.yaml"
+    )
 
 
 @pytest.mark.slow
@@ -124,20 +129,42 @@ def test_sdist_holds_what_the_recipe_needs(dist):
 def test_recipe_test_commands_pass_on_the_sdist_alone(dist, tmp_path):
     sdist, _, _ = dist
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(sdist)], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(sdist),
+        ],
+        check=True,
+    )
     work = tmp_path / "work"
     work.mkdir()
     with tarfile.open(sdist) as tf:
         prefix = tf.getnames()[0].split("/")[0]
         for m in tf.getmembers():
             if m.name.startswith(f"{prefix}/test-data/"):
-                m.name = m.name[len(prefix) + 1:]
+                m.name = m.name[len(prefix) + 1 :]
                 tf.extract(m, work)
-    env = dict(os.environ, PYTHONPATH=str(target), PATH=f"{target / 'bin'}:{os.path.dirname(sys.executable)}:"
-                                                         f"{os.environ['PATH']}")
-    probe = subprocess.run([sys.executable, "-c", "import mrcnn_tools; print(mrcnn_tools.__file__)"], env=env,
-                           cwd=work, capture_output=True, text=True, check=True)
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(target),
+        PATH=f"{target / 'bin'}:{os.path.dirname(sys.executable)}:{os.environ['PATH']}",
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", "import mrcnn_tools; print(mrcnn_tools.__file__)"],
+        env=env,
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert probe.stdout.startswith(str(target))  # the sdist's package, not the checkout's
     meta = render()
     for module in meta["test"]["imports"]:

@@ -2,9 +2,10 @@
 
 import re
 
-from mrcnn_tools import __version__
-
 from helpers import ROOT
+
+from mrcnn_tools import __version__
+from mrcnn_tools.cli.encode import main
 
 
 def test_version_in_setup_and_packaging():
@@ -18,7 +19,6 @@ def test_version_in_setup_and_packaging():
 
 
 def test_cli_version(capsys):
-    from mrcnn_tools.cli.encode import main
 
     assert main(["--version"]) == 0
     assert __version__ in capsys.readouterr().out

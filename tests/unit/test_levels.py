@@ -4,17 +4,19 @@ import numpy as np
 import pytest
 
 from mrcnn_tools import levels
-
 from mrcnn_tools.evaluation import metrics
 
 EDGES = np.array([0.0, 0.0999, 0.1, 0.3999, 0.4, 0.5, 0.6, 0.6001, 0.9, 0.9001, 1.0, np.nan])
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("hypo", [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
-    ("mid", [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0]),
-    ("hyper", [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0]),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("hypo", [1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        ("mid", [0, 0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0]),
+        ("hyper", [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0]),
+    ],
+)
 def test_mask_boundaries(name, expected):
     assert levels.mask(name, EDGES).tolist() == [bool(e) for e in expected]
 

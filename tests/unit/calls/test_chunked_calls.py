@@ -3,10 +3,13 @@ taken on the whole file. Chunks of 3 rows make every small file cross several bo
 
 import numpy as np
 import pytest
+from helpers import load, run_main
 
+from mrcnn_tools import encoding
 from mrcnn_tools.calls import formats
-from mrcnn_tools.errors import InputFormatError
 from mrcnn_tools.calls.readers import read_calls
+from mrcnn_tools.cli.encode import main
+from mrcnn_tools.errors import InputFormatError
 
 
 @pytest.fixture(autouse=True)
@@ -21,8 +24,16 @@ def write(path, lines):
 
 def test_bismark_cov_values_across_chunks(tmp_path):
     # chrom, 1-based start, end, percent, count_m, count_u; 8 lines = chunks of 3, 3, 2
-    rows = [("chr1", 11, 3, 1), ("chr1", 21, 0, 4), ("chr2", 5, 7, 7), ("chr1", 31, 2, 2),
-            ("chrX", 101, 1, 0), ("chr2", 9, 0, 9), ("chr2", 19, 6, 2), ("chrX", 3000000000, 5, 5)]
+    rows = [
+        ("chr1", 11, 3, 1),
+        ("chr1", 21, 0, 4),
+        ("chr2", 5, 7, 7),
+        ("chr1", 31, 2, 2),
+        ("chrX", 101, 1, 0),
+        ("chr2", 9, 0, 9),
+        ("chr2", 19, 6, 2),
+        ("chrX", 3000000000, 5, 5),
+    ]
     path = write(tmp_path / "c.cov", [f"{c}\t{p}\t{p}\t{100 * m / (m + u):g}\t{m}\t{u}" for c, p, m, u in rows])
     calls = read_calls(path, "bismark-cov")
     assert calls.chrom_names == ["chr1", "chr2", "chrX"]  # order of first appearance
@@ -63,8 +74,14 @@ def test_wrong_field_count_in_a_later_chunk_names_its_line(tmp_path):
 
 def test_context_filter_per_chunk_keeps_only_chromosomes_with_calls(tmp_path):
     # cytosine report: chr9 has only CHG rows, which are dropped; it must not appear as a chromosome with calls
-    lines = ["chr1\t1\t+\t1\t1\tCG\tCGA", "chr9\t5\t+\t1\t1\tCHG\tCAG", "chr9\t8\t-\t1\t1\tCHG\tCTG",
-             "chr1\t2\t-\t2\t0\tCG\tCGT", "chr2\t4\t+\t0\t3\tCG\tCGG", "chr9\t9\t+\t1\t1\tCHH\tCAA"]
+    lines = [
+        "chr1\t1\t+\t1\t1\tCG\tCGA",
+        "chr9\t5\t+\t1\t1\tCHG\tCAG",
+        "chr9\t8\t-\t1\t1\tCHG\tCTG",
+        "chr1\t2\t-\t2\t0\tCG\tCGT",
+        "chr2\t4\t+\t0\t3\tCG\tCGG",
+        "chr9\t9\t+\t1\t1\tCHH\tCAA",
+    ]
     calls = read_calls(write(tmp_path / "r.txt", lines), "bismark-cpg-report")
     assert calls.chrom_names == ["chr1", "chr2"]
     assert [calls.chrom_names[k] for k in calls.chrom_index] == ["chr1", "chr1", "chr2"]
@@ -75,8 +92,10 @@ def test_context_filter_per_chunk_keeps_only_chromosomes_with_calls(tmp_path):
 
 def modkit_line(pos, code, nvalid, nmod):
     ncanon = nvalid - nmod
-    return (f"chr1\t{pos}\t{pos + 1}\t{code}\t{nvalid}\t+\t{pos}\t{pos + 1}\t255,0,0\t{nvalid}\t"
-            f"{100 * nmod / nvalid:.2f}\t{nmod}\t{ncanon}\t0\t0\t0\t0\t0")
+    return (
+        f"chr1\t{pos}\t{pos + 1}\t{code}\t{nvalid}\t+\t{pos}\t{pos + 1}\t255,0,0\t{nvalid}\t"
+        f"{100 * nmod / nvalid:.2f}\t{nmod}\t{ncanon}\t0\t0\t0\t0\t0"
+    )
 
 
 def test_modkit_code_chosen_on_the_whole_file(tmp_path):
@@ -100,8 +119,14 @@ def test_bedgraph_scale_decided_on_the_whole_column(tmp_path):
 
 
 def test_stray_track_lines_inside_the_data_are_skipped(tmp_path):
-    lines = ["chr1\t1\t1\t50\t1\t1", "chr1\t2\t2\t50\t1\t1", "chr1\t3\t3\t50\t1\t1",
-             "track name=second", "chr2\t4\t4\t50\t2\t2", "# comment"]
+    lines = [
+        "chr1\t1\t1\t50\t1\t1",
+        "chr1\t2\t2\t50\t1\t1",
+        "chr1\t3\t3\t50\t1\t1",
+        "track name=second",
+        "chr2\t4\t4\t50\t2\t2",
+        "# comment",
+    ]
     calls = read_calls(write(tmp_path / "cat.cov", lines), "bismark-cov")
     assert calls.pos.tolist() == [0, 1, 2, 3]
     assert calls.chrom_names == ["chr1", "chr2"]
@@ -110,8 +135,13 @@ def test_stray_track_lines_inside_the_data_are_skipped(tmp_path):
 def test_chromosome_order_is_that_of_the_first_kept_call(tmp_path):
     # chrA's first rows are CHG (dropped): the kept calls start on chrB, and the dataset's chromosome order
     # follows the kept calls (chrB, chrA), as when the whole table was read at once
-    lines = ["chrA\t1\t+\t1\t1\tCHG\tCAG", "chrA\t3\t+\t1\t1\tCHH\tCAA", "chrA\t5\t+\t1\t1\tCHH\tCTT",
-             "chrB\t2\t+\t1\t0\tCG\tCGA", "chrA\t7\t+\t0\t1\tCG\tCGT"]
+    lines = [
+        "chrA\t1\t+\t1\t1\tCHG\tCAG",
+        "chrA\t3\t+\t1\t1\tCHH\tCAA",
+        "chrA\t5\t+\t1\t1\tCHH\tCTT",
+        "chrB\t2\t+\t1\t0\tCG\tCGA",
+        "chrA\t7\t+\t0\t1\tCG\tCGT",
+    ]
     calls = read_calls(write(tmp_path / "o.txt", lines), "bismark-cpg-report")
     assert calls.chrom_names == ["chrB", "chrA"]
     assert calls.chrom_index.tolist() == [0, 1]
@@ -126,7 +156,6 @@ def test_chromosome_order_is_that_of_the_first_kept_call(tmp_path):
 @pytest.mark.parametrize("block", [1, 3, 1 << 24])
 def test_n_counts_across_blocks(monkeypatch, block):
     # the runs of N are found block by block: any block size gives the count of a plain loop over each window
-    from mrcnn_tools import encoding
 
     monkeypatch.setattr(encoding, "N_RUN_BLOCK", block)
     rng = np.random.default_rng(7)
@@ -149,15 +178,40 @@ def test_encode_calls_interleaved_across_chromosomes(tmp_path, capsys):
     # calls not grouped by chromosome (and across chunks of 3 rows): each chromosome's calls are still merged
     # together, chromosomes in the order of their first call. Worked by hand: chr1 ACGTTCGA has CpGs at 1 and
     # 5, chr2 TTCGAACG at 2 and 6 (0-based C); the '-' call on chr2's G at 3 joins the CpG at 2
-    from helpers import load, run_main
-    from mrcnn_tools.cli.encode import main
 
     fa = write(tmp_path / "g.fa", [">chr1", "ACGTTCGA", ">chr2", "TTCGAACG"])
-    calls = write(tmp_path / "c.cov", ["chr2\t7\t7\t75\t3\t1", "chr1\t2\t2\t50\t1\t1", "chr2\t3\t3\t0\t0\t2",
-                                       "chr1\t6\t6\t100\t2\t0", "chr2\t4\t4\t50\t1\t1"])
+    calls = write(
+        tmp_path / "c.cov",
+        [
+            "chr2\t7\t7\t75\t3\t1",
+            "chr1\t2\t2\t50\t1\t1",
+            "chr2\t3\t3\t0\t0\t2",
+            "chr1\t6\t6\t100\t2\t0",
+            "chr2\t4\t4\t50\t1\t1",
+        ],
+    )
     out = tmp_path / "o.npz"
-    rc, err = run_main(main, ["--genome", fa, "--calls", calls, "--calls-format", "bismark-cov", "--flank", 2,
-                              "--min-coverage", 1, "--max-n-fraction", 1, "--no-windows", "-o", out], capsys)
+    rc, err = run_main(
+        main,
+        [
+            "--genome",
+            fa,
+            "--calls",
+            calls,
+            "--calls-format",
+            "bismark-cov",
+            "--flank",
+            2,
+            "--min-coverage",
+            1,
+            "--max-n-fraction",
+            1,
+            "--no-windows",
+            "-o",
+            out,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     d = load(out)
     assert d["chrom"].tolist() == ["chr2", "chr2", "chr1", "chr1"]

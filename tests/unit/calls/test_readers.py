@@ -6,10 +6,10 @@ import math
 import numpy as np
 import pytest
 
-from mrcnn_tools.calls.source import Source, fields, is_header, leading_headers
-from mrcnn_tools.errors import InputFormatError
 from mrcnn_tools.calls.formats import detect_format
 from mrcnn_tools.calls.readers import read_calls
+from mrcnn_tools.calls.source import Source, fields, is_header, leading_headers
+from mrcnn_tools.errors import InputFormatError
 
 
 def write(tmp_path, name, text, gz=False):
@@ -41,9 +41,7 @@ def test_bismark_cov_is_one_based_with_counts(tmp_path):
 
 
 def test_cpg_report_keeps_cg_rows_and_counts_the_others(tmp_path):
-    text = ("chr1\t5\t+\t2\t2\tCG\tCGA\n"
-            "chr1\t6\t-\t1\t0\tCG\tCGT\n"
-            "chr1\t9\t+\t4\t0\tCHG\tCAG\n")
+    text = "chr1\t5\t+\t2\t2\tCG\tCGA\nchr1\t6\t-\t1\t0\tCG\tCGT\nchr1\t9\t+\t4\t0\tCHG\tCAG\n"
     path = write(tmp_path, "r.txt", text)
     calls = read_calls(path, "bismark-cpg-report")
     assert calls.pos.tolist() == [4, 5] and calls.strand.tolist() == [1, -1]

@@ -3,11 +3,15 @@
 import numpy as np
 import pytest
 
-from mrcnn_tools.data.neighbours import add_context, chromosome_context, check_context, neighbour_average
 from mrcnn_tools.data.context_encode import encode_with_context
-from mrcnn_tools.data.dataset import Dataset, load_dataset
+from mrcnn_tools.data.dataset import Dataset, load_dataset, load_datasets
+from mrcnn_tools.data.neighbours import add_context, check_context, chromosome_context, neighbour_average
 from mrcnn_tools.errors import DatasetError
 from mrcnn_tools.genome.fasta import Genome
+from mrcnn_tools.genome.regions import IntervalSet, parse_region
+from mrcnn_tools.models.context import build_context_model, context_layers, context_meta
+from mrcnn_tools.models.context_inputs import ContextPredictor, context_tf_dataset
+from mrcnn_tools.models.files import load_model, save_keras_model
 
 try:
     from mrcnn_tools.genome.regions import Selection
@@ -20,16 +24,22 @@ CPGS = {"chrA": [3, 10, 20, 22, 50, 80, 120, 200, 260, 296], "chrB": [5, 30, 290
 LENGTH = {"chrA": 300, "chrB": 300}
 # (chrom, 0-based position, strand, count_m, count_u): a G call is the '-' strand of the CpG at pos - 1
 ROWS = [
-    ("chrA", 3, "+", 4, 2), ("chrA", 4, "-", 1, 0),        # merged: 5/7
-    ("chrA", 10, "+", 2, 1),                               # 3 reads: below --min-coverage 5, never seen
-    ("chrA", 20, "+", 3, 3), ("chrA", 21, "-", 6, 0),      # CGCG: the G of 20 ...
-    ("chrA", 22, "+", 7, 12),                              # ... and the C of 22 (planted: 7/19)
-    ("chrA", 50, "+", 5, 5), ("chrA", 50, "+", 1, 1),      # a duplicated call: summed, 6/12
-    ("chrA", 81, "-", 0, 9),                               # only the G
-    ("chrA", 120, "+", 8, 0), ("chrA", 121, "-", 1, 1),
+    ("chrA", 3, "+", 4, 2),
+    ("chrA", 4, "-", 1, 0),  # merged: 5/7
+    ("chrA", 10, "+", 2, 1),  # 3 reads: below --min-coverage 5, never seen
+    ("chrA", 20, "+", 3, 3),
+    ("chrA", 21, "-", 6, 0),  # CGCG: the G of 20 ...
+    ("chrA", 22, "+", 7, 12),  # ... and the C of 22 (planted: 7/19)
+    ("chrA", 50, "+", 5, 5),
+    ("chrA", 50, "+", 1, 1),  # a duplicated call: summed, 6/12
+    ("chrA", 81, "-", 0, 9),  # only the G
+    ("chrA", 120, "+", 8, 0),
+    ("chrA", 121, "-", 1, 1),
     ("chrA", 200, "+", 2, 8),
-    ("chrA", 296, "+", 9, 1),                              # 2 bases from the chromosome end
-    ("chrB", 5, "+", 10, 0), ("chrB", 30, "+", 0, 10), ("chrB", 291, "-", 3, 3),
+    ("chrA", 296, "+", 9, 1),  # 2 bases from the chromosome end
+    ("chrB", 5, "+", 10, 0),
+    ("chrB", 30, "+", 0, 10),
+    ("chrB", 291, "-", 3, 3),
 ]
 PLANTED = 7 / 19
 
@@ -109,8 +119,9 @@ def test_merged_strands_equal_naive(tmp_path, k):
 def test_keep_strands_equal_naive(tmp_path):
     genome = make_genome(tmp_path / "g.fa")
     path = write_report(tmp_path / "c.CpG_report.txt")
-    data, _ = encode_with_context(genome, path, "bismark-cpg-report", context=3, flank=5, keep_strands=True,
-                                  min_coverage=1)
+    data, _ = encode_with_context(
+        genome, path, "bismark-cpg-report", context=3, flank=5, keep_strands=True, min_coverage=1
+    )
     observed = naive_observed(keep_strands=True, min_coverage=1)
     check_against_naive(data, observed, 3)
     # the CGCG: C of 22 (+) and the G of 20 (21, -) are one base apart but two CpGs, so neighbours; the G of 22
@@ -165,8 +176,10 @@ def test_random_sites_equal_naive():
     obs = rng.random(len(pos)) < 0.6
     level, cov = rng.random(len(pos)).astype(np.float32), rng.integers(1, 50, len(pos))
     out = chromosome_context(pos[obs], strand[obs], level[obs], cov[obs], pos, strand, 3)
-    observed = {("c", int(p), "+" if s > 0 else "-"): (float(v), int(n))
-                for p, s, v, n in zip(pos[obs], strand[obs], level[obs], cov[obs])}
+    observed = {
+        ("c", int(p), "+" if s > 0 else "-"): (float(v), int(n))
+        for p, s, v, n in zip(pos[obs], strand[obs], level[obs], cov[obs])
+    }
     for i in range(len(pos)):
         dist, lev, cv = naive_context(observed, "c", int(pos[i]), "+" if strand[i] > 0 else "-", 3)
         np.testing.assert_array_equal(out["context_dist"][i], dist)
@@ -176,8 +189,9 @@ def test_random_sites_equal_naive():
 
 def test_all_cpgs_labelled_where_observed(tmp_path):
     genome = make_genome(tmp_path / "g.fa")
-    data, _ = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5,
-                                  all_cpgs=True)
+    data, _ = encode_with_context(
+        genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5, all_cpgs=True
+    )
     observed = naive_observed(keep_strands=False)
     assert sorted(zip(data.chrom, data.pos)) == sorted((c, p) for c, ps in CPGS.items() for p in ps)
     for i in range(len(data)):
@@ -190,18 +204,24 @@ def test_all_cpgs_labelled_where_observed(tmp_path):
     i10 = np.flatnonzero((data.chrom == "chrA") & (data.pos == 10))[0]
     assert list(data.context_dist[i10]) == [0, -7, 10, 12]
     # calls named A, B on a genome of chrA, chrB: the same neighbours
-    other, _ = encode_with_context(make_genome(tmp_path / "g2.fa"), write_cov(tmp_path / "c2.cov", strip_chr=True),
-                                   "bismark-cov", context=2, flank=5, all_cpgs=True)
+    other, _ = encode_with_context(
+        make_genome(tmp_path / "g2.fa"),
+        write_cov(tmp_path / "c2.cov", strip_chr=True),
+        "bismark-cov",
+        context=2,
+        flank=5,
+        all_cpgs=True,
+    )
     np.testing.assert_array_equal(other.context_dist, data.context_dist)
 
 
 def test_region_selects_targets_and_neighbours(tmp_path):
-    from mrcnn_tools.genome.regions import IntervalSet, parse_region
 
     genome = make_genome(tmp_path / "g.fa")
     sel = Selection(regions=IntervalSet([parse_region("chrA:1-100")]))
-    data, _ = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5,
-                                  selection=sel)
+    data, _ = encode_with_context(
+        genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5, selection=sel
+    )
     assert list(data.pos) == [3, 20, 22, 50, 80]
     assert (data.context_dist[-1, 2:] == 0).all()  # 120 lies outside the region
 
@@ -232,9 +252,16 @@ def test_dataset_round_trip_and_refusals(tmp_path):
 def test_add_context_ignores_unlabelled_observations():
     def ds(pos, y):
         n = len(pos)
-        return Dataset(seq=np.empty((n, 0), np.uint8), y=np.array(y, np.float32), coverage=np.full(n, 9, np.int32),
-                       chrom=np.array(["c"] * n), pos=np.array(pos, np.int64), strand=np.array(["."] * n),
-                       cgi=np.full(n, -1, np.int8))
+        return Dataset(
+            seq=np.empty((n, 0), np.uint8),
+            y=np.array(y, np.float32),
+            coverage=np.full(n, 9, np.int32),
+            chrom=np.array(["c"] * n),
+            pos=np.array(pos, np.int64),
+            strand=np.array(["."] * n),
+            cgi=np.full(n, -1, np.int8),
+        )
+
     targets = add_context(ds([10, 20, 30], [0.1, np.nan, 0.3]), ds([30, 10, 20], [0.3, 0.1, np.nan]), 1)
     np.testing.assert_array_equal(targets.context_dist, [[0, 20], [-10, 10], [-20, 0]])
     np.testing.assert_allclose(targets.context_level, [[np.nan, 0.3], [0.1, 0.3], [0.1, np.nan]])
@@ -242,24 +269,31 @@ def test_add_context_ignores_unlabelled_observations():
 
 # --- models (TensorFlow) ---------------------------------------------------------------------------------------
 
+
 def synthetic(n=300, k=3, seed=0):
     """A Dataset of random windows and contexts (some neighbours missing) with labels."""
     rng = np.random.default_rng(seed)
     dist = rng.integers(1, 400, (n, 2 * k)).astype(np.int32) * np.r_[[-1] * k, [1] * k]
     dist[rng.random((n, 2 * k)) < 0.2] = 0
     level = np.where(dist != 0, rng.random((n, 2 * k)), np.nan).astype(np.float32)
-    return Dataset(seq=rng.integers(0, 4, (n, 100), dtype=np.uint8), y=rng.random(n).astype(np.float32),
-                   coverage=np.full(n, 9, np.int32), chrom=np.array(["c"] * n), pos=np.arange(n, dtype=np.int64) * 50,
-                   strand=np.array(["."] * n), cgi=np.full(n, -1, np.int8), meta={"flank": 50}, context_level=level,
-                   context_dist=dist, context_coverage=np.where(dist != 0, rng.integers(1, 60, dist.shape), 0))
+    return Dataset(
+        seq=rng.integers(0, 4, (n, 100), dtype=np.uint8),
+        y=rng.random(n).astype(np.float32),
+        coverage=np.full(n, 9, np.int32),
+        chrom=np.array(["c"] * n),
+        pos=np.arange(n, dtype=np.int64) * 50,
+        strand=np.array(["."] * n),
+        cgi=np.full(n, -1, np.int8),
+        meta={"flank": 50},
+        context_level=level,
+        context_dist=dist,
+        context_coverage=np.where(dist != 0, rng.integers(1, 60, dist.shape), 0),
+    )
 
 
 @pytest.mark.parametrize("arch", ["context-only", "mrcnn-context"])
 def test_untrained_model_is_the_neighbour_average_and_survives_saving(tmp_path, arch):
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.models.context import build_context_model, context_meta
-    from mrcnn_tools.models.context_inputs import ContextPredictor
-    from mrcnn_tools.models.files import load_model, save_keras_model
 
     data = synthetic()
     data.context_dist[0] = 0  # no neighbour at all: the average is 0, the baseline NaN
@@ -281,7 +315,6 @@ def test_untrained_model_is_the_neighbour_average_and_survives_saving(tmp_path, 
 
 def test_neighbour_dropout_in_training_only():
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.models.context import context_layers
 
     layer = context_layers()["NeighbourDropout"](0.5, seed=3)
     dist = np.arange(1, 20001, dtype=np.int32).reshape(100, 200)
@@ -294,7 +327,6 @@ def test_neighbour_dropout_in_training_only():
 
 def test_pipeline_batches_are_the_rows():
     pytest.importorskip("tensorflow")
-    from mrcnn_tools.models.context_inputs import context_tf_dataset
 
     data = synthetic(n=50)
     view = data.rows(np.arange(10, 50, 2))
@@ -309,10 +341,10 @@ def test_pipeline_batches_are_the_rows():
 
 
 def test_shards_keep_the_context(tmp_path):
-    from mrcnn_tools.data.dataset import load_datasets
 
-    data, _ = encode_with_context(make_genome(tmp_path / "g.fa"), write_cov(tmp_path / "c.cov"), "bismark-cov",
-                                  context=2, flank=5)
+    data, _ = encode_with_context(
+        make_genome(tmp_path / "g.fa"), write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5
+    )
     paths = data.save_shards(str(tmp_path / "s"), 4)
     back = load_datasets(paths)
     assert len(paths) == 3

@@ -31,8 +31,9 @@ def test_regression_by_hand():
     assert got["pearson"] == pytest.approx(pearson)
     # ranks of y (ties averaged): 1, 2, 3.5, 3.5; of p: 1, 2, 3, 4
     ry, rp = np.array([1, 2, 3.5, 3.5]), np.array([1, 2, 3, 4.0])
-    spearman = np.sum((ry - ry.mean()) * (rp - rp.mean())) / math.sqrt(np.sum((ry - ry.mean()) ** 2)
-                                                                        * np.sum((rp - rp.mean()) ** 2))
+    spearman = np.sum((ry - ry.mean()) * (rp - rp.mean())) / math.sqrt(
+        np.sum((ry - ry.mean()) ** 2) * np.sum((rp - rp.mean()) ** 2)
+    )
     assert got["spearman"] == pytest.approx(spearman)
 
 
@@ -74,7 +75,7 @@ def test_evaluate_groups_and_cgi_rows():
     by = {r["group"]: r for r in rows}
     assert list(by) == ["all", "hyper", "mid", "hypo", "cgi", "non-cgi"]
     assert (by["hyper"]["n"], by["mid"]["n"], by["hypo"]["n"]) == (2, 1, 1)
-    assert by["hyper"]["rmse"] == pytest.approx(math.sqrt(0.2 ** 2 / 2))
+    assert by["hyper"]["rmse"] == pytest.approx(math.sqrt(0.2**2 / 2))
     assert by["hypo"]["mae"] == pytest.approx(0.1)
     assert (by["cgi"]["n"], by["non-cgi"]["n"]) == (2, 1)
     assert "auc" in by["all"] and "auc" not in by["hyper"]

@@ -3,16 +3,21 @@
 import numpy as np
 import pytest
 
+from mrcnn_tools.data.arrays import Summary, subsample
+from mrcnn_tools.data.dataset import Dataset
 from mrcnn_tools.errors import InputFormatError, UsageError
 from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region, read_bed
 
 
-@pytest.mark.parametrize("text, expect", [
-    ("chr22:20000001-20500000", ("chr22", 20000000, 20500000)),
-    ("22:1,001-2,000", ("22", 1000, 2000)),
-    ("chrX:5", ("chrX", 4, 5)),
-    ("chrM", ("chrM", 0, None)),
-])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ("chr22:20000001-20500000", ("chr22", 20000000, 20500000)),
+        ("22:1,001-2,000", ("22", 1000, 2000)),
+        ("chrX:5", ("chrX", 4, 5)),
+        ("chrM", ("chrM", 0, None)),
+    ],
+)
 def test_parse_region_one_based_inclusive_to_half_open(text, expect):
     assert parse_region(text) == expect
 
@@ -53,13 +58,18 @@ def test_selection_chromosomes_by_any_convention():
 
 
 def test_subsample_keeps_order_and_counts_the_rest():
-    from mrcnn_tools.data.dataset import Dataset
-    from mrcnn_tools.data.arrays import Summary, subsample
 
     n = 10
-    data = Dataset(seq=np.zeros((n, 4), np.uint8), y=np.linspace(0, 1, n).astype(np.float32),
-                   coverage=np.ones(n, np.int32), chrom=np.array(["c"] * n), pos=np.arange(n) * 10,
-                   strand=np.array(["."] * n), cgi=np.full(n, -1, np.int8), meta={})
+    data = Dataset(
+        seq=np.zeros((n, 4), np.uint8),
+        y=np.linspace(0, 1, n).astype(np.float32),
+        coverage=np.ones(n, np.int32),
+        chrom=np.array(["c"] * n),
+        pos=np.arange(n) * 10,
+        strand=np.array(["."] * n),
+        cgi=np.full(n, -1, np.int8),
+        meta={},
+    )
     summary = Summary()
     out = subsample(data, Selection(max_sites=4, seed=1), summary)
     assert len(out) == 4 and summary.dropped["subsampled"] == 6

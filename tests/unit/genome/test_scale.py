@@ -1,17 +1,24 @@
 """Genome scale: windows cut from memory-mapped genome codes instead of stored, views instead of copies."""
 
 import json
+import multiprocessing
 import os
 
 import numpy as np
 import pytest
+from helpers import TEST_DATA, TINY_KERAS, bundled, run_main
 
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
-from mrcnn_tools.data.dataset import Dataset, load_dataset, load_datasets
-
-from helpers import TEST_DATA, TINY_KERAS, bundled, run_main
+from mrcnn_tools.data.dataset import Dataset, Rows, load_dataset, load_datasets
+from mrcnn_tools.data.splits import labelled, leaking_sites, split_validation
+from mrcnn_tools.errors import DatasetError
+from mrcnn_tools.genome import codes as genome_codes
+from mrcnn_tools.genome.codes import open_genome_codes
+from mrcnn_tools.genome.fasta import Genome
+from mrcnn_tools.models.files import load_model
+from mrcnn_tools.prediction.predict import Predictor
 
 COMP = {"A": "T", "C": "G", "G": "C", "T": "A", "N": "N"}
 CODE = {"T": 0, "C": 1, "G": 2, "A": 3, "N": 4}
@@ -44,13 +51,13 @@ def two_chroms(tmp_path):
     seqs = {"chrA": "".join(rng.choice(list("ACGTacgN"), 700)), "chrB": "".join(rng.choice(list("ACGT"), 260))}
     fa = tmp_path / "g" / "two.fa"
     fa.parent.mkdir()
-    fa.write_text("".join(f">{k}\n" + "\n".join(v[i:i + 60] for i in range(0, len(v), 60)) + "\n"
-                          for k, v in seqs.items()))
+    fa.write_text(
+        "".join(f">{k}\n" + "\n".join(v[i : i + 60] for i in range(0, len(v), 60)) + "\n" for k, v in seqs.items())
+    )
     return fa, seqs
 
 
 def test_codes_built_once_and_windows_equal_hand_cut_ones(two_chroms, caplog):
-    from mrcnn_tools.genome.codes import open_genome_codes
 
     fa, seqs = two_chroms
     codes = open_genome_codes(str(fa))
@@ -66,8 +73,10 @@ def test_codes_built_once_and_windows_equal_hand_cut_ones(two_chroms, caplog):
     strand = np.array(["+", "-", ".", "-", "+", "-", "-", "+", "+", "-", "+"])
     for flank in (50, 200):
         got = codes.windows(chrom, pos, strand, flank)
-        want = [naive_window(seqs["chrA" if c == "chrA" else "chrB"], p, flank, s == "-")
-                for c, p, s in zip(chrom, pos, strand)]
+        want = [
+            naive_window(seqs["chrA" if c == "chrA" else "chrB"], p, flank, s == "-")
+            for c, p, s in zip(chrom, pos, strand)
+        ]
         assert got.tolist() == want
     # a second open finds the file and does not rewrite it
     mtime = os.stat(codes.path).st_mtime_ns
@@ -79,8 +88,6 @@ def test_codes_built_once_and_windows_equal_hand_cut_ones(two_chroms, caplog):
 
 
 def test_codes_rebuilt_when_fasta_changes_and_cache_dir_fallbacks(two_chroms, tmp_path, monkeypatch):
-    from mrcnn_tools.genome import codes as genome_codes
-    from mrcnn_tools.genome.codes import open_genome_codes
 
     fa, seqs = two_chroms
     env_dir = tmp_path / "env-cache"
@@ -115,14 +122,28 @@ def pair(tmp_path_factory):
     d = tmp_path_factory.mktemp("pair")
     fa = d / "22_20-21M.fa"
     fa.write_bytes((TEST_DATA / "22_20-21M.fa").read_bytes())
-    assert encode(["-q", "--genome", str(fa), "--calls", str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
-                   "--region", "chr22:20000001-20300000", "--keep-strands", "-o", str(d / "w.npz")]) == 0
+    assert (
+        encode(
+            [
+                "-q",
+                "--genome",
+                str(fa),
+                "--calls",
+                str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
+                "--region",
+                "chr22:20000001-20300000",
+                "--keep-strands",
+                "-o",
+                str(d / "w.npz"),
+            ]
+        )
+        == 0
+    )
     sites_only(d / "w.npz", d / "s.npz")
     return d
 
 
 def test_sites_only_dataset_windows_equal_stored(pair):
-    from mrcnn_tools.genome.codes import open_genome_codes
 
     w, s = load_dataset(str(pair / "w.npz")), load_dataset(str(pair / "s.npz"))
     assert w.has_windows and not s.has_windows and s.window == w.window == 400
@@ -133,15 +154,32 @@ def test_sites_only_dataset_windows_equal_stored(pair):
 
 
 def test_train_and_predict_sites_only_equal_stored_windows(pair, tmp_path, capsys):
-    from mrcnn_tools.models.files import load_model
 
     fa = str(pair / "22_20-21M.fa")
     for name, extra in (("w", []), ("s", ["--genome", fa])):
-        rc, err = run_main(train, [pair / f"{name}.npz", *extra, "--arch", "simple-cnn", *TINY_KERAS, "--seed", 5,
-                                   "--val-fraction", 0.1, "-o", tmp_path / f"{name}.keras"], capsys)
+        rc, err = run_main(
+            train,
+            [
+                pair / f"{name}.npz",
+                *extra,
+                "--arch",
+                "simple-cnn",
+                *TINY_KERAS,
+                "--seed",
+                5,
+                "--val-fraction",
+                0.1,
+                "-o",
+                tmp_path / f"{name}.keras",
+            ],
+            capsys,
+        )
         assert rc == 0, err
-        rc, err = run_main(predict, ["-m", tmp_path / f"{name}.keras", pair / f"{name}.npz", *extra,
-                                     "-o", tmp_path / f"{name}.tsv"], capsys)
+        rc, err = run_main(
+            predict,
+            ["-m", tmp_path / f"{name}.keras", pair / f"{name}.npz", *extra, "-o", tmp_path / f"{name}.tsv"],
+            capsys,
+        )
         assert rc == 0, err
     (mw, _), (ms, _) = load_model(str(tmp_path / "w.keras")), load_model(str(tmp_path / "s.keras"))
     weights = list(zip(mw.get_weights(), ms.get_weights()))
@@ -169,8 +207,6 @@ def test_wrong_or_missing_genome_refused(pair, td, tmp_path, capsys):
 
 
 def test_sites_only_shards_and_mixed_shards(pair, tmp_path):
-    from mrcnn_tools.errors import DatasetError
-    from mrcnn_tools.genome.codes import open_genome_codes
 
     s = load_dataset(str(pair / "s.npz"))
     paths = s.save_shards(str(tmp_path / "part"), 1000)
@@ -198,15 +234,20 @@ def _toy(n, chroms, rng, sort=True):
     if sort:
         order = np.lexsort((pos, chrom))
         chrom, pos = chrom[order], pos[order]
-    return Dataset(seq=np.zeros((n, 0), np.uint8), y=rng.random(n).astype(np.float32),
-                   coverage=np.zeros(n, np.int32), chrom=chrom, pos=pos.astype(np.int64),
-                   strand=np.full(n, "+"), cgi=np.zeros(n, np.int8), meta={"flank": 200})
+    return Dataset(
+        seq=np.zeros((n, 0), np.uint8),
+        y=rng.random(n).astype(np.float32),
+        coverage=np.zeros(n, np.int32),
+        chrom=chrom,
+        pos=pos.astype(np.int64),
+        strand=np.full(n, "+"),
+        cgi=np.zeros(n, np.int8),
+        meta={"flank": 200},
+    )
 
 
 @pytest.mark.parametrize("sort", [True, False])
 def test_split_is_views_and_matches_string_keyed_split(sort):
-    from mrcnn_tools.data.dataset import Rows
-    from mrcnn_tools.data.splits import labelled, split_validation
 
     rng = np.random.default_rng(1)
     data = _toy(5000, np.array(["chr1", "chr10", "chr2", "chrX"]), rng, sort)
@@ -224,7 +265,6 @@ def test_split_is_views_and_matches_string_keyed_split(sort):
 
 
 def test_leaking_sites_equals_brute_force():
-    from mrcnn_tools.data.splits import leaking_sites
 
     rng = np.random.default_rng(2)
     tr = _toy(3000, np.array(["chr1", "chr2", "chr3"]), rng, sort=False)
@@ -236,12 +276,11 @@ def test_leaking_sites_equals_brute_force():
     assert 0 < want < len(va)
     assert leaking_sites(tr, va, 400) == want
     assert leaking_sites(tr.rows(np.arange(0, 3000, 2)), va, 400) == sum(
-        int(np.any((tr.chrom[::2] == c) & (np.abs(tr.pos[::2] - p) < 400))) for c, p in zip(va.chrom, va.pos))
+        int(np.any((tr.chrom[::2] == c) & (np.abs(tr.pos[::2] - p) < 400))) for c, p in zip(va.chrom, va.pos)
+    )
 
 
 def test_kmer_gbr_and_separate_validation_from_sites_only(pair, tmp_path, capsys):
-    from mrcnn_tools.models.files import load_model
-    from mrcnn_tools.prediction.predict import Predictor
 
     w = load_dataset(str(pair / "w.npz"))
     w.subset(w.pos >= 20_200_000).save(str(tmp_path / "wv.npz"))
@@ -250,9 +289,26 @@ def test_kmer_gbr_and_separate_validation_from_sites_only(pair, tmp_path, capsys
         sites_only(tmp_path / f"{name}.npz", tmp_path / f"s{name[1]}.npz")
     fa = str(pair / "22_20-21M.fa")
     for name, extra in (("w", []), ("s", ["--genome", fa])):
-        rc, err = run_main(train, [tmp_path / f"{name}t.npz", "--validation", tmp_path / f"{name}v.npz", *extra,
-                                   "--arch", "kmer-gbr", "--seed", 2, "--patience", 1, "--learning-rate", 0.5,
-                                   "-o", tmp_path / f"{name}.skops"], capsys)
+        rc, err = run_main(
+            train,
+            [
+                tmp_path / f"{name}t.npz",
+                "--validation",
+                tmp_path / f"{name}v.npz",
+                *extra,
+                "--arch",
+                "kmer-gbr",
+                "--seed",
+                2,
+                "--patience",
+                1,
+                "--learning-rate",
+                0.5,
+                "-o",
+                tmp_path / f"{name}.skops",
+            ],
+            capsys,
+        )
         assert rc == 0, err
     (mw, meta), (ms, _) = load_model(str(tmp_path / "w.skops")), load_model(str(tmp_path / "s.skops"))
     assert meta["training"]["n_val"] == int((w.pos >= 20_200_000).sum()) > 0
@@ -261,12 +317,9 @@ def test_kmer_gbr_and_separate_validation_from_sites_only(pair, tmp_path, capsys
 
 
 def test_dropping_site_details_keeps_split_and_leaks(pair):
-    from mrcnn_tools.genome.codes import open_genome_codes
-    from mrcnn_tools.data.splits import leaking_sites, split_validation
 
     s = load_dataset(str(pair / "s.npz")).use_genome(open_genome_codes(str(pair / "22_20-21M.fa")))
     s.y[::5] = np.nan  # labelled() then gives a view
-    from mrcnn_tools.data.splits import labelled
 
     before = split_validation(labelled(s), val_fraction=0.3, seed=9)
     leaks = leaking_sites(before[0], before[1], 400)
@@ -280,7 +333,6 @@ def test_dropping_site_details_keeps_split_and_leaks(pair):
 
 
 def _open_codes(fasta):
-    from mrcnn_tools.genome.codes import open_genome_codes
 
     codes = open_genome_codes(fasta)
     return codes.path, bytes(codes.codes[:50]), len(codes)
@@ -288,13 +340,11 @@ def _open_codes(fasta):
 
 def test_jobs_that_start_together_build_one_whole_file(tmp_path):
     """Four processes build the codes of one genome at once: each gets a whole, equal file; no temporary is left."""
-    import multiprocessing
 
     rng = np.random.default_rng(3)
     seq = np.frombuffer(b"ACGT", np.uint8)[rng.integers(0, 4, 3_000_000)].tobytes().decode()
     fa = tmp_path / "big.fa"
-    fa.write_text(">chr1\n" + "\n".join(seq[i:i + 80] for i in range(0, len(seq), 80)) + "\n")
-    from mrcnn_tools.genome.fasta import Genome
+    fa.write_text(">chr1\n" + "\n".join(seq[i : i + 80] for i in range(0, len(seq), 80)) + "\n")
 
     Genome(str(fa))  # the .fai first: its own atomic build is genome.py's business
     with multiprocessing.get_context("spawn").Pool(4) as pool:
@@ -302,5 +352,6 @@ def test_jobs_that_start_together_build_one_whole_file(tmp_path):
     assert len({g[0] for g in got}) == 1
     want = bytes(CODE[b] for b in seq[:50])
     assert all(g[1] == want and g[2] == len(seq) for g in got)
-    assert sorted(os.listdir(tmp_path)) == sorted(["big.fa", "big.fa.fai", os.path.basename(got[0][0]),
-                                                   os.path.basename(got[0][0]) + ".json"])
+    assert sorted(os.listdir(tmp_path)) == sorted(
+        ["big.fa", "big.fa.fai", os.path.basename(got[0][0]), os.path.basename(got[0][0]) + ".json"]
+    )

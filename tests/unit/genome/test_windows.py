@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags, cpg_sites
 from mrcnn_tools.encoding import decode, encode_bytes, extract_windows, find_cpgs, is_cpg, n_counts
+from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags, cpg_sites
 from mrcnn_tools.genome.regions import IntervalSet
 
 #            0123456789
@@ -62,8 +62,7 @@ def test_n_counts_with_and_without_the_ends():
 
 def test_is_cpg_by_strand():
     codes = encode_bytes(CHROM)
-    assert is_cpg(codes, np.array([1, 2, 2, 5]), np.array(["+", "-", "+", "+"])).tolist() == [True, True, False,
-                                                                                                True]
+    assert is_cpg(codes, np.array([1, 2, 2, 5]), np.array(["+", "-", "+", "+"])).tolist() == [True, True, False, True]
 
 
 @pytest.mark.parametrize("cgi, expect", [(None, [-1, -1, -1]), (IntervalSet([("c", 5, 6)]), [0, 1, 1])])

@@ -4,19 +4,27 @@ import errno
 import json
 import os
 import pickle
+import resource
 import shutil
 import subprocess
 import sys
 import zipfile
 
+import joblib
 import numpy as np
 import pytest
+from helpers import TEST_DATA, run_main
 
 from mrcnn_tools.cli import predict, train
 from mrcnn_tools.errors import ModelError, MrcnnError, UsageError
-from mrcnn_tools.models.files import META_ENTRY, check_model_suffix, load_model, model_kind, read_model_meta
-
-from helpers import TEST_DATA, run_main
+from mrcnn_tools.models.files import (
+    META_ENTRY,
+    check_model_suffix,
+    load_model,
+    model_kind,
+    read_model_meta,
+    save_keras_model,
+)
 
 GBR = TEST_DATA / "model_small_gbr.skops"
 KERAS = TEST_DATA / "model_small.keras"
@@ -45,6 +53,7 @@ def _predict_columns(path):
 
 # --- the crafted payloads are live: without these controls the refusal tests could pass vacuously ---
 
+
 def test_crafted_pickle_really_has_a_side_effect(tmp_path):
     marker = tmp_path / "probe"
     pickle.loads(_evil_pickle(marker))
@@ -59,8 +68,6 @@ def test_pickle_model_refused_without_running_it(tmp_path, capsys, name, flavour
     if flavour == "pickle":
         model.write_bytes(_evil_pickle(marker))
     else:
-        import joblib
-
         joblib.dump({"mrcnn_meta": GBR_META, "estimator": _OpenFile(str(marker))}, model, compress=3)
     rc, err = run_main(predict.main, ["-m", model, TEST_NPZ, "-o", tmp_path / "p.tsv"], capsys)
     assert rc == 1
@@ -73,8 +80,11 @@ def test_pickle_refused_by_a_subprocess_too(tmp_path):
     marker = tmp_path / "pwned"
     model = tmp_path / "m.joblib"
     model.write_bytes(_evil_pickle(marker))
-    proc = subprocess.run([sys.executable, "-m", "mrcnn_tools.cli.predict", "-m", str(model), str(TEST_NPZ)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mrcnn_tools.cli.predict", "-m", str(model), str(TEST_NPZ)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and "pickle" in proc.stderr and proc.stdout == ""
     assert not marker.exists()
 
@@ -84,8 +94,11 @@ def test_galaxy_pickle_test_file_is_live_and_refused():
     code = f"import pickle; pickle.load(open({str(TEST_DATA / 'model_pickle.joblib')!r}, 'rb'))"
     control = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert control.stdout.strip() == "MRCNN-PICKLE-RAN"
-    proc = subprocess.run([sys.executable, "-m", "mrcnn_tools.cli.predict", "-m",
-                           str(TEST_DATA / "model_pickle.joblib"), str(TEST_NPZ)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mrcnn_tools.cli.predict", "-m", str(TEST_DATA / "model_pickle.joblib"), str(TEST_NPZ)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1 and "does not load pickles" in proc.stderr
     assert "MRCNN-PICKLE-RAN" not in proc.stdout + proc.stderr
 
@@ -143,14 +156,14 @@ def test_skops_file_calling_a_method_of_a_trusted_type_refused(tmp_path):
 def test_lambda_layer_model_refused_and_not_run(tmp_path, monkeypatch):
     import keras
 
-    from mrcnn_tools.models.files import save_keras_model
-
     marker = tmp_path / "pwned"
     monkeypatch.setenv("MRCNN_TEST_MARKER", str(marker))
     # self-contained code (no defaults or closure): what a hostile model file would carry
     # a lambda, not a def: Keras stores a lambda's bytecode in the file, a named function only by name
     touch = lambda x: (  # noqa: E731
-        __import__("pathlib").Path(__import__("os").environ["MRCNN_TEST_MARKER"]).touch(), x * 2)[1]
+        __import__("pathlib").Path(__import__("os").environ["MRCNN_TEST_MARKER"]).touch(),
+        x * 2,
+    )[1]
 
     inputs = keras.Input((4,))
     outputs = keras.layers.Lambda(touch)(inputs)
@@ -166,6 +179,7 @@ def test_lambda_layer_model_refused_and_not_run(tmp_path, monkeypatch):
 
 
 # --- the skops GBR model predicts as the joblib model did ---
+
 
 def test_gbr_predictions_equal_those_of_the_former_joblib_model(tmp_path, capsys):
     # pred_small_gbr.tsv was written by the joblib model of the same training run (seed 1), before skops
@@ -197,9 +211,17 @@ def test_train_writes_skops_that_round_trips(trained):
 
 # --- suffixes and content ---
 
-@pytest.mark.parametrize("arch,name,fix", [("mrcnn", "m.joblib", "m.keras"), ("simple-cnn", "m", "m.keras"),
-                                           ("kmer-gbr", "m.pkl", "m.skops"), ("kmer-gbr", "m.keras", "m.skops"),
-                                           ("mrcnn", "m.skops", "m.keras")])
+
+@pytest.mark.parametrize(
+    "arch,name,fix",
+    [
+        ("mrcnn", "m.joblib", "m.keras"),
+        ("simple-cnn", "m", "m.keras"),
+        ("kmer-gbr", "m.pkl", "m.skops"),
+        ("kmer-gbr", "m.keras", "m.skops"),
+        ("mrcnn", "m.skops", "m.keras"),
+    ],
+)
 def test_suffix_that_does_not_fit_the_architecture_refused(arch, name, fix):
     with pytest.raises(UsageError, match=f"name the output {fix}$"):
         check_model_suffix(arch, name)
@@ -212,23 +234,26 @@ def test_fitting_suffix_accepted(arch, name):
 
 def test_train_refuses_a_wrong_suffix_before_reading_anything(tmp_path, capsys):
     # the dataset does not exist: a refusal about the suffix proves the check comes first
-    rc, err = run_main(train.main, [tmp_path / "missing.npz", "--arch", "mrcnn", "-o", tmp_path / "m.joblib"],
-                       capsys)
+    rc, err = run_main(train.main, [tmp_path / "missing.npz", "--arch", "mrcnn", "-o", tmp_path / "m.joblib"], capsys)
     assert rc == 2 and len(err) == 1 and "m.keras" in err[0] and "missing.npz" not in err[0], err
     assert os.listdir(tmp_path) == []
 
 
 def test_kmer_gbr_pickle_name_says_why(capsys, tmp_path):
-    rc, err = run_main(train.main, [TEST_DATA / "train_small.npz", "--arch", "kmer-gbr", "-o", tmp_path / "g.pkl"],
-                       capsys)
+    rc, err = run_main(
+        train.main, [TEST_DATA / "train_small.npz", "--arch", "kmer-gbr", "-o", tmp_path / "g.pkl"], capsys
+    )
     assert rc == 2 and "skops" in err[0] and "pickle" in err[0], err
 
 
 def test_kmer_gbr_joblib_name_deprecated_written_as_skops_and_predicts(capsys, tmp_path):
     # 0.1's name for GBR models keeps working for one release; the file holds no pickle
     out = tmp_path / "g.joblib"
-    rc, err = run_main(train.main, [TEST_DATA / "train_small.npz", "--arch", "kmer-gbr", "--val-fraction", "0.2",
-                                    "--seed", "1", "-o", out], capsys)
+    rc, err = run_main(
+        train.main,
+        [TEST_DATA / "train_small.npz", "--arch", "kmer-gbr", "--val-fraction", "0.2", "--seed", "1", "-o", out],
+        capsys,
+    )
     assert rc == 0, err
     assert any("deprecated" in e and "g.skops" in e for e in err), err
     assert model_kind(str(out)) == "skops"
@@ -236,8 +261,9 @@ def test_kmer_gbr_joblib_name_deprecated_written_as_skops_and_predicts(capsys, t
     assert rc == 0, err
 
 
-@pytest.mark.parametrize("src,name", [(KERAS, "renamed.joblib"), (KERAS, "renamed"), (GBR, "renamed.keras"),
-                                      (GBR, "renamed.bin")])
+@pytest.mark.parametrize(
+    "src,name", [(KERAS, "renamed.joblib"), (KERAS, "renamed"), (GBR, "renamed.keras"), (GBR, "renamed.bin")]
+)
 def test_renamed_model_recognised_by_content(tmp_path, capsys, src, name):
     ref, got = tmp_path / "ref.tsv", tmp_path / "got.tsv"
     shutil.copy(src, tmp_path / name)
@@ -248,9 +274,14 @@ def test_renamed_model_recognised_by_content(tmp_path, capsys, src, name):
     assert got.read_bytes() == ref.read_bytes()
 
 
-@pytest.mark.parametrize("content,words", [(b"\x89HDF\r\n\x1a\n" + b"\0" * 64, "legacy HDF5"),
-                                           (b"#chrom\tstart\n", "not a model file"),
-                                           (b"", "not a model file")])
+@pytest.mark.parametrize(
+    "content,words",
+    [
+        (b"\x89HDF\r\n\x1a\n" + b"\0" * 64, "legacy HDF5"),
+        (b"#chrom\tstart\n", "not a model file"),
+        (b"", "not a model file"),
+    ],
+)
 def test_other_files_refused_with_one_line(tmp_path, capsys, content, words):
     model = tmp_path / "m.keras"
     model.write_bytes(content)
@@ -283,15 +314,27 @@ def test_write_error_while_loading_is_not_called_a_damaged_model(monkeypatch, co
 @pytest.mark.slow
 def test_file_size_limit_while_loading_names_the_write(tmp_path):
     # Keras unpacks the model's extra entries into a temporary directory; RLIMIT_FSIZE makes that write fail
-    import resource
 
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
     env = dict(os.environ, TMPDIR=str(tmp_path))
-    proc = subprocess.run([sys.executable, "-m", "mrcnn_tools.cli.predict", "-m", str(KERAS), str(TEST_NPZ),
-                           "-o", str(tmp_path / "p.tsv")], capture_output=True, text=True, env=env,
-                          preexec_fn=limit)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mrcnn_tools.cli.predict",
+            "-m",
+            str(KERAS),
+            str(TEST_NPZ),
+            "-o",
+            str(tmp_path / "p.tsv"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limit,
+    )
     lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 1 and len(lines) == 1, proc.stderr
     assert "could not write" in lines[0] and "train it again" not in lines[0], lines

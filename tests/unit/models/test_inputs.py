@@ -37,7 +37,7 @@ def test_each_epoch_holds_every_row_once_with_its_label():
 def test_rows_view_and_unshuffled_order():
     seq, y = windows_and_labels()
     rows = np.array([7, 2, 5])
-    (x, t), = take(make_tf_dataset(seq, y[rows], 8, rows=rows), 1)
+    ((x, t),) = take(make_tf_dataset(seq, y[rows], 8, rows=rows), 1)
     assert x.numpy()[:, 0].tolist() == [2, 2, 0] and t.tolist() == pytest.approx([0.7, 0.2, 0.5])
 
 
@@ -56,6 +56,6 @@ def test_named_inputs():
         return {"codes": np.full((len(i), 3), 1, np.uint8), "level": level[i]}
 
     spec = {"codes": (np.uint8, (3,)), "level": (np.float32, (2,))}
-    (x, t), = take(batched_dataset(y, 6, gather, spec), 1)
+    ((x, t),) = take(batched_dataset(y, 6, gather, spec), 1)
     assert set(x) == {"codes", "level"} and x["level"].shape == (6, 2)
     assert x["level"].numpy()[:, 0].tolist() == (t * 2).tolist()

@@ -1,22 +1,29 @@
 """Motifs: the library pieces against hand-worked answers (fast); mrcnn-filters2meme on a planted CTCF motif,
 recovered and matched, MEME output readable, bad input (slow: they train networks)."""
 
+import importlib.util
 import sys
 
 import numpy as np
 import pytest
+from Bio import motifs as bio_motifs
+from helpers import ROOT, run_main, shared_data
 
+from mrcnn_tools import motifs as mo
 from mrcnn_tools.cli.filters2meme import main as filters2meme
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.data.dataset import Dataset
-from mrcnn_tools.encoding import ALPHABET
-
-from helpers import run_main
+from mrcnn_tools.encoding import ALPHABET, decode, one_hot
+from mrcnn_tools.errors import MrcnnError
+from mrcnn_tools.models.files import load_model
 from mrcnn_tools.motifs import discover as motif_discover
-from mrcnn_tools.motifs import tomtom as motif_match
+from mrcnn_tools.motifs import methods as motif_methods
+from mrcnn_tools.motifs import modisco as motif_modisco
 from mrcnn_tools.motifs import seqlet_clusters as motif_seqlets
+from mrcnn_tools.motifs import tomtom as motif_match
+from mrcnn_tools.motifs.modisco import hypothetical_contributions, require_modisco
 from mrcnn_tools.motifs.pwm import Motif, information, jaspar_counts_motif, read_meme, trim, write_meme
-from mrcnn_tools.motifs.modisco import hypothetical_contributions
+from mrcnn_tools.motifs.tomtom import require_memelite
 
 CODE = {b: i for i, b in enumerate(ALPHABET)}
 
@@ -31,6 +38,7 @@ def rc_codes(c):
 
 # ---------------------------------------------------------------------------------------------------------------
 # Fast: no TensorFlow, no training.
+
 
 def test_benjamini_hochberg_q_values_by_hand(monkeypatch):
     """p = .01 .04 .03 .5 over 4 targets: sorted .01 .03 .04 .5 -> p*n/rank .04 .06 .0533 .5 -> running minimum
@@ -51,6 +59,7 @@ def test_benjamini_hochberg_q_values_by_hand(monkeypatch):
 
 def test_jaspar_nsites_is_the_column_total():
     """A JASPAR matrix counts the same sites in every column; 0.1 read the A count at position 0 (here 3)."""
+
     class Record:
         matrix_id, name = "MA9999.1", "TOY"
         counts = {"A": [3, 0, 10], "C": [7, 0, 0], "G": [0, 10, 0], "T": [0, 0, 0]}
@@ -72,7 +81,6 @@ def test_meme_round_trip_and_trim(tmp_path):
 
 
 def test_orient_puts_reverse_complements_on_one_strand():
-    from mrcnn_tools.encoding import one_hot
 
     site = codes("GGCACCAGGGGGCGC")
     x = one_hot(np.stack([site, rc_codes(site), site, rc_codes(site)]))
@@ -111,7 +119,7 @@ def test_discover_finds_a_planted_site_in_either_orientation_and_nothing_in_nois
     for i in range(0, 300, 2):  # half the regions, random offset and strand
         s = site if rng.random() < 0.5 else rc_codes(site)
         j = rng.integers(0, 40 - len(s) + 1)
-        fg[i, j:j + len(s)] = s
+        fg[i, j : j + len(s)] = s
     found = motif_discover.discover(fg, bg, n_motifs=2)
     assert len(found) >= 1
     pwm, nsites, logp = found[0]
@@ -131,8 +139,8 @@ def _planted_group(rng, n, fraction, scores_at_site=1.0, width=200):
     for i in np.flatnonzero(rng.random(n) < fraction):
         s = site if rng.random() < 0.5 else rc_codes(site)
         j = rng.integers(0, width - len(s) + 1)
-        seq[i, j:j + len(s)] = s
-        scores[i, j:j + len(s)] = scores_at_site
+        seq[i, j : j + len(s)] = s
+        scores[i, j : j + len(s)] = scores_at_site
     return seq, scores
 
 
@@ -141,14 +149,13 @@ def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     occurs by chance. Here 25% of the hypo windows and 80% of the hyper windows hold it: the hypo peaks are
     enriched over random hyper regions (discover alone reports it), but the site occurs in far fewer hypo than
     hyper windows, so find_motifs does not report it for hypo; for hyper it does."""
-    from mrcnn_tools.motifs import methods as motif_methods
 
     rng = np.random.default_rng(5)
     hypo, s_hypo = _planted_group(rng, 400, 0.25)
     hyper, s_hyper = _planted_group(rng, 400, 0.8)
     fg = motif_seqlets.peak_regions(hypo, s_hypo, width=20, flank=20, keep_fraction=0.5)
     bg = motif_seqlets.random_regions(hyper, 60, 2 * len(fg), np.random.default_rng(0))
-    (pwm, _, logp), = motif_discover.discover(fg, bg)
+    ((pwm, _, logp),) = motif_discover.discover(fg, bg)
     assert logp < -4
     assert motif_discover.group_enrichment(pwm, hypo, hyper) > -1  # hypo holds it less often: no enrichment
     assert motif_discover.group_enrichment(pwm, hyper, hypo) < -20
@@ -156,11 +163,10 @@ def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     scores = {id(hypo): -s_hypo, id(hyper): s_hyper}
     monkeypatch.setattr(motif_methods, "attributions", lambda model, seq, batch_size: scores[id(seq)])
     assert motif_methods.find_motifs("attribution", None, hypo, "hypo", hyper) == []
-    (found, n, label), = motif_methods.find_motifs("attribution", None, hyper, "hyper", hypo)
+    ((found, n, label),) = motif_methods.find_motifs("attribution", None, hyper, "hyper", hypo)
     consensus = "".join("ACGT"[k] for k in found.argmax(1))
     assert "CCACCTAGTGG" in consensus + consensus[::-1].translate(str.maketrans("ACGT", "TGCA"))
     # TF-MoDISco's patterns are checked the same way
-    from mrcnn_tools.motifs import modisco as motif_modisco
 
     monkeypatch.setattr(motif_modisco, "modisco_motifs", lambda model, seq, sign, batch_size: [(found, 99)])
     assert motif_methods.find_motifs("modisco", None, hypo, "hypo", hyper) == []
@@ -203,15 +209,41 @@ def planted(tmp_path_factory):
     pwm = _ctcf_pwm()
     for i in range(0, n, 2):
         start = 170 + int(rng.integers(-15, 16))
-        seq[i, start:start + len(pwm)] = [rng.choice(4, p=row) for row in pwm]
+        seq[i, start : start + len(pwm)] = [rng.choice(4, p=row) for row in pwm]
         y[i] = 1.0
-    data = Dataset(seq=seq, y=y, coverage=np.full(n, 20, np.int32), chrom=np.full(n, "chrP"),
-                   pos=np.arange(n, dtype=np.int64) * 1000, strand=np.full(n, "."), cgi=np.full(n, -1, np.int8),
-                   meta={"flank": 200, "encoding": "TCGA-N4", "genome": "synthetic"})
+    data = Dataset(
+        seq=seq,
+        y=y,
+        coverage=np.full(n, 20, np.int32),
+        chrom=np.full(n, "chrP"),
+        pos=np.arange(n, dtype=np.int64) * 1000,
+        strand=np.full(n, "."),
+        cgi=np.full(n, -1, np.int8),
+        meta={"flank": 200, "encoding": "TCGA-N4", "genome": "synthetic"},
+    )
     data.save(str(d / "planted.npz"))
     for arch in ("mrcnn", "simple-cnn"):
-        assert train(["-q", str(d / "planted.npz"), "--arch", arch, "--epochs", "8", "--batch-size", "64",
-                      "--val-fraction", "0.1", "--seed", "1", "-o", str(d / f"{arch}.keras")]) == 0
+        assert (
+            train(
+                [
+                    "-q",
+                    str(d / "planted.npz"),
+                    "--arch",
+                    arch,
+                    "--epochs",
+                    "8",
+                    "--batch-size",
+                    "64",
+                    "--val-fraction",
+                    "0.1",
+                    "--seed",
+                    "1",
+                    "-o",
+                    str(d / f"{arch}.keras"),
+                ]
+            )
+            == 0
+        )
     return d, seq
 
 
@@ -226,8 +258,22 @@ def _best(path):
 def test_planted_ctcf_is_recovered(planted, tmp_path, capsys, arch, method):
     d, _ = planted
     out = tmp_path / "out"
-    rc, err = run_main(filters2meme, ["-m", d / f"{arch}.keras", d / "planted.npz", "--out-dir", out,
-                                      "--method", method, "--groups", "hyper,mid", "--jaspar"], capsys)
+    rc, err = run_main(
+        filters2meme,
+        [
+            "-m",
+            d / f"{arch}.keras",
+            d / "planted.npz",
+            "--out-dir",
+            out,
+            "--method",
+            method,
+            "--groups",
+            "hyper,mid",
+            "--jaspar",
+        ],
+        capsys,
+    )
     assert rc == 0, err
     assert any("group mid has no sites" in e for e in err)
     rows = _best(out / "motifs.tsv")
@@ -244,13 +290,25 @@ def test_planted_ctcf_is_recovered(planted, tmp_path, capsys, arch, method):
 
 @pytest.mark.slow
 def test_meme_file_is_readable_and_tsne(planted, tmp_path, capsys):
-    from Bio import motifs as bio_motifs
     from memelite.io import read_meme
 
     d, seq = planted
     out = tmp_path / "out"
-    rc, err = run_main(filters2meme, ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", out,
-                                      "--groups", "hyper,hypo", "--tsne", tmp_path / "tsne.png"], capsys)
+    rc, err = run_main(
+        filters2meme,
+        [
+            "-m",
+            d / "mrcnn.keras",
+            d / "planted.npz",
+            "--out-dir",
+            out,
+            "--groups",
+            "hyper,hypo",
+            "--tsne",
+            tmp_path / "tsne.png",
+        ],
+        capsys,
+    )
     assert rc == 0, err
     with open(out / "motifs.meme") as fh:
         parsed = bio_motifs.parse(fh, "minimal")
@@ -269,12 +327,26 @@ def test_meme_file_is_readable_and_tsne(planted, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_weighted_sequences(planted, tmp_path, capsys):
-    from mrcnn_tools.encoding import decode
 
     d, seq = planted
     out = tmp_path / "out"
-    rc, err = run_main(filters2meme, ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", out, "--groups",
-                                      "hyper", "--method", "weighted-sequences", "--max-sites", 50], capsys)
+    rc, err = run_main(
+        filters2meme,
+        [
+            "-m",
+            d / "mrcnn.keras",
+            d / "planted.npz",
+            "--out-dir",
+            out,
+            "--groups",
+            "hyper",
+            "--method",
+            "weighted-sequences",
+            "--max-sites",
+            50,
+        ],
+        capsys,
+    )
     assert rc == 0, err
     text = (out / "hyper.weighted.fa").read_text().splitlines()
     weights = [float(v) for ln in text if ln.startswith(">WEIGHTS") for v in ln.split()[1:]]
@@ -298,16 +370,25 @@ def test_bad_inputs(planted, tmp_path, capsys):
     d, _ = planted
     notmeme = tmp_path / "db.meme"
     notmeme.write_text(">seq\nACGT\n")
-    rc, err = run_main(filters2meme, ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", tmp_path / "o",
-                                      "--motif-db", notmeme], capsys)
+    rc, err = run_main(
+        filters2meme,
+        ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", tmp_path / "o", "--motif-db", notmeme],
+        capsys,
+    )
     assert rc == 1 and "not a MEME motif file" in err[-1] and not (tmp_path / "o").exists()
     gbr = tmp_path / "g.skops"
     assert train(["-q", str(d / "planted.npz"), "--arch", "kmer-gbr", "-o", str(gbr)]) == 0
-    rc, err = run_main(filters2meme, ["-m", gbr, d / "planted.npz", "--out-dir", tmp_path / "o",
-                                      "--method", "weighted-sequences"], capsys)
+    rc, err = run_main(
+        filters2meme,
+        ["-m", gbr, d / "planted.npz", "--out-dir", tmp_path / "o", "--method", "weighted-sequences"],
+        capsys,
+    )
     assert rc == 1 and "no convolution" in err[-1]
-    rc, err = run_main(filters2meme, ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", tmp_path / "o",
-                                      "--method", "activation"], capsys)
+    rc, err = run_main(
+        filters2meme,
+        ["-m", d / "mrcnn.keras", d / "planted.npz", "--out-dir", tmp_path / "o", "--method", "activation"],
+        capsys,
+    )
     assert rc == 1 and "wider than 1 bp" in err[-1]
 
 
@@ -315,8 +396,6 @@ def test_bad_inputs(planted, tmp_path, capsys):
 def test_modisco_finds_the_planted_motif(planted):
     """TF-MoDISco on the hypothetical contributions of the planted-set model: a hyper pattern matches CTCF."""
     pytest.importorskip("modiscolite")
-    from mrcnn_tools import motifs as mo
-    from mrcnn_tools.models.files import load_model
 
     d, seq = planted
     model, _ = load_model(str(d / "simple-cnn.keras"))
@@ -331,16 +410,30 @@ def test_modisco_finds_the_planted_motif(planted):
 def test_benchmark_reduced_case(tmp_path, capsys):
     """benchmarks/motifs.py on one motif, one architecture, one seed: CTCF planted into the hyper windows of real
     chr20 sequence is recovered by the default method, for hyper and not for hypo."""
-    import importlib.util
-
-    from helpers import ROOT, shared_data
 
     shared_data("genome", "GRCh37_chr20.fa.gz")
     spec = importlib.util.spec_from_file_location("bench_motifs", ROOT / "benchmarks" / "motifs.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    assert bench.main(["--motifs", "CTCF:hyper", "--archs", "simple-cnn", "--seeds", "1", "--methods", "attribution",
-                  "--sites", "2000", "--out", str(tmp_path)]) == 0
+    assert (
+        bench.main(
+            [
+                "--motifs",
+                "CTCF:hyper",
+                "--archs",
+                "simple-cnn",
+                "--seeds",
+                "1",
+                "--methods",
+                "attribution",
+                "--sites",
+                "2000",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     rows = [ln.split("\t") for ln in (tmp_path / "results.tsv").read_text().splitlines()]
     head = rows[0]
     (row,) = [dict(zip(head, r)) for r in rows[1:]]
@@ -351,9 +444,6 @@ def test_benchmark_reduced_case(tmp_path, capsys):
 
 
 def test_missing_optional_packages_are_one_error_with_the_install_command(monkeypatch):
-    from mrcnn_tools.errors import MrcnnError
-    from mrcnn_tools.motifs.tomtom import require_memelite
-    from mrcnn_tools.motifs.modisco import require_modisco
 
     for name in ("memelite", "modiscolite"):
         monkeypatch.setitem(sys.modules, name, None)  # import of a None entry raises ImportError

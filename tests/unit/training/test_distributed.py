@@ -11,23 +11,36 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from mrcnn_tools.training import distributed
-from mrcnn_tools.training.distributed import (ClusterError, chief_path, cluster_config, expand_hostlist,
-                                     expand_tasks_per_node, is_chief, replica_rows, slurm_tf_config)
-
 from helpers import TEST_DATA, run_main
+
+from mrcnn_tools.cli.encode import main as encode
+from mrcnn_tools.cli.train import main as train
+from mrcnn_tools.models.files import load_model
+from mrcnn_tools.training import distributed
+from mrcnn_tools.training.distributed import (
+    ClusterError,
+    chief_path,
+    cluster_config,
+    expand_hostlist,
+    expand_tasks_per_node,
+    is_chief,
+    replica_rows,
+    slurm_tf_config,
+)
 
 # --- Slurm variables -> TF_CONFIG (known answers from `scontrol show hostnames`, Slurm 22.05) ---------------
 
 
-@pytest.mark.parametrize("hostlist, hosts", [
-    ("localhost", ["localhost"]),
-    ("node[01-03,7],gpu5", ["node01", "node02", "node03", "node7", "gpu5"]),
-    ("a[1-2]b[3-4]", ["a1b3", "a1b4", "a2b3", "a2b4"]),
-    ("n[008-011]", ["n008", "n009", "n010", "n011"]),
-    ("x1,y[2]", ["x1", "y2"]),
-])
+@pytest.mark.parametrize(
+    "hostlist, hosts",
+    [
+        ("localhost", ["localhost"]),
+        ("node[01-03,7],gpu5", ["node01", "node02", "node03", "node7", "gpu5"]),
+        ("a[1-2]b[3-4]", ["a1b3", "a1b4", "a2b3", "a2b4"]),
+        ("n[008-011]", ["n008", "n009", "n010", "n011"]),
+        ("x1,y[2]", ["x1", "y2"]),
+    ],
+)
 def test_hostlist_expanded_as_scontrol_does(hostlist, hosts):
     assert expand_hostlist(hostlist) == hosts
 
@@ -40,8 +53,13 @@ def test_tasks_per_node_expanded():
 
 
 def _slurm_env(**kw):
-    env = {"SLURM_PROCID": "3", "SLURM_NTASKS": "4", "SLURM_STEP_NODELIST": "gpu[1-2]",
-           "SLURM_STEP_TASKS_PER_NODE": "2(x2)", "SLURM_JOB_ID": "70001"}
+    env = {
+        "SLURM_PROCID": "3",
+        "SLURM_NTASKS": "4",
+        "SLURM_STEP_NODELIST": "gpu[1-2]",
+        "SLURM_STEP_TASKS_PER_NODE": "2(x2)",
+        "SLURM_JOB_ID": "70001",
+    }
     env.update(kw)
     return {k: v for k, v in env.items() if v is not None}
 
@@ -49,13 +67,22 @@ def _slurm_env(**kw):
 def test_tf_config_from_slurm_block_layout_and_ports():
     # tasks 0,1 on gpu1 and 2,3 on gpu2 (block distribution); the k-th task of a node listens on port + k
     conf = slurm_tf_config(_slurm_env(MRCNN_PORT="20000"))
-    assert conf == {"cluster": {"worker": ["gpu1:20000", "gpu1:20001", "gpu2:20000", "gpu2:20001"]},
-                    "task": {"type": "worker", "index": 3}}
+    assert conf == {
+        "cluster": {"worker": ["gpu1:20000", "gpu1:20001", "gpu2:20000", "gpu2:20001"]},
+        "task": {"type": "worker", "index": 3},
+    }
     # default port: 12345 + job id mod 20000 = 12345 + 10001
     assert slurm_tf_config(_slurm_env())["cluster"]["worker"][0] == "gpu1:22346"
     # one node, two tasks (what srun -n2 sets on the test cluster)
-    conf = slurm_tf_config({"SLURM_PROCID": "0", "SLURM_NTASKS": "2", "SLURM_STEP_NODELIST": "localhost",
-                            "SLURM_STEP_TASKS_PER_NODE": "2", "SLURM_JOB_ID": "1"})
+    conf = slurm_tf_config(
+        {
+            "SLURM_PROCID": "0",
+            "SLURM_NTASKS": "2",
+            "SLURM_STEP_NODELIST": "localhost",
+            "SLURM_STEP_TASKS_PER_NODE": "2",
+            "SLURM_JOB_ID": "1",
+        }
+    )
     assert conf["cluster"]["worker"] == ["localhost:12346", "localhost:12347"] and is_chief(conf)
 
 
@@ -106,8 +133,24 @@ def test_chief_path(monkeypatch, tmp_path):
 
 # --- real runs: worker processes on localhost ports ----------------------------------------------------
 
-ARGS = ["--arch", "simple-cnn", "--filters", "8", "--dense-units", "16", "--dropout", "0", "--batch-size", "64",
-        "--seed", "3", "--val-fraction", "0.1", "--threads", "1"]
+ARGS = [
+    "--arch",
+    "simple-cnn",
+    "--filters",
+    "8",
+    "--dense-units",
+    "16",
+    "--dropout",
+    "0",
+    "--batch-size",
+    "64",
+    "--seed",
+    "3",
+    "--val-fraction",
+    "0.1",
+    "--threads",
+    "1",
+]
 
 
 def _free_ports(n):
@@ -125,12 +168,20 @@ def _workers(n, argv_of, timeout=300):
     hosts = [f"localhost:{p}" for p in _free_ports(n)]
     procs = []
     for i in range(n):
-        env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": {"worker": hosts},
-                                                     "task": {"type": "worker", "index": i}}))
+        env = dict(
+            os.environ, TF_CONFIG=json.dumps({"cluster": {"worker": hosts}, "task": {"type": "worker", "index": i}})
+        )
         env.pop("SLURM_PROCID", None)
-        procs.append(subprocess.Popen([sys.executable, "-m", "mrcnn_tools.cli.train", *map(str, argv_of(i))],
-                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                      stdin=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "mrcnn_tools.cli.train", *map(str, argv_of(i))],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                stdin=subprocess.DEVNULL,
+            )
+        )
     out = []
     try:
         for p in procs:
@@ -149,7 +200,6 @@ def _digests(err):
 
 def _model_digest(path):
     """SHA-256 of a saved model's weights, computed here from the file."""
-    from mrcnn_tools.models.files import load_model
 
     model, _ = load_model(str(path))
     h = hashlib.sha256()
@@ -170,26 +220,95 @@ def runs(tmp_path_factory):
     """2 workers, 2 epochs; 2 workers, 1 epoch + resume to 2; 1 worker, 2 epochs, sites-only (all mrcnn-train)."""
     d = tmp_path_factory.mktemp("mw")
     # the same sites with stored windows and without (sites-only: windows cut from the genome per batch)
-    from mrcnn_tools.cli.encode import main as encode
 
     fasta, data, sites = d / "22_20-21M.fa", d / "windows.npz", d / "sites.npz"
     shutil.copy(TEST_DATA / "22_20-21M.fa", fasta)
     for out, extra in ((data, []), (sites, ["--no-windows"])):
-        assert encode(["-q", "--genome", str(fasta), "--calls", str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
-                       "--region", "chr22:20000001-20200000", *extra, "-o", str(out)]) == 0
+        assert (
+            encode(
+                [
+                    "-q",
+                    "--genome",
+                    str(fasta),
+                    "--calls",
+                    str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"),
+                    "--region",
+                    "chr22:20000001-20200000",
+                    *extra,
+                    "-o",
+                    str(out),
+                ]
+            )
+            == 0
+        )
     with np.load(sites) as a, np.load(data) as b:
         assert np.array_equal(a["pos"], b["pos"]) and np.array_equal(a["y"], b["y"]) and a["seq"].size == 0
     r = {"dir": d}
-    r["full"] = _workers(2, lambda i: [data, *ARGS, "--epochs", "2", "--history", d / f"full{i}.tsv",
-                                       "-o", d / f"full{i}.keras", "--strategy", "multi-worker"])
+    r["full"] = _workers(
+        2,
+        lambda i: [
+            data,
+            *ARGS,
+            "--epochs",
+            "2",
+            "--history",
+            d / f"full{i}.tsv",
+            "-o",
+            d / f"full{i}.keras",
+            "--strategy",
+            "multi-worker",
+        ],
+    )
     ck = d / "ckpt"
-    r["first"] = _workers(2, lambda i: [data, *ARGS, "--epochs", "1", "--checkpoint-dir", ck,
-                                        "-o", d / f"first{i}.keras", "--strategy", "multi-worker"])
-    r["resumed"] = _workers(2, lambda i: [data, *ARGS, "--epochs", "2", "--checkpoint-dir", ck, "--resume",
-                                          "-o", d / f"res{i}.keras", "--strategy", "multi-worker"])
+    r["first"] = _workers(
+        2,
+        lambda i: [
+            data,
+            *ARGS,
+            "--epochs",
+            "1",
+            "--checkpoint-dir",
+            ck,
+            "-o",
+            d / f"first{i}.keras",
+            "--strategy",
+            "multi-worker",
+        ],
+    )
+    r["resumed"] = _workers(
+        2,
+        lambda i: [
+            data,
+            *ARGS,
+            "--epochs",
+            "2",
+            "--checkpoint-dir",
+            ck,
+            "--resume",
+            "-o",
+            d / f"res{i}.keras",
+            "--strategy",
+            "multi-worker",
+        ],
+    )
     # one worker on the sites-only dataset
-    r["one"] = _workers(1, lambda i: [sites, "--genome", fasta, *ARGS, "--epochs", "2", "--history", d / "one.tsv",
-                                      "-o", d / "one.keras", "--strategy", "multi-worker"])
+    r["one"] = _workers(
+        1,
+        lambda i: [
+            sites,
+            "--genome",
+            fasta,
+            *ARGS,
+            "--epochs",
+            "2",
+            "--history",
+            d / "one.tsv",
+            "-o",
+            d / "one.keras",
+            "--strategy",
+            "multi-worker",
+        ],
+    )
     return r
 
 
@@ -232,10 +351,21 @@ def test_resume_continues_where_the_checkpoint_left(runs):
 @pytest.mark.slow
 def test_one_worker_custom_loop_matches_model_fit(runs, tmp_path, capsys):
     # also: the one-worker run cut its windows from the genome (sites-only dataset), model.fit read stored ones
-    from mrcnn_tools.cli.train import main as train
 
-    rc, err = run_main(train, [runs["dir"] / "windows.npz", *ARGS, "--epochs", "2", "--history",
-                               tmp_path / "fit.tsv", "-o", tmp_path / "fit.keras"], capsys)
+    rc, err = run_main(
+        train,
+        [
+            runs["dir"] / "windows.npz",
+            *ARGS,
+            "--epochs",
+            "2",
+            "--history",
+            tmp_path / "fit.tsv",
+            "-o",
+            tmp_path / "fit.keras",
+        ],
+        capsys,
+    )
     assert rc == 0, err
     np.testing.assert_allclose(_losses(runs["dir"] / "one.tsv"), _losses(tmp_path / "fit.tsv"), rtol=1e-4)
 
@@ -244,18 +374,49 @@ def test_one_worker_custom_loop_matches_model_fit(runs, tmp_path, capsys):
 def test_last_batch_smaller_than_the_replicas(tmp_path):
     # 129 training and 65 validation sites in global batches of 64: the last batch of each has one row, so
     # one of the two replicas has none (TensorFlow aborts on an empty batch in the collective step)
-    from mrcnn_tools.cli.encode import main as encode
 
     calls = str(TEST_DATA / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov")
     for name, region, n in (("t", "chr22:20000001-20200000", 129), ("v", "chr22:20200001-20400000", 65)):
-        assert encode(["-q", "--genome", str(TEST_DATA / "22_20-21M.fa"), "--calls", calls, "--region", region,
-                       "--max-sites", str(n), "--seed", "1", "-o", str(tmp_path / f"{name}.npz")]) == 0
+        assert (
+            encode(
+                [
+                    "-q",
+                    "--genome",
+                    str(TEST_DATA / "22_20-21M.fa"),
+                    "--calls",
+                    calls,
+                    "--region",
+                    region,
+                    "--max-sites",
+                    str(n),
+                    "--seed",
+                    "1",
+                    "-o",
+                    str(tmp_path / f"{name}.npz"),
+                ]
+            )
+            == 0
+        )
         with np.load(tmp_path / f"{name}.npz") as a:
             assert len(a["y"]) == n
     args = [a for a in ARGS if a not in ("--val-fraction", "0.1")]
-    out = _workers(2, lambda i: [tmp_path / "t.npz", "--validation", tmp_path / "v.npz", *args, "--epochs", "1",
-                                 "--history", tmp_path / f"h{i}.tsv", "-o", tmp_path / f"m{i}.keras",
-                                 "--strategy", "multi-worker"])
+    out = _workers(
+        2,
+        lambda i: [
+            tmp_path / "t.npz",
+            "--validation",
+            tmp_path / "v.npz",
+            *args,
+            "--epochs",
+            "1",
+            "--history",
+            tmp_path / f"h{i}.tsv",
+            "-o",
+            tmp_path / f"m{i}.keras",
+            "--strategy",
+            "multi-worker",
+        ],
+    )
     assert [rc for rc, _ in out] == [0, 0], out
     assert _digests(out[0][1]) == _digests(out[1][1]) and len(_digests(out[0][1])) == 1
     assert np.isfinite(_losses(tmp_path / "h0.tsv")).all()
@@ -263,9 +424,26 @@ def test_last_batch_smaller_than_the_replicas(tmp_path):
 
 def test_multi_worker_without_cluster_is_refused(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "TF_CONFIG" and not k.startswith("SLURM_")}
-    p = subprocess.run([sys.executable, "-m", "mrcnn_tools.cli.train", str(TEST_DATA / "train_small.npz"),
-                        *ARGS, "--epochs", "1", "-o", str(tmp_path / "m.keras"), "--strategy", "multi-worker"],
-                       env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mrcnn_tools.cli.train",
+            str(TEST_DATA / "train_small.npz"),
+            *ARGS,
+            "--epochs",
+            "1",
+            "-o",
+            str(tmp_path / "m.keras"),
+            "--strategy",
+            "multi-worker",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=300,
+    )
     last = p.stderr.strip().splitlines()[-1]
     assert p.returncode == 1 and last.startswith("mrcnn-train: error:") and "TF_CONFIG or a Slurm job step" in last
     assert "Traceback" not in p.stderr and not (tmp_path / "m.keras").exists()

@@ -7,14 +7,16 @@ import os
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info
 
 from mrcnn_tools.data.dataset import Dataset
-from mrcnn_tools.training.distributed import replica_rows
-from mrcnn_tools.errors import UsageError
-from mrcnn_tools.prediction.predict import shard_range
 from mrcnn_tools.data.splits import leaking_sites, split_validation
-from mrcnn_tools.training.state import TrainingRun
+from mrcnn_tools.errors import UsageError
+from mrcnn_tools.models import backend
+from mrcnn_tools.prediction.predict import shard_range
+from mrcnn_tools.training.distributed import replica_rows
 from mrcnn_tools.training.fit import TrainConfig
+from mrcnn_tools.training.state import TrainingRun
 
 
 class FakeModel:
@@ -80,9 +82,16 @@ def test_resume_needs_a_checkpoint(tmp_path):
 
 def tiny(chroms, pos):
     n = len(pos)
-    return Dataset(seq=np.zeros((n, 4), np.uint8), y=np.full(n, 0.5, np.float32), coverage=np.ones(n, np.int32),
-                   chrom=np.array(chroms), pos=np.array(pos, np.int64), strand=np.array(["."] * n),
-                   cgi=np.full(n, -1, np.int8), meta={})
+    return Dataset(
+        seq=np.zeros((n, 4), np.uint8),
+        y=np.full(n, 0.5, np.float32),
+        coverage=np.ones(n, np.int32),
+        chrom=np.array(chroms),
+        pos=np.array(pos, np.int64),
+        strand=np.array(["."] * n),
+        cgi=np.full(n, -1, np.int8),
+        meta={},
+    )
 
 
 def test_split_by_chromosome_and_leaks():
@@ -122,9 +131,6 @@ def test_shard_range_by_hand():
 
 
 def test_set_threads_limits_blas_and_restores(monkeypatch):
-    from threadpoolctl import threadpool_info
-
-    from mrcnn_tools.models import backend
 
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     before = [p["num_threads"] for p in threadpool_info()]
