@@ -22,6 +22,7 @@ import textwrap
 import time
 
 import numpy as np
+from _common import REPRODUCTION, write_section
 
 from mrcnn_tools.data.context_encode import encode_with_context
 from mrcnn_tools.data.neighbours import add_context, neighbour_average
@@ -111,9 +112,10 @@ def main(argv=None):
     ap.add_argument(
         "--doc",
         metavar="MD",
-        help="also write the table as the section '## Imputation' of this "
-        "Markdown file (replaced if there, else appended), e.g. "
-        "docs/REPRODUCTION.md",
+        nargs="?",
+        const=REPRODUCTION,
+        help="also write the table between the imputation-benchmark markers of this Markdown file (default "
+        "docs/REPRODUCTION.md; appended when it has none)",
     )
     ap.add_argument("--plot", metavar="PNG", help="also plot AUC and Pearson r against the neighbours kept")
     args = ap.parse_args(argv)
@@ -160,7 +162,7 @@ def main(argv=None):
     if args.plot:
         plot(results, args.plot)
     if args.doc:
-        write_section(args.doc, table, args, len(train_t), len(test_t), results)
+        write_imputation_section(args.doc, table, args, len(train_t), len(test_t), results)
     print(f"\n# {time.time() - t0:.0f} s in all")
 
 
@@ -188,8 +190,8 @@ def plot(results, path):
     fig.savefig(path, dpi=110)
 
 
-def write_section(path, table, args, n_train, n_test, results):
-    """The '## Imputation' section of a Markdown report: replaced where it is, else appended."""
+def write_imputation_section(path, table, args, n_train, n_test, results):
+    """The imputation section of a Markdown report (benchmarks/_common.write_section)."""
 
     cmd = (
         "python benchmarks/impute.py --seeds "
@@ -238,15 +240,7 @@ def write_section(path, table, args, n_train, n_test, results):
     if args.plot:
         image = os.path.relpath(args.plot, os.path.dirname(os.path.abspath(path)))
         text += f"\n![AUC and Pearson r against the neighbours kept]({image})\n"
-    old = open(path).read() if os.path.exists(path) else ""
-    start = old.find("\n## Imputation")
-    if start < 0:
-        new = old.rstrip("\n") + "\n\n" + text
-    else:
-        end = old.find("\n## ", start + 1)
-        new = old[: start + 1] + text + (old[end:] if end >= 0 else "")
-    with open(path, "w") as fh:
-        fh.write(new)
+    write_section("imputation-benchmark", text, path)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import tempfile
 import time
 
 import numpy as np
+from _common import write_section
 
 from mrcnn_tools import motifs as mo
 from mrcnn_tools.cli.train import main as train
@@ -199,20 +200,6 @@ def table(results, methods):
     return "\n".join(lines)
 
 
-def write_doc(text, marker="motif-benchmark"):
-    """Put *text* into docs/REPRODUCTION.md between its <!-- MARKER:begin/end --> lines (appended when absent)."""
-    BEGIN, END = f"<!-- {marker}:begin -->", f"<!-- {marker}:end -->"
-    path = os.path.join(ROOT, "docs", "REPRODUCTION.md")
-    doc = open(path).read()
-    if BEGIN in doc:
-        head, rest = doc.split(BEGIN, 1)
-        doc = head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + BEGIN + "\n" + text + "\n" + END + "\n"
-    with open(path, "w") as fh:
-        fh.write(doc)
-
-
 def rebuild(args):
     """The table of earlier runs, from their results files in --out (comma-separated: e.g. a later run of one more
     method on the same models), and its models' histories where a file has no learned column."""
@@ -241,10 +228,10 @@ def rebuild(args):
     text = table(results, methods)
     print(text)
     if args.write:
-        write_doc(
+        write_section(
+            args.doc_marker,
             text + "\n\n" + f"{len(results)} cases from {', '.join(args.results.split(','))} "
             f"(`benchmarks/motifs.py --from-results`).",
-            args.doc_marker,
         )
     return 0
 
@@ -393,7 +380,7 @@ def main(argv=None):
     print(text)
     print(summary)
     if args.write:
-        write_doc(text + "\n\n" + summary.split("; results in")[0] + ".", args.doc_marker)
+        write_section(args.doc_marker, text + "\n\n" + summary.split("; results in")[0] + ".")
     return 0
 
 

@@ -20,6 +20,7 @@ import sys
 import time
 
 import numpy as np
+from _common import write_section
 
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.evaluate import main as evaluate
@@ -32,7 +33,6 @@ sys.path.insert(0, ROOT)
 
 DATA = os.path.join(ROOT, "examples", "data")
 ARCHS = ("mrcnn", "simple-cnn")
-BEGIN, END = "<!-- strand-benchmark:begin -->", "<!-- strand-benchmark:end -->"
 
 
 def run(fn, args):
@@ -163,16 +163,6 @@ def table(results, counts):
     return "\n".join(lines)
 
 
-def write_doc(text):
-    path = os.path.join(ROOT, "docs", "REPRODUCTION.md")
-    doc = open(path).read()
-    if BEGIN not in doc:
-        raise SystemExit(f"{path}: no {BEGIN} marker to write between")
-    head, rest = doc.split(BEGIN, 1)
-    with open(path, "w") as fh:
-        fh.write(head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1])
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sets", default="h1,imr90")
@@ -212,7 +202,10 @@ def main(argv=None):
     print(text)
     print(summary)
     if args.write:
-        write_doc(text + "\n\n" + summary + f" (`benchmarks/strand.py --sets {args.sets} --seeds {args.seeds}`).")
+        write_section(
+            "strand-benchmark",
+            text + "\n\n" + summary + f" (`benchmarks/strand.py --sets {args.sets} --seeds {args.seeds}`).",
+        )
     return 0
 
 

@@ -315,7 +315,7 @@ nearest training CpG lies outside the test region for every test site, so this b
     # the motif and imputation sections are written by benchmarks/motifs.py and benchmarks/impute.py --doc (tens
     # of minutes each): kept as they are, from the first of them on
     old = open(args.out).read() if os.path.exists(args.out) else ""
-    kept = [old.index(h) for h in ("\n## Motifs", "\n## Imputation") if h in old]
+    kept = [old.index(h) for h in ("\n## Motifs", "\n<!-- imputation-benchmark:begin -->") if h in old]
     if kept:
         text = text.rstrip("\n") + "\n" + old[min(kept) :]
     with open(args.out, "w") as fh:
