@@ -14,11 +14,11 @@ import sys
 import traceback
 
 from mrcnn_tools import __version__
-from mrcnn_tools.cli.guard import (  # noqa: F401
+from mrcnn_tools.cli.guard import (
     Terminated,
     check_outputs,
-    clean_message,
     error_line,
+    make_dirs,
     remove_empty_dirs,
     signals_raise,
     warnings_to_log,
@@ -211,7 +211,8 @@ def _checked_outputs(args, parser):
 def run(prog, parser, body, argv=None):
     """Parse *argv*, run ``body(args, log)`` and map outcomes to exit codes.
 
-    Outputs are checked first. Errors (MrcnnError, OSError: permission, disk full, file-size limit ...,
+    Outputs are checked first and the output directories created (removed again, when empty, if the command
+    fails). Errors (MrcnnError, OSError: permission, disk full, file-size limit ...,
     a failed external program, anything unexpected) become one line on stderr, never a traceback
     (``--verbose`` adds it). SIGINT exits 130 and SIGTERM 143, after the temporary files are removed.
     """
@@ -227,7 +228,7 @@ def run(prog, parser, body, argv=None):
     code = EXIT_ERROR
     with signals_raise(), warnings_to_log(log):
         try:
-            created = _checked_outputs(args, parser)
+            make_dirs(_checked_outputs(args, parser), created)  # --out-dir with its parents
             with set_threads(getattr(args, "threads", None)):  # NumPy/BLAS, OpenMP and TensorFlow
                 result = body(args, log)
             code = EXIT_OK if result is None else int(result)

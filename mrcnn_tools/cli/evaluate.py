@@ -31,8 +31,8 @@ def get_parser():
         "--out-dir",
         required=True,
         metavar="DIR",
-        help="directory for metrics.tsv, metrics.json, calibration.tsv, *.png (created when absent, "
-        "removed again if the run fails before writing to it)",
+        help="directory for metrics.tsv, metrics.json, calibration.tsv, *.png (created with its parents when "
+        "absent, removed again if the run fails before writing to it)",
     )
     add_alias(parser, "-o", "out_dir", "--out-dir", note="-o names an output file in every command")
     parser.add_argument("--cutoff", type=fraction, default=0.5, help="methylated = level above this")

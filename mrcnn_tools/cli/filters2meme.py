@@ -26,7 +26,7 @@ def get_parser():
         "--out-dir",
         required=True,
         metavar="DIR",
-        help="output directory, created when absent; motifs.meme is always written (when no motif "
+        help="output directory, created with its parents when absent; motifs.meme is always written (when no motif "
         "is found it is a valid MEME file with none, and a warning says so)",
     )
     add_alias(parser, "-o", "out_dir", "--out-dir", note="-o names an output file in every command")

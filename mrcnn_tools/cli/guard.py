@@ -112,15 +112,34 @@ def _probe_writable(directory, path):
         ) from None
 
 
-def _check_file(name, out):
+def _existing_ancestor(path):
+    """The nearest existing ancestor of *path* (absolute), *path* itself when it exists."""
+    path = os.path.abspath(path)
+    while not os.path.exists(path):
+        path = os.path.dirname(path)
+    return path
+
+
+def _inside(path, directory):
+    """Whether *path* is *directory* or lies below it (both made absolute)."""
+    path, directory = os.path.abspath(path), os.path.abspath(directory)
+    return os.path.commonpath([path, directory]) == directory
+
+
+def _check_file(name, out, new_dirs=()):
+    """Check the output file *out*; returns its directory when it must be created (it lies inside one of the
+    output directories *new_dirs* that the command creates), else None."""
     if is_special_file(out):
-        return  # /dev/null, /dev/stdout, a named pipe: written as it is, nothing to create
+        return None  # /dev/null, /dev/stdout, a named pipe: written as it is, nothing to create
     if os.path.isdir(out):
         raise MrcnnError(
             f"{out}: {name} names a directory; give a file name, "
             f"e.g. {os.path.join(out, 'out' + os.path.splitext(out.rstrip(os.sep))[1])}"
         )
-    parent = check_out_dir(out)
+    directory = os.path.dirname(os.path.abspath(out))
+    create = not os.path.isdir(directory) and any(_inside(directory, d) for d in new_dirs)
+    # inside a new --out-dir (e.g. --tsne OUT/tsne.png --out-dir OUT): its writable ancestor was probed already
+    parent = _existing_ancestor(directory) if create else check_out_dir(out)
     try:
         name_max = os.pathconf(parent, "PC_NAME_MAX")
     except (OSError, ValueError):
@@ -128,20 +147,23 @@ def _check_file(name, out):
     if len(os.fsencode(os.path.basename(out))) > name_max:
         short = os.path.join(os.path.dirname(out), os.path.basename(out)[:40] + "...")
         raise MrcnnError(f"{short}: file name too long (over {name_max} bytes); choose a shorter name")
+    if create:
+        return directory
     _probe_writable(parent, out)
+    return None
 
 
 def _check_dir(name, out):
-    """True when *out* must be created (its parent exists and is writable)."""
+    """True when *out* must be created (with its missing parents: the nearest existing one is writable)."""
     if os.path.exists(out) and not os.path.isdir(out):
         raise MrcnnError(f"{out}: {name} names a file, not a directory; give a directory (it is created when absent)")
     if os.path.isdir(out):
         _probe_writable(out, out)
         return False
-    parent = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(parent):
-        raise MrcnnError(f"{out}: the parent directory {parent} does not exist; create it first")
-    _probe_writable(parent, out)
+    ancestor = _existing_ancestor(out)
+    if not os.path.isdir(ancestor):
+        raise MrcnnError(f"{out}: {ancestor} is a file, not a directory; give a directory path for {name}")
+    _probe_writable(ancestor, out)
     return True
 
 
@@ -159,15 +181,17 @@ def check_outputs(files, dirs=(), inputs=()):
     Returns
     -------
     list of str
-        Output directories that do not exist yet (the caller creates them and, when it fails, removes them
-        again with :func:`remove_empty_dirs`).
+        Output directories that do not exist yet: each ``--out-dir`` (created with its parents) and the
+        directory of each output file that lies inside one of them (``--tsne OUT/tsne.png --out-dir OUT``).
+        The caller creates them with :func:`make_dirs` and, when it fails, removes them again with
+        :func:`remove_empty_dirs`.
 
     Raises
     ------
     MrcnnError
         When an output resolves to an input file (symbolic or hard links included), two outputs name one
         file, an output names a directory instead of a file (or a file instead of a directory), or its
-        directory is missing or not writable.
+        directory is missing (outside the output directories) or not writable.
     """
     files = [(k, p) for k, p in files if p != "-"]
     inputs = [(k, p) for k, p in inputs if p != "-" and os.path.isfile(p)]
@@ -182,9 +206,26 @@ def check_outputs(files, dirs=(), inputs=()):
         for key2, out2 in files[i + 1 :]:
             if _same_file(out, out2):
                 raise MrcnnError(f"{out}: {key} and {key2} name the same file; give them different names")
+    new_dirs = [out for key, out in dirs if _check_dir(key, out)]
     for key, out in files:
-        _check_file(key, out)
-    return [out for key, out in dirs if _check_dir(key, out)]
+        directory = _check_file(key, out, new_dirs)
+        if directory is not None and directory not in new_dirs:
+            new_dirs.append(directory)
+    return new_dirs
+
+
+def make_dirs(paths, created):
+    """Create the directories *paths* with their parents; the first missing directory of each goes into *created*
+    before it is made, so that a failure half-way is cleaned up too (:func:`remove_empty_dirs`)."""
+    for path in paths:
+        top = os.path.abspath(path)
+        if os.path.isdir(top):
+            continue
+        while not os.path.isdir(os.path.dirname(top)):
+            top = os.path.dirname(top)
+        if not any(_inside(top, c) for c in created):
+            created.append(top)
+        os.makedirs(path, exist_ok=True)
 
 
 _OS_FIXES = {

@@ -174,7 +174,7 @@ def evaluate_files(paths, out_dir, *, labels=None, cutoff=0.5, min_coverage=0, p
     paths : sequence of str
         Predictions TSVs from mrcnn-predict (``-`` = stdin, once).
     out_dir : str
-        Created when absent (its parent must exist).
+        Created with its parents when absent.
     labels : sequence of str, optional
         Model names, one per file (default: the file names).
     cutoff : float
@@ -196,11 +196,7 @@ def evaluate_files(paths, out_dir, *, labels=None, cutoff=0.5, min_coverage=0, p
 
     labels = model_labels(paths, labels)
     frames = [read_predictions(p) for p in paths]
-    if not os.path.isdir(out_dir):
-        parent = os.path.dirname(os.path.abspath(out_dir))
-        if not os.path.isdir(parent):
-            raise MrcnnError(f"{out_dir}: the parent directory {parent} does not exist; create it first")
-        os.makedirs(out_dir)
+    os.makedirs(out_dir, exist_ok=True)
     keyed, common = align(frames)
     base = keyed[0].loc[common]
     y = base["y_true"].to_numpy(np.float64)

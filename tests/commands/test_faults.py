@@ -26,7 +26,7 @@ from helpers import run_main
 
 from mrcnn_tools import io as mio
 from mrcnn_tools import motifs as mo
-from mrcnn_tools.cli import common
+from mrcnn_tools.cli import common, guard
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.evaluate import main as evaluate
 from mrcnn_tools.cli.filters2meme import main as filters2meme
@@ -660,7 +660,7 @@ def test_help_shows_no_empty_or_doubled_defaults(capsys):
     ],
 )
 def test_error_messages_are_one_printable_line(raw, clean):
-    assert common.clean_message(raw) == clean
+    assert guard.clean_message(raw) == clean
 
 
 def test_output_to_dev_null_is_written_not_replaced(td, capsys):
