@@ -36,7 +36,7 @@ else
   echo "== 1. H1 RRBS (ENCODE bedMethyl, true zeros) on the whole hg19 chr20: train below 45 Mb, test above"
   mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:1-45000000 -o "$D/train.npz"
   mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:45000001-63025520 \
-    --context 5 -o "$D/test.npz"
+    --context 5 -o "$D/test.npz"  # --context 5: each test site's 5 observed neighbours a side, for the neighbour average
   for am in mrcnn:keras simple-cnn:keras kmer-gbr:skops; do
     a=${am%%:*}; m="$D/$a.${am##*:}"
     mrcnn-train "$D/train.npz" --arch "$a" --val-fraction 0.15 --epochs 80 --patience 8 --batch-size 32 --seed 1 \
@@ -55,10 +55,11 @@ else
   G22="$DATA/GRCh37_chr22_pieces.fa.gz"; WGBS="$DATA/IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz"
   echo "== 3. IMR90 WGBS on chr22 (~70k CpGs): train < 31 Mb, validate 31-32 Mb, test 32.1-35 Mb"
   for part in train:1-31000000 val:31000001-32000000; do
-    mrcnn-encode --genome "$G22" --calls "$WGBS" --max-n-fraction 0 --region "chr22:${part#*:}" -o "$D/${part%%:*}.npz"
+    mrcnn-encode --genome "$G22" --calls "$WGBS" --cgi "$CGI" --max-n-fraction 0 --region "chr22:${part#*:}" \
+      -o "$D/${part%%:*}.npz"
   done
-  mrcnn-encode --genome "$G22" --calls "$WGBS" --max-n-fraction 0 --region chr22:32100001-35000000 --context 5 \
-    -o "$D/test.npz"
+  mrcnn-encode --genome "$G22" --calls "$WGBS" --cgi "$CGI" --max-n-fraction 0 --region chr22:32100001-35000000 \
+    --context 5 -o "$D/test.npz"
   for am in mrcnn:keras kmer-gbr:skops; do
     a=${am%%:*}; m="$D/$a.${am##*:}"
     mrcnn-train "$D/train.npz" --validation "$D/val.npz" --arch "$a" --epochs 15 --patience 3 --seed 1 \
