@@ -33,6 +33,30 @@ def check_readable(path, what="input file"):
         raise MrcnnError(f"{path}: {what} is a directory, expected a file")
 
 
+def require_regular_file(path, what="input file"):
+    """Refuse stdin (``-``), a pipe (``<(cat x)``, a FIFO) or a device for an input read by seeking (a zip: dataset
+    NPZ, model): the one home of this check, so that such an input is not reported missing or damaged.
+
+    Paths that do not exist or cannot be examined are left to :func:`check_readable` and the reader.
+
+    Raises
+    ------
+    MrcnnError
+        One line naming the input, why, and the fix (write it to a file first).
+    """
+    fix = "write it to a file first (cat ... > FILE) and give FILE"
+    if path == "-":
+        raise MrcnnError(f"-: a {what} must be a regular (seekable) file, not stdin; {fix}")
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return
+    kind = "a pipe" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    raise MrcnnError(f"{path}: a {what} must be a regular (seekable) file, not {kind} or stdin; {fix}")
+
+
 def open_text(path):
     """Open *path* for reading text; ``-`` is stdin, gzip is detected by content, not name."""
     if path == "-":

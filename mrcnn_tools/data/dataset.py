@@ -11,7 +11,7 @@ from mrcnn_tools import __version__
 from mrcnn_tools.encoding import ENCODING_NAME
 from mrcnn_tools.errors import DatasetError
 from mrcnn_tools.genome.codes import check_dataset_genome, chrom_runs
-from mrcnn_tools.io import check_readable, save_npz
+from mrcnn_tools.io import check_readable, require_regular_file, save_npz
 
 SCHEMA = "mrcnn-dataset/1"
 ARRAYS = ("seq", "y", "coverage", "chrom", "pos", "strand", "cgi")
@@ -296,6 +296,7 @@ def load_dataset(path):
         When the file is not a dataset of schema ``mrcnn-dataset/1`` or its arrays disagree.
     """
     check_readable(path, "dataset NPZ")
+    require_regular_file(path, "dataset NPZ")  # a zip is read by seeking: not from a pipe or stdin
     try:
         with np.load(path, allow_pickle=False) as npz:
             keys = set(npz.files)

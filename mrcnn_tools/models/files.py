@@ -14,7 +14,7 @@ import zipfile
 
 from mrcnn_tools.encoding import ENCODING_NAME
 from mrcnn_tools.errors import ModelError, MrcnnError, UsageError
-from mrcnn_tools.io import atomic_path, check_readable
+from mrcnn_tools.io import atomic_path, check_readable, require_regular_file
 from mrcnn_tools.models import registry
 from mrcnn_tools.models.architectures import keras_module
 from mrcnn_tools.models.backend import load_tensorflow
@@ -225,6 +225,7 @@ def save_sklearn_model(estimator, path, meta):
 def _check_model_file(path):
 
     check_readable(path, "model file")
+    require_regular_file(path, "model file")  # a zip is read by seeking: not from a pipe or stdin
     if not os.access(path, os.R_OK):
         raise ModelError(f"{path}: permission denied reading the model file; check its permissions")
 
