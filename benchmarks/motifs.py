@@ -155,7 +155,7 @@ def run_methods(model_path, data_path, methods, jaspar_id, planted_group, db, se
                 found = (
                     control_motifs(seq, other, seed)
                     if method == "control"
-                    else mo.find_motifs(method, model, seq, g, other, seed=seed)
+                    else mo.find_group_motifs(method, model, seq, g, other, seed=seed)
                 )
             except ModelError:  # activation on MRCNN's 1-bp first layer
                 out[method] = None

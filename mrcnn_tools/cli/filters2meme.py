@@ -4,10 +4,11 @@ import os
 import sys
 
 from mrcnn_tools.cli.common import compute_parser, make_parser, run, seed_parser
-from mrcnn_tools.cli.options import ListOption, add_alias, positive_int, probability
-from mrcnn_tools.levels import DESCRIPTION, NAMES
+from mrcnn_tools.cli.options import ListOption, add_alias, options_from_args, positive_int, probability
+from mrcnn_tools.levels import DESCRIPTION
 from mrcnn_tools.motifs import have_meme
-from mrcnn_tools.motifs.run import BY, METHODS, find_motifs
+from mrcnn_tools.motifs.options import BY, DEFAULTS, METHODS, MotifOptions, option_help
+from mrcnn_tools.motifs.run import find_motifs
 
 PROG = "mrcnn-filters2meme"
 
@@ -18,7 +19,7 @@ def get_parser():
         f"Find the sequence motifs a model uses, per methylation group ({DESCRIPTION}), "
         "write them in MEME format with logos, and match them to known motifs (Tomtom, q < 0.05).\n\n"
         "example:\n  mrcnn-filters2meme -m model.keras test.npz --out-dir motifs/ --jaspar --tsne tsne.png",
-        parents=[seed_parser(), compute_parser(batch_size=256)],
+        parents=[seed_parser(), compute_parser(batch_size=DEFAULTS.batch_size)],
     )
     parser.add_argument("datasets", nargs="+", metavar="DATA.npz", help="dataset(s) or shards from mrcnn-encode")
     parser.add_argument("-m", "--model", required=True, help="Keras model from mrcnn-train")
@@ -31,79 +32,35 @@ def get_parser():
     )
     add_alias(parser, "-o", "out_dir", "--out-dir", note="-o names an output file in every command")
     parser.add_argument(
-        "--groups",
-        action=ListOption,
-        default=list(NAMES),
-        metavar="GROUP",
-        help=f"methylation groups, comma-separated or repeated, of {', '.join(NAMES)}",
+        "--groups", action=ListOption, default=list(DEFAULTS.groups), metavar="GROUP", help=option_help("groups")
     )
-    parser.add_argument(
-        "--by",
-        choices=BY,
-        default="truth",
-        help="group sites by their true level or by the model's prediction (unlabelled data)",
-    )
-    parser.add_argument(
-        "--method",
-        choices=METHODS,
-        default="attribution",
-        help="attribution: motifs enriched in each site's top gradient x input window over the other "
-        "groups' windows; kmeans: those windows clustered by k-means (release 0.1's attribution); "
-        "modisco: TF-MoDISco (modisco-lite); activation: windows that activate each first-layer "
-        "filter (simple-cnn); weighted-sequences: the paper's MEME input (runs meme when on PATH)",
-    )
+    parser.add_argument("--by", choices=BY, default=DEFAULTS.by, help=option_help("by"))
+    parser.add_argument("--method", choices=METHODS, default=DEFAULTS.method, help=option_help("method"))
     parser.add_argument(
         "--sites-per-group",
         type=positive_int,
-        default=2000,
+        default=DEFAULTS.sites_per_group,
         metavar="N",
-        help="at most N sites of each group: a random subset (--seed)",
+        help=option_help("sites_per_group"),
     )
     parser.add_argument(
-        "--max-sites",
-        type=positive_int,
-        metavar="N",
-        help="keep at most N sites: a random subset of those selected (--seed)",
+        "--max-sites", type=positive_int, default=DEFAULTS.max_sites, metavar="N", help=option_help("max_sites")
     )
+    parser.add_argument("--n-motifs", type=positive_int, default=DEFAULTS.n_motifs, help=option_help("n_motifs"))
     parser.add_argument(
-        "--n-motifs", type=positive_int, default=4, help="motifs per group at most (attribution, kmeans, modisco)"
-    )
-    parser.add_argument(
-        "--seqlet-width", type=positive_int, default=20, help="width of each site's top window (attribution, kmeans)"
+        "--seqlet-width", type=positive_int, default=DEFAULTS.seqlet_width, help=option_help("seqlet_width")
     )
     db = parser.add_mutually_exclusive_group()
-    db.add_argument("--motif-db", metavar="FILE.meme", help="known motifs in MEME format to match against")
-    db.add_argument("--jaspar", action="store_true", help="match against JASPAR CORE vertebrates (bundled, offline)")
-    parser.add_argument("--q-value", type=probability, default=0.05, help="report matches below this q-value")
-    parser.add_argument(
-        "--tsne",
-        metavar="PNG",
-        help="t-SNE of hyper vs hypo sites (input, first layer, last hidden layer), silhouettes in tsne.tsv",
-    )
+    db.add_argument("--motif-db", metavar="FILE.meme", help=option_help("motif_db"))
+    db.add_argument("--jaspar", action="store_true", help=option_help("jaspar"))
+    parser.add_argument("--q-value", type=probability, default=DEFAULTS.q_value, help=option_help("q_value"))
+    parser.add_argument("--tsne", metavar="PNG", help=option_help("tsne"))
     return parser
 
 
 def _body(args, log):
 
-    found = find_motifs(
-        args.model,
-        args.datasets,
-        args.out_dir,
-        groups=args.groups,
-        by=args.by,
-        method=args.method,
-        sites_per_group=args.sites_per_group,
-        max_sites=args.max_sites,
-        n_motifs=args.n_motifs,
-        seqlet_width=args.seqlet_width,
-        motif_db=args.motif_db,
-        jaspar=args.jaspar,
-        q_value=args.q_value,
-        tsne=args.tsne,
-        seed=args.seed,
-        batch_size=args.batch_size,
-        threads=args.threads,
-    )
+    found = find_motifs(args.model, args.datasets, args.out_dir, options_from_args(MotifOptions, args))
     sites = ", ".join(f"{g} ({len(i)} sites)" for g, i in found.chosen.items())
     log.info("%d motifs from %s", len(found.motifs), sites)
     if not found.motifs:

@@ -5,6 +5,7 @@ Everything here fails at parse time, so a bad value exits 2 with the usage line 
 """
 
 import argparse
+from dataclasses import fields
 
 
 class Parser(argparse.ArgumentParser):
@@ -122,3 +123,12 @@ fraction = _number(float, 0.0, 1.0)
 fraction_below_one = _number(float, 0.0, 1.0, high_open=True)
 probability = _number(float, 0.0, 1.0, low_open=True)  # (0, 1]: a q-value threshold
 positive_float = _number(float, 0.0, low_open=True)
+
+
+def options_from_args(cls, args, **extra):
+    """An options object of dataclass *cls* (``TrainOptions``, ``MotifOptions``) from the parsed *args*: each field
+    from the option of the same destination (the field's default where the command has no such option), then
+    *extra*."""
+    values = vars(args)
+    given = {f.name: values[f.name] for f in fields(cls) if f.name in values}
+    return cls(**{**given, **extra})

@@ -8,11 +8,13 @@
 - :mod:`.plots` -- logos and t-SNE panels
 - :mod:`.discover` -- motifs enriched in the regions a model attends to (the default method)
 - :mod:`.modisco` -- TF-MoDISco (modisco-lite) on hypothetical contributions
-- :mod:`.methods` -- find_motifs(method, ...): one entry point per method and group
+- :mod:`.methods` -- find_group_motifs(method, ...): one entry point per method and group
+- :mod:`.options` -- MotifOptions, the one home of mrcnn-filters2meme's defaults
+- :mod:`.run` -- find_motifs: mrcnn-filters2meme's work
 """
 
 from mrcnn_tools.motifs.meme import have_meme, meme_command, sequence_weights, write_weighted_fasta  # noqa: F401
-from mrcnn_tools.motifs.methods import GROUP_SIGN, METHODS, find_motifs  # noqa: F401
+from mrcnn_tools.motifs.methods import GROUP_SIGN, METHODS, find_group_motifs  # noqa: F401
 from mrcnn_tools.motifs.model import (
     activation_motifs,
     attributions,

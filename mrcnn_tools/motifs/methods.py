@@ -13,7 +13,7 @@ METHODS = ("attribution", "modisco", "kmeans", "activation")
 GROUP_SIGN = {"hyper": 1.0, "hypo": -1.0}
 
 
-def find_motifs(
+def find_group_motifs(
     method, model, seq, group, other=None, n_motifs=4, width=20, seed=0, batch_size=256, flank=20, keep_fraction=0.5
 ):
     """Motifs one method finds for the windows of one methylation group.

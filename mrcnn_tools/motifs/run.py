@@ -16,17 +16,15 @@ from mrcnn_tools import levels
 from mrcnn_tools import motifs as mo
 from mrcnn_tools.data.attach import attach_genome
 from mrcnn_tools.data.dataset import load_datasets
-from mrcnn_tools.errors import MrcnnError, UsageError
+from mrcnn_tools.errors import MrcnnError
 from mrcnn_tools.io import atomic_path
 from mrcnn_tools.models.backend import load_tensorflow
 from mrcnn_tools.models.files import check_model_fits, load_model, read_model_meta
-from mrcnn_tools.motifs import methods as motif_methods
+from mrcnn_tools.motifs.methods import find_group_motifs
+from mrcnn_tools.motifs.options import DEFAULTS
 from mrcnn_tools.prediction.predict import Predictor
 
 log = logging.getLogger(__name__)
-
-METHODS = (*motif_methods.METHODS, "weighted-sequences")
-BY = ("truth", "prediction")
 
 
 @dataclass
@@ -85,10 +83,19 @@ def choose_sites(level, groups, per_group, max_sites, seed):
     return chosen
 
 
-def _group_motifs(model, g, seq, other, names, method, out_dir, n_motifs, seqlet_width, batch_size, seed, files):
+def _group_motifs(model, g, seq, other, names, out_dir, opts, files):
+    method = opts.method
     if method != "weighted-sequences":
-        found = motif_methods.find_motifs(
-            method, model, seq, g, other=other, n_motifs=n_motifs, width=seqlet_width, seed=seed, batch_size=batch_size
+        found = find_group_motifs(
+            method,
+            model,
+            seq,
+            g,
+            other=other,
+            n_motifs=opts.n_motifs,
+            width=opts.seqlet_width,
+            seed=opts.seed,
+            batch_size=opts.batch_size,
         )
         return [mo.Motif(f"{g}_{label}", pwm, n, f"{g}_{method}") for pwm, n, label in found]
     fasta = os.path.join(out_dir, f"{g}.weighted.fa")
@@ -164,26 +171,7 @@ def _tsne(model, data, chosen, out_dir, path, seed, files):
     return rows
 
 
-def find_motifs(
-    model_path,
-    datasets,
-    out_dir,
-    *,
-    groups=levels.NAMES,
-    by="truth",
-    method="attribution",
-    sites_per_group=2000,
-    max_sites=None,
-    n_motifs=4,
-    seqlet_width=20,
-    motif_db=None,
-    jaspar=False,
-    q_value=0.05,
-    tsne=None,
-    seed=0,
-    batch_size=256,
-    threads=None,
-):
+def find_motifs(model_path, datasets, out_dir, options=DEFAULTS):
     """Find the motifs a Keras model uses per methylation group and write them into *out_dir*.
 
     Parameters
@@ -193,20 +181,11 @@ def find_motifs(
     datasets : sequence of str
         Dataset NPZ files or shards (joined) with stored windows.
     out_dir : str
-        Created when absent; motifs.meme is always written (a valid MEME file with no motif when none is found).
-    groups : sequence of str
-        Of :data:`mrcnn_tools.levels.NAMES`.
-    by : {'truth', 'prediction'}
-        Group sites by their true level or by the model's prediction (unlabelled data).
-    method : {'attribution', 'weighted-sequences', 'activation'}
-    sites_per_group, max_sites : int
-        At most this many sites of each group, and at most *max_sites* in all (random, *seed*).
-    motif_db, jaspar : str, bool
-        Known motifs (MEME file) or the bundled JASPAR CORE vertebrates to match against (Tomtom).
-    q_value : float
-        Report matches below this q-value.
-    tsne : str, optional
-        PNG of a t-SNE of hyper vs hypo sites; silhouettes in tsne.tsv.
+        Created with its parents when absent; motifs.meme is always written (a valid MEME file with no motif when
+        none is found).
+    options : MotifOptions
+        Groups, method, sites, matching and t-SNE (:class:`mrcnn_tools.motifs.options.MotifOptions`, whose
+        defaults are mrcnn-filters2meme's).
 
     Returns
     -------
@@ -214,15 +193,13 @@ def find_motifs(
 
     Raises
     ------
-    UsageError, MrcnnError
-        Unknown groups; a k-mer model; a model that does not fit the data; no labels (by truth); no site
-        in any group. subprocess.CalledProcessError when ``meme`` fails.
+    MrcnnError
+        A k-mer model; a model that does not fit the data; no labels (by truth); no site in any group.
+        subprocess.CalledProcessError when ``meme`` fails.
     """
 
-    bad = [g for g in groups if g not in levels.NAMES]
-    if bad:
-        raise UsageError(f"--groups: unknown group(s) {', '.join(bad)}; use {', '.join(levels.NAMES)}")
-    if jaspar or motif_db:
+    opts = options
+    if opts.jaspar or opts.motif_db:
         mo.require_memelite()  # an optional dependency: say so before any work
     meta = read_model_meta(model_path)
     if meta.get("arch") == "kmer-gbr":
@@ -233,39 +210,26 @@ def find_motifs(
     data = load_datasets(list(datasets))
     check_model_fits(meta, data.meta, data.window, model_path, datasets[0])
     attach_genome(data, None, datasets[0])  # sites-only data: says that windows are needed
-    database = mo.read_meme(motif_db) if motif_db else None
+    database = mo.read_meme(opts.motif_db) if opts.motif_db else None
     os.makedirs(out_dir, exist_ok=True)
-    load_tensorflow(threads)
-    model, meta = load_model(model_path, threads=threads)
-    if by == "prediction":
-        level = Predictor(model, meta, batch_size=batch_size).predict(data.windows())
+    load_tensorflow(opts.threads)
+    model, meta = load_model(model_path, threads=opts.threads)
+    if opts.by == "prediction":
+        level = Predictor(model, meta, batch_size=opts.batch_size).predict(data.windows())
     else:
         level = data.y
         if not np.isfinite(level).any():
             raise MrcnnError(f"{datasets[0]}: no labels to group by; use --by prediction for unlabelled data")
-    chosen = choose_sites(level, groups, sites_per_group, max_sites, seed)
+    chosen = choose_sites(level, opts.groups, opts.sites_per_group, opts.max_sites, opts.seed)
     if not chosen:
-        raise MrcnnError(f"{datasets[0]}: none of the groups {', '.join(groups)} has sites")
+        raise MrcnnError(f"{datasets[0]}: none of the groups {', '.join(opts.groups)} has sites")
     run = MotifRun(chosen, [])
     background = mo.background_frequencies(data.windows(np.concatenate(list(chosen.values()))))
     for g, idx in chosen.items():
         names = [f"{c}:{p}" for c, p in zip(data.chrom[idx], data.pos[idx])]
         rest = [i for h, i in chosen.items() if h != g]  # the background of enrichment: the other groups' windows
         other = data.windows(np.concatenate(rest)) if rest else None
-        run.motifs += _group_motifs(
-            model,
-            g,
-            data.windows(idx),
-            other,
-            names,
-            method,
-            out_dir,
-            n_motifs,
-            seqlet_width,
-            batch_size,
-            seed,
-            run.files,
-        )
+        run.motifs += _group_motifs(model, g, data.windows(idx), other, names, out_dir, opts, run.files)
     meme_path = os.path.join(out_dir, "motifs.meme")
     mo.write_meme(run.motifs, meme_path, background)
     run.files.append(meme_path)
@@ -273,15 +237,15 @@ def find_motifs(
         os.makedirs(os.path.join(out_dir, "logos"), exist_ok=True)
         run.files.append(os.path.join(out_dir, "logos", f"{mo.safe_name(m.name)}.png"))
         mo.logo(m, run.files[-1])
-    if jaspar:
+    if opts.jaspar:
         database = mo.jaspar_motifs()
-    matches = mo.match(run.motifs, database, q_value) if (database and run.motifs) else []
+    matches = mo.match(run.motifs, database, opts.q_value) if (database and run.motifs) else []
     for r in matches:
         run.best.setdefault(r["motif"], r)
     run.significant = sum(1 for r in run.best.values() if r["significant"])
     _write_motif_table(out_dir, run.motifs, run.best, run.files)
     if database is not None:
-        _write_matches(out_dir, run.motifs, matches, run.best, q_value, run.files)
-    if tsne:
-        run.tsne = _tsne(model, data, chosen, out_dir, tsne, seed, run.files)
+        _write_matches(out_dir, run.motifs, matches, run.best, opts.q_value, run.files)
+    if opts.tsne:
+        run.tsne = _tsne(model, data, chosen, out_dir, opts.tsne, opts.seed, run.files)
     return run

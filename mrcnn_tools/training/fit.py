@@ -1,7 +1,8 @@
-"""Training: the run's options, the metadata a model carries, Keras and scikit-learn training, the history TSV.
+"""Training: what a fit needs, the metadata a model carries, Keras and scikit-learn training, the history TSV.
 
-Where the sites come from is :mod:`splits`, how batches reach the model :mod:`tf_input`, what a run carries
-across epochs and ``--resume`` :mod:`train_state`, the networks :mod:`architectures`.
+The run's options and their defaults are :mod:`mrcnn_tools.training.options`; where the sites come from
+:mod:`mrcnn_tools.data.splits`, how batches reach the model :mod:`mrcnn_tools.models.inputs`, what a run carries
+across epochs and ``--resume`` :mod:`mrcnn_tools.training.state`, the networks :mod:`mrcnn_tools.models.registry`.
 """
 
 import logging
@@ -20,6 +21,7 @@ from mrcnn_tools.models import registry
 from mrcnn_tools.models.backend import load_tensorflow, set_threads
 from mrcnn_tools.models.baselines import build_kmer_gbr, features
 from mrcnn_tools.training.distributed import train_multi_worker
+from mrcnn_tools.training.options import DEFAULTS
 from mrcnn_tools.training.state import TrainingRun, epoch_callback
 
 log = logging.getLogger(__name__)
@@ -27,22 +29,23 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainConfig:
-    """Options of a training run (see mrcnn-train --help).
+    """What the fitting of one run needs, made by :func:`mrcnn_tools.training.run.train_model` from its
+    :class:`mrcnn_tools.training.options.TrainOptions` (whose defaults these are).
 
     ``batch_size`` is the global batch (split among replicas); ``threads`` None leaves TensorFlow's default;
     ``strategy`` is auto, mirrored or multi-worker; ``model_kwargs`` are the architecture's hyper-parameters.
     """
 
-    arch: str = "mrcnn"
-    epochs: int = 30
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    patience: int = 5
-    seed: int = 0
+    arch: str = DEFAULTS.arch
+    epochs: int = DEFAULTS.epochs
+    batch_size: int = DEFAULTS.batch_size
+    learning_rate: float = DEFAULTS.rate
+    patience: int = DEFAULTS.patience
+    seed: int = DEFAULTS.seed
     threads: int = None
     checkpoint_dir: str = None
     resume: bool = False
-    strategy: str = "auto"
+    strategy: str = DEFAULTS.strategy
     model_kwargs: dict = field(default_factory=dict)
     rc_augment: bool = False
 

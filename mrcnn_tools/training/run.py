@@ -15,6 +15,7 @@ from mrcnn_tools.models.context_inputs import context_settings
 from mrcnn_tools.models.files import check_model_suffix, save_keras_model, save_sklearn_model
 from mrcnn_tools.training.distributed import chief_path
 from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras, train_sklearn, write_history
+from mrcnn_tools.training.options import DEFAULTS
 
 log = logging.getLogger(__name__)
 
@@ -80,32 +81,7 @@ def _load_without_windows(data, path, validation):
     return labelled(data, path), val
 
 
-def train_model(
-    datasets,
-    output,
-    *,
-    arch="mrcnn",
-    genome=None,
-    cache_dir=None,
-    validation=None,
-    val_chroms=None,
-    val_fraction=None,
-    epochs=30,
-    batch_size=128,
-    learning_rate=None,
-    patience=5,
-    filters=32,
-    dense_units=64,
-    dropout=0.3,
-    context_dropout=0.0,
-    seed=0,
-    threads=None,
-    history=None,
-    checkpoint_dir=None,
-    resume=False,
-    strategy="auto",
-    rc_augment=False,
-):
+def train_model(datasets, output, options=DEFAULTS):
     """Train a model on dataset NPZ files and save it (and its history).
 
     Parameters
@@ -114,12 +90,9 @@ def train_model(
         Training datasets or shards (joined).
     output : str
         Model file: ``.keras`` for mrcnn/simple-cnn, ``.skops`` for kmer-gbr.
-    validation, val_chroms, val_fraction
-        The validation set: another dataset, these chromosomes, or this fraction of sites in random 10-kb
-        blocks (default 0.1 when neither of the others is given).
-    learning_rate : float, optional
-        Adam's for the CNNs (default 0.001), the boosting rate for kmer-gbr (default 0.1).
-    The others as mrcnn-train's options of the same names.
+    options : TrainOptions
+        The architecture, validation set, hyper-parameters and run settings
+        (:class:`mrcnn_tools.training.options.TrainOptions`, whose defaults are mrcnn-train's).
 
     Returns
     -------
@@ -128,32 +101,35 @@ def train_model(
     Raises
     ------
     UsageError
-        A suffix that does not fit *arch*; early stopping without a validation set.
+        A suffix that does not fit the architecture; early stopping without a validation set.
     DatasetError, ModelError
         Unlabelled or mismatched data, a window the architecture does not take.
     """
 
+    opts = options
+    arch = opts.arch
     check_model_suffix(arch, output)
     spec = registry.get(arch)
-    if rc_augment and not (spec.is_keras and not spec.reads_context):
+    if opts.rc_augment and not (spec.is_keras and not spec.reads_context):
         raise UsageError(f"--rc-augment applies to the window-only networks (mrcnn, simple-cnn), not {arch}")
-    if rc_augment and strategy == "multi-worker":
+    if opts.rc_augment and opts.strategy == "multi-worker":
         raise UsageError("--rc-augment is not implemented for --strategy multi-worker")
-    kwargs = model_kwargs(arch, filters, dense_units, dropout, context_dropout)  # options checked before any work
-    data, val_data = _load(datasets, validation, genome, cache_dir, needs_windows=spec.reads_sequence)
+    kwargs = model_kwargs(
+        arch, opts.filters, opts.dense_units, opts.dropout, opts.context_dropout
+    )  # options checked before any work
+    data, val_data = _load(datasets, opts.validation, opts.genome, opts.cache_dir, needs_windows=spec.reads_sequence)
     if spec.reads_context:  # before the validation split, which takes a while at genome scale
         check_context(data, None, datasets[0])
     if spec.is_keras:
         check_window(arch, data.window)
-    if val_fraction is None:
-        val_fraction = 0.0 if (validation or val_chroms) else 0.1
-    if val_fraction == 0 and not (validation or val_chroms) and patience and arch != "kmer-gbr":
+    val_fraction = opts.holdout_fraction()
+    if val_fraction == 0 and not (opts.validation or opts.val_chroms) and opts.patience and arch != "kmer-gbr":
         raise UsageError(
             "--val-fraction 0 leaves no validation set for early stopping; give --validation, "
             "--val-chroms or a --val-fraction above 0, or turn early stopping off with --patience 0"
         )
     train, val, split = split_validation(
-        data, validation=val_data, val_chroms=val_chroms, val_fraction=val_fraction, seed=seed
+        data, validation=val_data, val_chroms=opts.val_chroms, val_fraction=val_fraction, seed=opts.seed
     )
     log.info("training on %d sites, validating on %d (%s)", len(train), len(val) if val is not None else 0, split)
     leaks = leaking_sites(train, val, train.window) if val is not None else 0
@@ -167,27 +143,25 @@ def train_model(
             100 * leaks / len(val),
             train.window,
         )
-    if learning_rate is None:
-        learning_rate = 0.1 if arch == "kmer-gbr" else 1e-3
     config = TrainConfig(
         arch=arch,
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        patience=patience,
-        seed=seed,
-        threads=threads,
-        checkpoint_dir=checkpoint_dir,
-        resume=resume,
-        strategy=strategy,
+        epochs=opts.epochs,
+        batch_size=opts.batch_size,
+        learning_rate=opts.rate,
+        patience=opts.patience,
+        seed=opts.seed,
+        threads=opts.threads,
+        checkpoint_dir=opts.checkpoint_dir,
+        resume=opts.resume,
+        strategy=opts.strategy,
         model_kwargs=kwargs,
-        rc_augment=rc_augment,
+        rc_augment=opts.rc_augment,
     )
 
     context_meta = {}
     if spec.reads_context:
         config.model_kwargs, context_meta = context_settings(
-            config.model_kwargs, train, val, datasets[0], validation or "validation"
+            config.model_kwargs, train, val, datasets[0], opts.validation or "validation"
         )
     meta = dict(base_meta(config, train, val, split, list(datasets)), **context_meta)
     if arch == "kmer-gbr":
@@ -201,7 +175,7 @@ def train_model(
             meta["best_epoch"] = min(rows, key=lambda r: r.get("val_loss", r["loss"]))["epoch"]
         with chief_path(output) as path:  # multi-worker: only the chief's model is kept
             save_keras_model(model, path, meta)
-    if history:
-        with chief_path(history) as history_path:
+    if opts.history:
+        with chief_path(opts.history) as history_path:
             write_history(history_path, rows)
     return TrainResult(arch, output, len(train), len(val) if val is not None else 0, split, leaks, rows)

@@ -148,7 +148,7 @@ def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     """A network that learned "site -> hyper" puts hypo windows' highest contributions on the site where it
     occurs by chance. Here 25% of the hypo windows and 80% of the hyper windows hold it: the hypo peaks are
     enriched over random hyper regions (discover alone reports it), but the site occurs in far fewer hypo than
-    hyper windows, so find_motifs does not report it for hypo; for hyper it does."""
+    hyper windows, so find_group_motifs does not report it for hypo; for hyper it does."""
 
     rng = np.random.default_rng(5)
     hypo, s_hypo = _planted_group(rng, 400, 0.25)
@@ -159,18 +159,18 @@ def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     assert logp < -4
     assert motif_discover.group_enrichment(pwm, hypo, hyper) > -1  # hypo holds it less often: no enrichment
     assert motif_discover.group_enrichment(pwm, hyper, hypo) < -20
-    # find_motifs signs hypo's contributions negative; the stand-in returns them pre-negated
+    # find_group_motifs signs hypo's contributions negative; the stand-in returns them pre-negated
     scores = {id(hypo): -s_hypo, id(hyper): s_hyper}
     monkeypatch.setattr(motif_methods, "attributions", lambda model, seq, batch_size: scores[id(seq)])
-    assert motif_methods.find_motifs("attribution", None, hypo, "hypo", hyper) == []
-    ((found, n, label),) = motif_methods.find_motifs("attribution", None, hyper, "hyper", hypo)
+    assert motif_methods.find_group_motifs("attribution", None, hypo, "hypo", hyper) == []
+    ((found, n, label),) = motif_methods.find_group_motifs("attribution", None, hyper, "hyper", hypo)
     consensus = "".join("ACGT"[k] for k in found.argmax(1))
     assert "CCACCTAGTGG" in consensus + consensus[::-1].translate(str.maketrans("ACGT", "TGCA"))
     # TF-MoDISco's patterns are checked the same way
 
     monkeypatch.setattr(motif_modisco, "modisco_motifs", lambda model, seq, sign, batch_size: [(found, 99)])
-    assert motif_methods.find_motifs("modisco", None, hypo, "hypo", hyper) == []
-    assert [n for _, n, _ in motif_methods.find_motifs("modisco", None, hyper, "hyper", hypo)] == [99]
+    assert motif_methods.find_group_motifs("modisco", None, hypo, "hypo", hyper) == []
+    assert [n for _, n, _ in motif_methods.find_group_motifs("modisco", None, hyper, "hyper", hypo)] == [99]
 
 
 def test_best_scores_in_chunks_equal_the_whole():
@@ -399,7 +399,7 @@ def test_modisco_finds_the_planted_motif(planted):
 
     d, seq = planted
     model, _ = load_model(str(d / "simple-cnn.keras"))
-    found = mo.find_motifs("modisco", model, seq[0::2][:1000], "hyper", seq[1::2][:1000])
+    found = mo.find_group_motifs("modisco", model, seq[0::2][:1000], "hyper", seq[1::2][:1000])
     assert found and all(label.startswith("modisco") for _, _, label in found)
     motifs = [mo.Motif(f"hyper_{label}", pwm, n) for pwm, n, label in found]
     hits = [r for r in mo.match(motifs, mo.jaspar_motifs()) if r["significant"] and r["match_name"] == "CTCF"]
