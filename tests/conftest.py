@@ -13,6 +13,18 @@ from helpers import EXAMPLES, TEST_DATA, TINY_KERAS, TrainRun, bundled, reset_lo
 from mrcnn_tools.cli.train import main as train
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _plain_environment():
+    """Tests do not depend on the caller's environment: no MRCNN_* setting (MRCNN_CACHE_DIR moves the genome codes
+    away from the FASTA that tests look beside; MRCNN_PORT), TF_CONFIG or Slurm job variable (make test run inside
+    an allocation) reaches a test, a session fixture or a command a test starts."""
+    with pytest.MonkeyPatch.context() as mp:
+        for key in list(os.environ):
+            if key.startswith(("MRCNN_", "SLURM_")) or key == "TF_CONFIG":
+                mp.delenv(key)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _fresh_logger():
     """Each command run in-process points the package logger at that test's stderr; undo it afterwards so that a
