@@ -30,8 +30,7 @@ from mrcnn_tools.data.splits import split_validation
 from mrcnn_tools.genome.fasta import Genome
 from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region
 from mrcnn_tools.models.context import context_meta
-from mrcnn_tools.models.context_inputs import ContextPredictor
-from mrcnn_tools.prediction.predict import Predictor
+from mrcnn_tools.prediction.predictors import ContextPredictor, Predictor
 from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -8,7 +8,9 @@ from mrcnn_tools.cli.common import compute_parser, genome_parser, make_parser, r
 from mrcnn_tools.cli.options import add_alias, positive_int
 from mrcnn_tools.errors import UsageError
 from mrcnn_tools.genome.regions import IntervalSet, read_bed
+from mrcnn_tools.prediction.chroms import CHROM_NAMES
 from mrcnn_tools.prediction.files import OUTPUT_FORMATS
+from mrcnn_tools.prediction.options import DEFAULTS, PredictOptions, option_help
 from mrcnn_tools.prediction.predict import predict_to_files
 
 PROG = "mrcnn-predict"
@@ -30,7 +32,7 @@ def get_parser():
         "  mrcnn-predict -m model.keras --genome hg19.fa.gz --chroms chr20 --output-format bedgraph "
         "-o chr20.bedGraph --bigwig chr20.bw\n  mrcnn-predict -m model.keras --genome hg19.fa.gz "
         "--shard $SLURM_ARRAY_TASK_ID/100 -o part.$SLURM_ARRAY_TASK_ID.tsv.gz",
-        parents=[genome_parser(required=False), selection_parser(), compute_parser(batch_size=2048)],
+        parents=[genome_parser(required=False), selection_parser(), compute_parser(batch_size=DEFAULTS.batch_size)],
     )
     parser.add_argument(
         "datasets",
@@ -51,31 +53,27 @@ def get_parser():
     parser.add_argument(
         "--output-format",
         choices=OUTPUT_FORMATS,
-        default="tsv",
-        help="tsv: chrom start end strand prediction [y_true coverage cgi]; bedgraph: chrom start end prediction",
+        default=DEFAULTS.output_format,
+        help=option_help("output_format"),
     )
     add_alias(parser, "--format", "output_format", "--output-format", choices=OUTPUT_FORMATS)
+    parser.add_argument(
+        "--chrom-names",
+        choices=CHROM_NAMES,
+        default=DEFAULTS.chrom_names,
+        help=option_help("chrom_names"),
+    )
     parser.add_argument("--bigwig", metavar="FILE.bw", help="also write the predictions as a bigWig")
     parser.add_argument(
         "--shard",
         metavar="I/N",
         type=shard_spec,
-        help="predict only part I of N (1-based) of the sites: contiguous, disjoint parts for job arrays",
+        help=option_help("shard"),
     )
     parser.add_argument("--cgi", metavar="BED", help="CpG islands, to fill the cgi column in genome mode")
-    parser.add_argument("--keep-strands", action="store_true", help="genome mode: predict the C of both strands")
-    parser.add_argument(
-        "--cache-dir",
-        metavar="DIR",
-        help="sites-only datasets: where to keep the genome as memory-mapped codes (default: "
-        "$MRCNN_CACHE_DIR, else beside the FASTA, else ~/.cache/mrcnn-tools)",
-    )
-    parser.add_argument(
-        "--chunk-size",
-        type=positive_int,
-        default=65536,
-        help="sites predicted and written at a time (memory); the predictions do not depend on it",
-    )
+    parser.add_argument("--keep-strands", action="store_true", help=option_help("keep_strands"))
+    parser.add_argument("--cache-dir", metavar="DIR", help=option_help("cache_dir"))
+    parser.add_argument("--chunk-size", type=positive_int, default=DEFAULTS.chunk_size, help=option_help("chunk_size"))
     return parser
 
 
@@ -85,22 +83,26 @@ def _body(args, log):
         raise UsageError("give dataset NPZ files, or --genome to predict every CpG of the genome")
     if bool(args.model) == bool(args.baseline):
         raise UsageError("give a model (-m MODEL) or --baseline neighbours, one of them")
-    result = predict_to_files(
-        args.model,
-        datasets=args.datasets,
-        genome_path=args.genome,
-        output=args.output,
+    options = PredictOptions(
         output_format=args.output_format,
-        bigwig=args.bigwig,
+        chrom_names=args.chrom_names,
         shard=args.shard,
         selection=selection(args),
-        cgi=IntervalSet(read_bed(args.cgi)) if args.cgi and not args.datasets else None,
         keep_strands=args.keep_strands,
         cache_dir=args.cache_dir,
         chunk_size=args.chunk_size,
         batch_size=args.batch_size,
         threads=args.threads,
         progress=not args.quiet,
+    )
+    result = predict_to_files(
+        args.model,
+        datasets=args.datasets,
+        genome_path=args.genome,
+        output=args.output,
+        bigwig=args.bigwig,
+        cgi=IntervalSet(read_bed(args.cgi)) if args.cgi and not args.datasets else None,
+        options=options,
     )
     shard = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
     log.info("predicted %d sites%s", result.rows, shard)

@@ -1,15 +1,12 @@
-"""Feeding context models: the tf.data pipeline and prediction over a dataset's windows and context arrays."""
+"""Feeding context models: their inputs from a dataset's windows and context arrays, the tf.data pipeline of
+training, and the settings a model file records. Prediction with them is
+:class:`mrcnn_tools.prediction.predictors.ContextPredictor`."""
 
 import numpy as np
 
-from mrcnn_tools.data.neighbours import check_context, neighbour_average
-from mrcnn_tools.errors import UsageError
+from mrcnn_tools.data.neighbours import check_context
 from mrcnn_tools.models.context import context_meta
 from mrcnn_tools.models.inputs import batched_dataset
-
-PREDICT_ROWS = (
-    1024  # as mrcnn_tools.prediction.predict: one fixed shape, so a row's prediction never depends on its batch
-)
 
 
 def _base_rows(data):
@@ -64,66 +61,6 @@ def context_tf_dataset(data, batch_size, *, with_codes=True, **kwargs):
     return batched_dataset(data.y, batch_size, gather, spec, **kwargs)
 
 
-class ContextPredictor:
-    """Predict with a context model (or the neighbour average, *model* None) over a dataset's rows.
-
-    Parameters
-    ----------
-    model : keras.Model or None
-        None: the distance-weighted neighbour average, no training (``mrcnn-predict --baseline neighbours``).
-    meta : dict
-        The model's metadata (``arch``, ``context``: {"k": K, ...}); for the baseline, ``{"arch": "neighbours"}``.
-    """
-
-    def __init__(self, model, meta):
-        self.model, self.meta = model, meta
-        self.with_codes = meta.get("arch") == "mrcnn-context"
-        self._fn = None
-        if model is not None:
-            import tensorflow as tf
-
-            self._fn = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-
-    def check(self, data, path="dataset"):
-        """Refuse a dataset without the context arrays (or of another K) the model was trained with; the
-        neighbour average takes any K."""
-        check_context(data, int(self.meta["context"]["k"]) if self.model is not None else None, path)
-
-    def predict_rows(self, data):
-        """Predicted levels of every site of *data* (the interface
-        :func:`mrcnn_tools.prediction.predict.predict_to_files`
-        drives); see :meth:`predict`."""
-        return self.predict(data)
-
-    def predict(self, data, index=None):
-        """Predicted levels of the rows *index* (all when None) of a Dataset: float32 (n,), clipped to [0, 1].
-
-        The baseline gives NaN for a site without any observed neighbour.
-        """
-        rows = np.arange(len(data)) if index is None else np.asarray(index)
-        if self.model is None:
-            return np.clip(neighbour_average(data.context_level[rows], data.context_dist[rows]), 0.0, 1.0)
-        out = np.empty(len(rows), np.float32)
-        for a in range(0, len(rows), PREDICT_ROWS):
-            part = rows[a : a + PREDICT_ROWS]
-            x = model_inputs(data, part, self.with_codes)
-            n = len(part)
-            if n < PREDICT_ROWS:  # padded to the one shape: missing neighbours, N windows
-                x = {
-                    key: np.concatenate(
-                        [
-                            v,
-                            np.zeros((PREDICT_ROWS - n, v.shape[1]), v.dtype)
-                            if key != "codes"
-                            else np.full((PREDICT_ROWS - n, v.shape[1]), 4, v.dtype),
-                        ]
-                    )
-                    for key, v in x.items()
-                }
-            out[a : a + n] = np.asarray(self._fn(x)).reshape(-1)[:n]
-        return np.clip(out, 0.0, 1.0)
-
-
 def context_settings(kwargs, data, val=None, path="dataset", val_path="validation"):
     """A context architecture's K, taken from the training data (checked), and what its model file records.
 
@@ -151,24 +88,3 @@ def context_settings(kwargs, data, val=None, path="dataset", val_path="validatio
     if val is not None:
         check_context(val, k, val_path)
     return dict(kwargs, k=k), {"context": context_meta(k, kwargs.get("context_dropout", 0.0))}
-
-
-def context_predictor(model, meta, data, path, genome_mode=False):
-    """The predictor of a context model (or of the neighbour average, *model* None), checked against the data.
-
-    Raises
-    ------
-    UsageError
-        Genome mode: a context model needs the observed neighbours of a dataset.
-    DatasetError
-        A dataset without the context arrays the model was trained with.
-    """
-    if genome_mode:
-        raise UsageError(
-            f"a {meta.get('arch')} model imputes from observed neighbours, which genome mode does not "
-            "have: encode the CpGs with mrcnn-encode --all-cpgs --calls FILE --context "
-            f"{meta.get('context', {}).get('k', 'K')} and predict that dataset"
-        )
-    predictor = ContextPredictor(model, meta)
-    predictor.check(data, path)
-    return predictor

@@ -24,6 +24,7 @@ from mrcnn_tools.errors import InputFormatError, MrcnnError, UsageError
 from mrcnn_tools.evaluation.report import evaluate_files, model_labels
 from mrcnn_tools.motifs.run import choose_sites
 from mrcnn_tools.prediction.files import PredictionWriter, read_predictions
+from mrcnn_tools.prediction.options import PredictOptions
 from mrcnn_tools.prediction.predict import predict_to_files
 from mrcnn_tools.training.run import model_kwargs
 
@@ -347,7 +348,8 @@ def test_predictions_independent_of_chunk_and_batch_size(tmp_path):
     outs = []
     for chunk, batch in ((65536, 2048), (7, 5), (100, 1)):
         out = tmp_path / f"p{chunk}.tsv"
-        result = predict_to_files(model, datasets=data, output=str(out), chunk_size=chunk, batch_size=batch)
+        opts = PredictOptions(chunk_size=chunk, batch_size=batch)
+        result = predict_to_files(model, datasets=data, output=str(out), options=opts)
         outs.append(out.read_bytes())
         assert result.rows == len(outs[-1].splitlines()) - 1 == 87  # the sites of test_small.npz
     assert outs[0] == outs[1] == outs[2]
@@ -355,7 +357,7 @@ def test_predictions_independent_of_chunk_and_batch_size(tmp_path):
     parts = []
     for i in (1, 2, 3):
         out = tmp_path / f"s{i}.tsv"
-        predict_to_files(model, datasets=data, output=str(out), shard=(i, 3), chunk_size=50)
+        predict_to_files(model, datasets=data, output=str(out), options=PredictOptions(shard=(i, 3), chunk_size=50))
         parts.append(out.read_bytes().split(b"\n", 1)[1])
     assert outs[0].split(b"\n", 1)[1] == b"".join(parts)
 

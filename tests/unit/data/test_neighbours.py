@@ -10,8 +10,9 @@ from mrcnn_tools.errors import DatasetError
 from mrcnn_tools.genome.fasta import Genome
 from mrcnn_tools.genome.regions import IntervalSet, parse_region
 from mrcnn_tools.models.context import build_context_model, context_layers, context_meta
-from mrcnn_tools.models.context_inputs import ContextPredictor, context_tf_dataset
+from mrcnn_tools.models.context_inputs import context_tf_dataset
 from mrcnn_tools.models.files import load_model, save_keras_model
+from mrcnn_tools.prediction.predictors import ContextPredictor
 
 try:
     from mrcnn_tools.genome.regions import Selection

@@ -1,0 +1,88 @@
+"""How mrcnn-predict predicts and writes: :class:`PredictOptions`, the one home of each prediction default.
+
+mrcnn-predict's parser takes its defaults and their help from here (:func:`option_help`), and so does a library
+caller of :func:`mrcnn_tools.prediction.predict.predict_to_files`.
+"""
+
+from dataclasses import dataclass, field, fields
+
+from mrcnn_tools.errors import UsageError
+from mrcnn_tools.genome.regions import Selection
+from mrcnn_tools.prediction.chroms import CHROM_NAMES
+from mrcnn_tools.prediction.files import OUTPUT_FORMATS
+
+
+def _opt(default, text):
+    return field(default=default, metadata={"help": text})
+
+
+@dataclass(frozen=True)
+class PredictOptions:
+    """Options of one prediction run (inputs and outputs are given beside them).
+
+    Attributes
+    ----------
+    output_format : {'tsv', 'bedgraph'}
+    chrom_names : {'genome', 'ucsc', 'ensembl'}
+        Chromosome names of the outputs (:mod:`mrcnn_tools.prediction.chroms`).
+    shard : (int, int) or None
+        Part i of n (1-based) of the sites: contiguous and disjoint.
+    selection : mrcnn_tools.genome.regions.Selection or None
+        Genome mode: chromosomes and regions (None: all).
+    keep_strands : bool
+        Genome mode: predict the C of both strands.
+    cache_dir : str or None
+        Where sites-only datasets keep the genome as memory-mapped codes.
+    chunk_size, batch_size : int
+        Sites predicted and written at a time (memory); rows per model call of a k-mer model. Predictions are
+        the same bit for bit whatever both are.
+    threads : int or None
+        CPU threads for TensorFlow and NumPy/BLAS (None: all cores).
+    progress : bool
+        Show progress (a bar on a terminal, else a log line about every 30 s).
+    """
+
+    output_format: str = _opt(
+        "tsv", "tsv: chrom start end strand prediction [y_true coverage cgi]; bedgraph: chrom start end prediction"
+    )
+    chrom_names: str = _opt(
+        "genome",
+        "chromosome names of the outputs (TSV, bedGraph, bigWig): genome = as the FASTA names them (in dataset "
+        "mode the FASTA the dataset was encoded with), the same in both modes; ucsc = chr1, chrX, chrM; "
+        "ensembl = 1, X, MT (to match annotation files or a genome browser)",
+    )
+    shard: tuple = _opt(
+        None, "predict only part I of N (1-based) of the sites: contiguous, disjoint parts for job arrays"
+    )
+    selection: Selection = None
+    keep_strands: bool = _opt(False, "genome mode: predict the C of both strands")
+    cache_dir: str = _opt(
+        None,
+        "sites-only datasets: where to keep the genome as memory-mapped codes (default: $MRCNN_CACHE_DIR, else "
+        "beside the FASTA, else ~/.cache/mrcnn-tools)",
+    )
+    chunk_size: int = _opt(65536, "sites predicted and written at a time (memory); the predictions do not depend on it")
+    batch_size: int = _opt(
+        2048,
+        "sites per batch of a k-mer model (Keras models predict 1024 sites at a time whatever this is, so that "
+        "predictions do not depend on it)",
+    )
+    threads: int = None
+    progress: bool = False
+
+    def __post_init__(self):
+        if self.output_format not in OUTPUT_FORMATS:
+            raise UsageError(f"output format '{self.output_format}': give one of {', '.join(OUTPUT_FORMATS)}")
+        if self.chrom_names not in CHROM_NAMES:
+            raise UsageError(f"chromosome names '{self.chrom_names}': give one of {', '.join(CHROM_NAMES)}")
+        for name in ("chunk_size", "batch_size"):
+            if int(getattr(self, name)) < 1:
+                raise UsageError(f"{name} {getattr(self, name)}: give a positive number")
+
+
+DEFAULTS = PredictOptions()
+
+
+def option_help(name):
+    """The help of option *name* (a field of :class:`PredictOptions`)."""
+    return {f.name: f.metadata.get("help", "") for f in fields(PredictOptions)}[name]
