@@ -30,7 +30,12 @@ class Columns:
         bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
             r = raw.iloc[bad[0]]
-            text = "missing" if pd.isna(r) else f"'{r}' is not a number"
+            if pd.isna(r):
+                text = "missing"
+            elif np.isinf(pd.to_numeric(pd.Series([r]), errors="coerce").iloc[0]):
+                text = f"'{r}' is too large (not a finite number)"
+            else:
+                text = f"'{r}' is not a number"
             raise InputFormatError(
                 f"{what} ({self.fmt} column {self._colno(col)}): {text}; fix the line or check --calls-format",
                 self.path,
@@ -93,6 +98,7 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
     """One chunk of a table: positions, strands, counts or levels, and the rows of the right context."""
     keep = None  # rows of the right context / modification
     context_dropped = 0
+    expand = None  # rows of the table each output row comes from, when a row gives several (nanopolish groups)
     n = len(df)
     strand = np.zeros(n, np.int8)
     has_counts = True
@@ -186,6 +192,22 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         cov = cols.num(ncol - 1, "coverage", 0)
         m = beta * cov
         u = cov - m
+    elif fmt == "dss":
+        pos = cols.position(1, one_based=True)
+        total, m = cols.num(2, "N", 0), cols.num(3, "X", 0)
+        bad = np.flatnonzero(m > total)
+        if len(bad):
+            raise InputFormatError(
+                f"X {m[bad[0]]:g} (methylated reads) is above N {total[bad[0]]:g} (all reads): not a DSS table "
+                "(chr, pos, N, X); a table of chr, pos, M, U is --calls-format counts",
+                path,
+                cols.line(bad[0]),
+            )
+        u = total - m
+    elif fmt == "nanopolish":
+        pos, m, u, expand = _nanopolish(df, cols, path)
+        strand = np.zeros(len(pos), np.int8)
+        n = len(pos)
     elif fmt == "counts":
         pos = cols.position(1, one_based=True)
         m, u = cols.num(2, "M", 0), cols.num(3, "U", 0)
@@ -230,7 +252,57 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         "keep": keep,
         "context_dropped": context_dropped,
         "has_counts": has_counts,
+        "expand": expand,
     }
+
+
+def _nanopolish(df, cols, path):
+    """calculate_methylation_frequency.py rows as per-CpG (pos, m, u, rows): each CpG of a group gets the group's
+    level, and reads = called_sites / num_motifs_in_group (the script adds num_motifs_in_group calls a read);
+    the CpGs of a group are where its group_sequence has CG, counted from the first (as --split-groups does)."""
+    start = cols.position(1, one_based=False)
+    end = cols.num(2, "end", 0).astype(np.int64)
+    k = cols.num(3, "num_motifs_in_group", 1)
+    called = cols.num(4, "called_sites", 0)
+    meth = cols.num(5, "called_sites_methylated", 0)
+    freq = cols.num(6, "methylated_frequency", 0, 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        checks = (
+            (end < start, "end is before start"),
+            (meth > called, "called_sites_methylated is above called_sites"),
+            ((called % k != 0) | (meth % k != 0), "called_sites is not a whole number of reads of the group"),
+            ((called > 0) & (np.abs(freq - meth / called) > 0.0006), "methylated_frequency is not the ratio"),
+        )
+    for bad, what in checks:
+        rows = np.flatnonzero(bad)
+        if len(rows):
+            raise InputFormatError(
+                f"{what}: not calculate_methylation_frequency.py output; check --calls-format", path, cols.line(rows[0])
+            )
+    m, u = meth / k, (called - meth) / k
+    multi = np.flatnonzero(k > 1)
+    if not len(multi):
+        return start, m, u, None
+    seqs = cols.text(7).to_numpy()
+    offsets = [np.zeros(1, np.int64)] * len(df)
+    for r in multi:
+        seq, at = str(seqs[r]).upper(), []
+        p = seq.find("CG")
+        while p != -1:
+            at.append(p)
+            p = seq.find("CG", p + 1)
+        off = np.array(at, np.int64) - (at[0] if at else 0)
+        if len(off) != k[r] or start[r] + off[-1] != end[r]:
+            raise InputFormatError(
+                f"a group of {k[r]:g} CpGs from {start[r]} to {end[r]} whose group_sequence '{seq[:60]}' has "
+                f"{len(off)} CG: fix the line, or run calculate_methylation_frequency.py --split-groups",
+                path,
+                cols.line(r),
+            )
+        offsets[r] = off
+    sizes = np.array([len(o) for o in offsets])
+    rows = np.repeat(np.arange(len(df)), sizes)
+    return start[rows] + np.concatenate(offsets), m[rows], u[rows], rows
 
 
 def _reads(coverage, percent):

@@ -21,6 +21,8 @@ from mrcnn_tools.errors import InputFormatError
 __all__ = [
     "Producer",
     "PRODUCERS",
+    "PER_READ",
+    "AGGREGATE",
     "BY_NAME",
     "ALTERNATIVE",
     "FORMATS",
@@ -137,9 +139,26 @@ PRODUCERS = (
     Producer(
         "counts",
         "count tables of methrix/bsseq exports",
-        "chrom, pos, M, U (with or without header; a header naming the 4th column Cov: total reads)",
+        "chrom, pos, M, U (with or without header; a header naming the 4th column Cov: total reads; without "
+        "a header, some row must have M < U, else it could be dss: give --calls-format)",
         "1-based",
         "M + U (or Cov)",
+    ),
+    Producer(
+        "dss",
+        "DSS / bsseq input tables (`DSS::makeBSseqData`, `DMLtest`)",
+        "header chr, pos, N (total reads), X (methylated reads); without the header only with "
+        "`--calls-format dss` (chrom, pos, 2 counts with column 3 >= column 4 on every row fits dss and counts)",
+        "1-based",
+        "N; level = X / N",
+    ),
+    Producer(
+        "nanopolish",
+        "nanopolish / f5c `calculate_methylation_frequency.py` (with or without `--split-groups`)",
+        "header chromosome, start, end, num_motifs_in_group, called_sites, called_sites_methylated, "
+        "methylated_frequency, group_sequence; a group of several CpGs gives each of its CpGs the group's level",
+        "0-based (the C of each CpG, strands merged)",
+        "called_sites / num_motifs_in_group (reads); level = called_sites_methylated / called_sites",
     ),
     Producer(
         "bedgraph",
@@ -165,6 +184,20 @@ ALTERNATIVE = {"bismark-merged-cov": "methyldackel", "bismark-cpg-report": "bism
 FORMATS = tuple(BY_NAME)
 LEVEL_SCALES = ("percent", "fraction")
 
+# per-read files carry one call per read and site, no per-site level: recognised (by their header names, or a
+# read ID in a column) only to be refused with the step that aggregates them
+PER_READ = (
+    ("nanopolish/f5c call-methylation", {"read_name", "log_lik_ratio"}),
+    ("megalodon per-read text", {"read_id", "can_log_prob"}),
+    ("modkit extract", {"read_id", "forward_read_position"}),
+    ("modkit extract", {"read_id", "ref_position", "call_code"}),
+    ("DeepSignal call_mods", {"readname", "prob_1"}),
+)
+AGGREGATE = "aggregate them first (modkit pileup / calculate_methylation_frequency.py)"
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
+# header names of count tables: chrom, pos, M, U (or M, Cov); DSS names N (total) and X (methylated)
+_COUNT_NAMES = ("pos", "position", "m", "u", "cov", "coverage", "meth", "unmeth", "total")
+
 
 _CONTEXTS = {"CG", "CHG", "CHH", "CpG", "CHN", "CNN"}
 
@@ -181,6 +214,13 @@ def _classify(rows, has_track, header):
         return "tsv", []
     if {"mc_class", "mc_count"} <= set(names):
         return "allc", []
+    if {"called_sites", "called_sites_methylated"} <= set(names):
+        return "nanopolish", []
+    if n == 4 and {"n", "x"} <= set(names):
+        return "dss", []
+    if n == 4 and any(h in names for h in _COUNT_NAMES):
+        # the header says counts: a value that is not a count is the reader's error, with its line
+        return "counts", []
 
     def every(pred):
         try:
@@ -220,6 +260,14 @@ def _classify(rows, has_track, header):
         resembles.append("allc")
         if every(lambda r: is_int(r[1]) and r[3][:1] == "C" and is_int(r[4]) and is_int(r[5])):
             return "allc", resembles
+    if n == 8 and is_int(rows[0][1]) and is_int(rows[0][3]):
+        resembles.append("nanopolish")
+        if every(
+            lambda r: (
+                all(is_int(x) for x in r[1:6]) and 0 <= float(r[6]) <= 1 and (r[7] == "split-group" or r[7].isalpha())
+            )
+        ):
+            return "nanopolish", resembles
     if n == 8 and rows[0][1] in ("C", "G"):
         resembles.append("cgmap")
         if every(lambda r: r[1] in ("C", "G") and is_int(r[2]) and is_int(r[6]) and is_int(r[7])):
@@ -250,8 +298,6 @@ def _classify(rows, has_track, header):
     if n == 4:
         resembles += ["bedgraph", "counts"]
         counts = every(lambda r: is_int(r[1]) and is_int(r[2]) and is_int(r[3]))
-        if counts and any(h in names for h in ("pos", "position", "m", "u", "cov", "meth", "unmeth")):
-            return "counts", resembles
         if has_track or every(lambda r: int(r[2]) > int(r[1])):
             return "bedgraph", resembles
         # chrom, pos, M, U: the third column is a read count, mostly far below the position
@@ -268,33 +314,81 @@ def header_names(source):
     return [h.lower().lstrip("#") for h in fields(lines[skip - 1])] if skip else []
 
 
+def per_read_tool(names, rows):
+    """The per-read producer whose file has header *names* (lower case) or data *rows* (lists of fields), or None:
+    a header of :data:`PER_READ`, or a read ID (a UUID, as nanopore reads are named) in a field of the first rows.
+    """
+    for tool, signature in PER_READ:
+        if signature <= set(names):
+            return tool
+    for r in rows[:5]:
+        for k, f in enumerate(r):
+            if _UUID.fullmatch(f):
+                return f"a read ID in column {k + 1}"
+    return None
+
+
 def detect(source):
-    """The format of a :class:`Source` (one of :data:`FORMATS`), or an error that shows the first data line."""
+    """The format of a :class:`Source` (one of :data:`FORMATS`), or an error that shows the first data line that
+    does not fit (per-read files are refused by name)."""
     lines = source.head()
     if not any(ln.strip() for ln in lines):
         raise InputFormatError("the file is empty; give a file with methylation calls", source.path)
     skip = leading_headers(lines)
     header = fields(lines[skip - 1]) if skip else []
+    names = [h.lower().lstrip("#") for h in header]
     has_track = any(ln.lstrip().startswith("track") for ln in lines[:skip])
-    data = [fields(ln) for ln in lines[skip:] if ln.strip() and not is_comment(ln)]
+    # (line number, fields) of the data lines
+    data = [(i + 1, fields(ln)) for i, ln in enumerate(lines) if i >= skip and ln.strip() and not is_comment(ln)]
+    first = [fields(ln) for ln in lines if ln.strip() and not is_comment(ln)]
+    # the header names, or the first line's (a per-read file can look all header: megalodon's rows)
+    tool = per_read_tool(names, []) or per_read_tool([f.lower().lstrip("#") for f in first[0]] if first else [], [])
+    if tool is None and not data:
+        tool = per_read_tool([], first)
+    if tool:
+        raise InputFormatError(f"per-read calls ({tool}): {AGGREGATE}", source.path)
     if not data:
         raise InputFormatError("the file has a header but no calls", source.path)
-    n = len(data[0])
-    rows = [r for r in data if len(r) == n] if n < 7 else data
-    fmt, resembles = _classify(rows[:100], has_track, header)
+    n = len(data[0][1])
+    numbered = [(i, r) for i, r in data if len(r) == n] if n < 7 else data
+    rows = [r for _, r in numbered[:100]]
+    fmt, resembles = _classify(rows, has_track, header)
     if fmt is None:
-        like = (
-            f"it resembles {', '.join(resembles)} but its values do not fit"
-            if resembles
-            else "no known format has that many columns"
-        )
+        tool = per_read_tool([], [r for _, r in data])
+        if tool:
+            raise InputFormatError(f"per-read calls ({tool}): {AGGREGATE}", source.path)
+        first, lineno, text = _first_misfit(numbered[:100], has_track, header), data[0][0], lines[data[0][0] - 1]
+        if first is not None:
+            # the first lines are one format, a later one breaks it: that line is the one to show
+            fits, lineno = first
+            text = lines[lineno - 1]
+            like = f"the lines above it read as {fits}, this one does not fit"
+        elif resembles:
+            like = f"it resembles {', '.join(resembles)} but its values do not fit"
+        else:
+            like = "no known format has that many columns"
         raise InputFormatError(
-            f"cannot tell the format of the first data line '{lines[skip][:100]}' ({n} columns): {like}; "
-            f"give --calls-format (one of {', '.join(FORMATS)}; see mrcnn-encode --help)",
+            f"cannot tell the format of the data line '{text[:100]}' ({len(fields(text))} columns): {like}; "
+            f"fix the line or give --calls-format (one of {', '.join(FORMATS)}; see mrcnn-encode --help)",
             source.path,
-            skip + 1,
+            lineno,
         )
     return fmt
+
+
+def _first_misfit(numbered, has_track, header):
+    """(format, line) when the first rows of *numbered* ((line, fields) pairs) fit a format and adding a later
+    row makes them fit none: that row's line; else None."""
+    rows = [r for _, r in numbered]
+    fits = _classify(rows[:1], has_track, header)[0]
+    if fits is None:
+        return None
+    for k in range(2, len(rows) + 1):
+        now = _classify(rows[:k], has_track, header)[0]
+        if now is None:
+            return fits, numbered[k - 1][0]
+        fits = now
+    return None
 
 
 def detect_format(path):
@@ -315,6 +409,8 @@ _NCOLS = {
     "bismark-cpg-report-zero-based": 6,
     "methyldackel": 6,
     "methylkit": 6,
+    "dss": 4,
+    "nanopolish": 8,
     "bedmethyl": 11,
     "modkit": 13,
     "modbam2bed": 13,

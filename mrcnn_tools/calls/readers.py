@@ -130,6 +130,7 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
     Calls
     """
     source = Source(path)
+    detected = fmt is None
     if fmt is None:
         fmt = detect(source)
         log.info("%s: detected format %s (%s)", path, fmt, BY_NAME[fmt].tool)
@@ -137,7 +138,10 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         raise UsageError(f"unknown format {fmt}; use one of {', '.join(FORMATS)}")
     if level_scale is not None and level_scale not in LEVEL_SCALES:
         raise UsageError(f"--level-scale must be one of {', '.join(LEVEL_SCALES)}")
-    counts_total = fmt == "counts" and header_names(source)[3:4] in (["cov"], ["coverage"], ["total"])
+    header = header_names(source)
+    counts_total = fmt == "counts" and header[3:4] in (["cov"], ["coverage"], ["total"])
+    # a headerless chrom, pos, count, count table is M, U unless every row has M >= U: then it may be DSS's N, X
+    ambiguous = detected and fmt == "counts" and not header
     skip, chunks = read_chunks(source, fmt)
     parts = []
     names, codes = _Names(), _Names()
@@ -146,13 +150,25 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         part = convert_chunk(df, cols, fmt, path, level_scale, counts_total)
         if fmt == "tsv" and "chrom" not in df.columns:
             raise InputFormatError("a TSV needs a 'chrom' column", path, 1)
+        if ambiguous and (part["m"] < part["u"]).any():
+            ambiguous = False
         # methylKit's first column is chr.base; its chromosome is the second
         part["chrom"] = names.index(df[{"tsv": "chrom", "methylkit": 1}.get(fmt, 0)])
+        expand = part.pop("expand")
+        if expand is not None:
+            part["chrom"] = part["chrom"][expand]
         if fmt == "modkit":
             # the code is chosen on the whole file's codes: kept per row as a small integer until then
             part["code"] = codes.index(df[3], clean=lambda t: _CHEBI.get(t.split(",")[0], t.split(",")[0]))
         parts.append(_compact(part))
         del df, cols, part
+    if ambiguous:
+        raise InputFormatError(
+            "chrom, pos and two counts without a header, the third column >= the fourth on every row: a DSS "
+            "table (chr, pos, N all reads, X methylated) or a count table (chrom, pos, M, U) of sites all >= 50% "
+            "methylated; give --calls-format dss or counts (or a header line: chr pos N X, or chr pos M U)",
+            path,
+        )
     return _finish(parts, names.names, codes.names, fmt, path, mod_code, level_scale)
 
 

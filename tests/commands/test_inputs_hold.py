@@ -1,0 +1,195 @@
+"""Inputs that cannot be misread (issue 23): DSS tables, nanopolish frequency files, per-read files refused, modkit
+motifs counted once, forced formats checked against the content. Real files of test-data/formats (see its README);
+every expectation is computed here from the producer's documented columns or by the producer's own script."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from helpers import ROOT, load, run_main
+
+from mrcnn_tools.cli.encode import main
+
+FMT = ROOT / "test-data" / "formats"
+AGGREGATE = "per-read calls ({}): aggregate them first (modkit pileup / calculate_methylation_frequency.py)"
+
+
+@pytest.fixture
+def fmt(tmp_path):
+    """The real files in a writable copy: the FASTA index is written beside the FASTA."""
+    dst = tmp_path / "formats"
+    shutil.copytree(FMT, dst)
+    return dst
+
+
+def encode(tmp_path, capsys, genome, calls, *extra, flank=3):
+    out = tmp_path / "o.npz"
+    argv = ["--genome", genome, "--calls", calls, "--flank", flank, "--max-n-fraction", 1, "--min-coverage", 1]
+    rc, err = run_main(main, [*argv, "-o", out, *extra], capsys)
+    return rc, err, (load(out) if rc == 0 else None)
+
+
+def got_sites(d):
+    """{(chrom, pos): (level, coverage)} of a dataset."""
+    return {(c, p): (float(y), int(n)) for c, p, y, n in zip(d["chrom"], d["pos"].tolist(), d["y"], d["coverage"])}
+
+
+def assert_sites(got, expect):
+    assert set(got) == set(expect)
+    for k, (level, cov) in expect.items():
+        assert got[k][0] == pytest.approx(level, abs=1e-6), k
+        assert got[k][1] == cov, k
+
+
+def cg_genome(tmp_path, cpgs):
+    """A FASTA of one 2-bp record 'CG' per CpG (1-based C positions), placed at its coordinates."""
+    fa = tmp_path / "cg.fa"
+    fa.write_text("".join(f">{c}:{p}-{p + 1}\nCG\n" for c, p in sorted(set(cpgs))))
+    return fa
+
+
+def toy(tmp_path):
+    fa = tmp_path / "t.fa"
+    fa.write_text(">chrT\nACGTACGTAACGTT\n")  # CpGs at 0-based 1, 5, 10
+    return fa
+
+
+# --- DSS / bsseq tables: chr, pos (1-based), N (all reads), X (methylated reads) --------------------------------
+
+
+def test_dss_table_with_header_is_n_total_x_methylated(tmp_path, capsys):
+    path = tmp_path / "dss.txt"
+    path.write_text("chr\tpos\tN\tX\nchrT\t2\t4\t3\nchrT\t6\t4\t0\n")
+    rc, err, d = encode(tmp_path, capsys, toy(tmp_path), path)
+    assert rc == 0 and any("detected format dss" in e for e in err), err
+    assert_sites(got_sites(d), {("chrT", 1): (0.75, 4), ("chrT", 5): (0.0, 4)})
+
+
+def test_dss_real_example_file(tmp_path, capsys, fmt):
+    # DSS's own inst/extdata/cond1_1.txt (first 200 rows); no reference ships: one CG record per call
+    path = fmt / "dss_cond1_1.txt"
+    lines = path.read_text().splitlines()
+    assert lines[0].split("\t") == ["chr", "pos", "N", "X"]
+    rows = [ln.split("\t") for ln in lines[1:]]
+    expect = {(r[0], int(r[1]) - 1): (int(r[3]) / int(r[2]), int(r[2])) for r in rows if int(r[2]) >= 1}
+    rc, err, d = encode(tmp_path, capsys, cg_genome(tmp_path, [(r[0], int(r[1])) for r in rows]), path, flank=2)
+    assert rc == 0 and any("detected format dss" in e for e in err), err
+    assert len(expect) > 150
+    assert_sites(got_sites(d), expect)
+
+
+def far_toy(tmp_path):
+    fa = tmp_path / "far.fa"
+    fa.write_text(">chrT\n" + "A" * 20 + "ACGTACGTAACGTT\n")  # CpGs at 0-based 21, 25, 30
+    return fa
+
+
+def test_headerless_dss_is_ambiguous_unless_forced(tmp_path, capsys):
+    path = tmp_path / "nx.txt"
+    path.write_text("chrT\t22\t4\t3\nchrT\t26\t4\t0\n")  # column 3 >= column 4 everywhere: N, X or M, U?
+    rc, err, _ = encode(tmp_path, capsys, far_toy(tmp_path), path)
+    assert rc == 1 and "--calls-format dss or counts" in err[-1] and "nx.txt" in err[-1], err
+    rc, err, d = encode(tmp_path, capsys, far_toy(tmp_path), path, "--calls-format", "dss")
+    assert rc == 0, err
+    assert_sites(got_sites(d), {("chrT", 21): (0.75, 4), ("chrT", 25): (0.0, 4)})
+    rc, err, d = encode(tmp_path, capsys, far_toy(tmp_path), path, "--calls-format", "counts")
+    assert rc == 0, err
+    assert_sites(got_sites(d), {("chrT", 21): (4 / 7, 7), ("chrT", 25): (1.0, 4)})
+
+
+def test_headerless_counts_with_m_below_u_stay_counts(tmp_path, capsys):
+    path = tmp_path / "mu.txt"
+    path.write_text("chrT\t22\t1\t3\nchrT\t26\t4\t0\n")  # a row with M < U: not N, X
+    rc, err, d = encode(tmp_path, capsys, far_toy(tmp_path), path)
+    assert rc == 0 and any("detected format counts" in e for e in err), err
+    assert_sites(got_sites(d), {("chrT", 21): (0.25, 4), ("chrT", 25): (1.0, 4)})
+
+
+def test_dss_forced_on_m_u_columns_names_the_line(tmp_path, capsys):
+    path = tmp_path / "mu.txt"
+    path.write_text("chrT\t2\t4\t3\nchrT\t6\t1\t3\n")
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), path, "--calls-format", "dss")
+    assert rc == 1 and "mu.txt, line 2" in err[-1] and "above N" in err[-1] and "counts" in err[-1]
+
+
+def test_count_of_1e400_is_not_a_bedgraph(tmp_path, capsys):
+    path = tmp_path / "c.txt"
+    path.write_text("chr\tpos\tM\tU\nchrT\t2\t3\t1\nchrT\t6\t1e400\t4\n")
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), path)
+    assert rc == 1 and "c.txt, line 3" in err[-1] and "1e400" in err[-1] and "too large" in err[-1], err
+    assert not any("bedgraph" in e for e in err)
+
+
+# --- nanopolish calculate_methylation_frequency.py ----------------------------------------------------------
+
+
+def producer_script(fmt, *args):
+    """Run nanopolish's own calculate_methylation_frequency.py (bundled verbatim) on its per-read input."""
+    script = fmt / "nanopolish_calculate_methylation_frequency.py"
+    run = subprocess.run(
+        [sys.executable, script, *args, fmt / "nanopolish_call_methylation.tsv"], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    return run.stdout
+
+
+def test_nanopolish_bundled_outputs_are_the_scripts(fmt):
+    assert producer_script(fmt) == (fmt / "nanopolish_methylation_frequency.tsv").read_text()
+    assert producer_script(fmt, "--split-groups") == (fmt / "nanopolish_methylation_frequency_split.tsv").read_text()
+
+
+@pytest.mark.parametrize("name", ["nanopolish_methylation_frequency.tsv", "nanopolish_methylation_frequency_split.tsv"])
+def test_nanopolish_frequency_each_cpg_of_a_group_gets_its_level(tmp_path, capsys, fmt, name):
+    # the truth: the script's --split-groups output, each CpG with its own reads (0-based C, strands merged)
+    split = [ln.split("\t") for ln in producer_script(fmt, "--split-groups").splitlines()[1:]]
+    expect = {(r[0], int(r[1])): (int(r[5]) / int(r[4]), int(r[4])) for r in split}
+    assert sum(1 for r in split if r[7] == "split-group") == 4  # two groups of two CpGs
+    fa = fmt / "nanopolish_chr20_4980501-4981000.fa"
+    rc, err, d = encode(tmp_path, capsys, fa, fmt / name)
+    assert rc == 0 and any("detected format nanopolish" in e for e in err), err
+    assert_sites(got_sites(d), expect)
+
+
+def test_nanopolish_group_whose_sequence_does_not_fit_is_refused(tmp_path, capsys, fmt):
+    lines = (fmt / "nanopolish_methylation_frequency.tsv").read_text().splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln.split("\t")[3] == "2")
+    c = lines[k].split("\t")
+    c[7] = c[7].replace("CGCG", "CGAG")  # a group of 2 CpGs whose sequence shows one
+    lines[k] = "\t".join(c)
+    path = tmp_path / "f.tsv"
+    path.write_text("\n".join(lines) + "\n")
+    rc, err, _ = encode(tmp_path, capsys, fmt / "nanopolish_chr20_4980501-4981000.fa", path)
+    assert rc == 1 and f"f.tsv, line {k + 1}" in err[-1] and "--split-groups" in err[-1], err
+
+
+# --- per-read files: refused with the aggregation step ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name,tool",
+    [
+        ("nanopolish_call_methylation.tsv", "nanopolish/f5c call-methylation"),
+        ("megalodon_per_read_modified_base_calls.txt", "megalodon per-read text"),
+        ("modkit_extract_with_implicit.tsv", "modkit extract"),
+    ],
+)
+def test_per_read_files_refused_with_the_aggregation_step(tmp_path, capsys, fmt, name, tool):
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), fmt / name)
+    assert rc == 1 and err[-1].endswith(AGGREGATE.format(tool)), err
+    headerless = tmp_path / "nohead.tsv"
+    headerless.write_text("".join((fmt / name).read_text().splitlines(keepends=True)[1:]))
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), headerless)
+    assert rc == 1 and "per-read calls (a read ID in column" in err[-1], err
+
+
+# --- the line of a bad value is its own --------------------------------------------------------------------
+
+
+def test_bad_value_among_the_first_lines_names_its_line(tmp_path, capsys):
+    lines = [f"chrT\t{p}\t{p}\t50\t1\t1" for p in (2, 6, 11) * 20]
+    lines[56] = "chrT\t6\t6\t50\tx\t1"
+    path = tmp_path / "b.cov"
+    path.write_text("\n".join(lines) + "\n")
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), path)
+    assert rc == 1 and "b.cov, line 57" in err[-1] and "x" in err[-1], err
