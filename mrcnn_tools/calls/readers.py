@@ -144,7 +144,7 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
     ambiguous = detected and fmt == "counts" and not header
     skip, chunks = read_chunks(source, fmt)
     parts = []
-    names, codes = _Names(), _Names()
+    names, codes, motifs = _Names(), _Names(), _Names()
     for df in chunks:
         cols = Columns(df, path, skip, fmt)
         part = convert_chunk(df, cols, fmt, path, level_scale, counts_total)
@@ -160,6 +160,8 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         if fmt == "modkit":
             # the code is chosen on the whole file's codes: kept per row as a small integer until then
             part["code"] = codes.index(df[3], clean=lambda t: _CHEBI.get(t.split(",")[0], t.split(",")[0]))
+            # the whole name: 'm,CG,0' and 'm,CGCG,2' are the same code under two motifs (the same reads)
+            part["motif"] = motifs.index(df[3], clean=_motif_name)
         parts.append(_compact(part))
         del df, cols, part
     if ambiguous:
@@ -169,7 +171,7 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
             "methylated; give --calls-format dss or counts (or a header line: chr pos N X, or chr pos M U)",
             path,
         )
-    return _finish(parts, names.names, codes.names, fmt, path, mod_code, level_scale)
+    return _finish(parts, names.names, codes.names, motifs.names, fmt, path, mod_code, level_scale)
 
 
 class _Names:
@@ -205,7 +207,14 @@ def _compact(part):
     return part
 
 
-def _finish(parts, names, codes, fmt, path, mod_code, level_scale):
+def _motif_name(text):
+    """A modkit name column value with its code spelled as a letter: 'm,CG,0', '27551,CG,0' -> 'm,CG,0'."""
+    code, _, rest = text.partition(",")
+    code = _CHEBI.get(code, code)
+    return f"{code},{rest}" if rest else code
+
+
+def _finish(parts, names, codes, motifs, fmt, path, mod_code, level_scale):
     """The chunks as one :class:`Calls`: the whole-file decisions (modkit code, bedGraph scale) taken here."""
 
     def cat(key):  # each chunk's array is dropped once joined: one column is held twice at a time, not all
@@ -213,11 +222,15 @@ def _finish(parts, names, codes, fmt, path, mod_code, level_scale):
 
     has_counts = parts[0]["has_counts"]
     context_dropped = sum(p["context_dropped"] for p in parts)
-    keep = None
+    keep = motif = None
     if fmt == "modkit":
         keep = _modkit_rows(cat("code"), codes, mod_code, path)
+        motif = cat("motif")
     chrom_index = cat("chrom")
     pos, strand = cat("pos"), cat("strand")
+    if motif is not None:
+        _one_motif(keep, motif, motifs, chrom_index, pos, strand, path)
+        del motif
     if has_counts:
         m, u, level = cat("m"), cat("u"), None
     else:
@@ -293,3 +306,39 @@ def _modkit_rows(code, names, mod_code, path):
         _MOD_NAMES.get(mod_code, "other"),
     )
     return code == names.index(mod_code)
+
+
+def _one_motif(keep, motif, names, chrom_index, pos, strand, path):
+    """Rows of *keep* (bool, changed in place) listing a C that a row of another motif name lists already are
+    dropped: modkit run with several motifs (``--motif CG 0 --motif CGCG 2``) writes the same C, with the same
+    reads, under each motif that covers it, and summing them would count its reads twice. The motif with the most
+    rows is read first (ties: the first in the file), then each other one where it adds a C. Rows of one motif at
+    the same C (files of other reads concatenated) stay, and are summed as duplicates."""
+    sel = np.flatnonzero(keep)
+    kinds = np.unique(motif[sel])
+    if len(kinds) < 2:
+        return
+    tally = np.bincount(motif[sel], minlength=len(names))
+    order = sorted(kinds.tolist(), key=lambda k: (-tally[k], k))
+    key = (
+        (chrom_index[sel].astype(np.int64) << 42)
+        | (pos[sel].astype(np.int64) << 2)
+        | (strand[sel] + 1).astype(np.int64)
+    )
+    taken = np.empty(0, np.int64)
+    dropped = []
+    for k in order:
+        mine = np.flatnonzero(motif[sel] == k)
+        seen = np.isin(key[mine], taken)
+        keep[sel[mine[seen]]] = False
+        if seen.any():
+            dropped.append(f"{int(seen.sum())} of {names[k]}")
+        taken = np.union1d(taken, key[mine])
+    log.info(
+        "%s: modkit motifs %s list the same cytosines with the same reads: each C is read once, from %s first "
+        "(the motif with the most rows), then the others where they add a C; rows dropped: %s",
+        path,
+        ", ".join(f"{names[k]} ({int(tally[k])} rows)" for k in order),
+        names[order[0]],
+        ", ".join(dropped) or "none",
+    )

@@ -193,3 +193,48 @@ def test_bad_value_among_the_first_lines_names_its_line(tmp_path, capsys):
     path.write_text("\n".join(lines) + "\n")
     rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), path)
     assert rc == 1 and "b.cov, line 57" in err[-1] and "x" in err[-1], err
+
+
+# --- modkit with two motifs: one C under m,CG,0 and m,CGCG,2, the same reads ------------------------------------
+
+
+def modkit_motif_expect(path):
+    """{(chrom, C position): (level, coverage)} from the m,CG,0 rows alone (the CG motif lists every CpG C; the
+    CGCG,2 rows list some of them again with the same reads): level = Nmod / Nvalid_cov, strands summed."""
+    acc = {}
+    for ln in open(path):
+        c = ln.split()
+        if c[3] != "m,CG,0":
+            continue
+        p = int(c[1]) - (1 if c[5] == "-" else 0)  # a '-' row is the G of its CpG
+        m, v = acc.get((c[0], p), (0, 0))
+        acc[(c[0], p)] = (m + int(c[11]), v + int(c[9]))
+    return {k: (m / v, v) for k, (m, v) in acc.items()}
+
+
+@pytest.mark.parametrize(
+    "name", ["modkit_cgcg2_cg0_test1.bed", "modkit_cgcg2_cg0_test1_combine_strands.bed"], ids=["strands", "combined"]
+)
+def test_modkit_two_motifs_count_each_c_once(tmp_path, capsys, fmt, name):
+    path = fmt / name
+    rows = [ln.split() for ln in open(path)]
+    cg = {(r[1], r[5]): r[9:] for r in rows if r[3] == "m,CG,0"}
+    cgcg = {(r[1], r[5]): r[9:] for r in rows if r[3] == "m,CGCG,2"}
+    assert cgcg and all(cg[k] == v for k, v in cgcg.items())  # the same C, the same counts: the same reads
+    rc, err, d = encode(tmp_path, capsys, fmt / "modkit_oligo_741_adapters.fa", path)
+    assert rc == 0, err
+    assert any("m,CG,0" in e and "m,CGCG,2" in e and "read once" in e for e in err), err
+    expect = modkit_motif_expect(path)
+    assert expect[("oligo_741_adapters", 40)] == (0.75, 12)  # 9 of 12 reads: not 14/20 or 18/24
+    assert_sites(got_sites(d), expect)
+
+
+def test_modkit_two_motifs_split_files_still_summed(tmp_path, capsys, fmt):
+    # the same pileup twice (two read sets): every C under one motif appears twice and is summed
+    path = tmp_path / "twice.bed"
+    text = (fmt / "modkit_cgcg2_cg0_test1.bed").read_text()
+    path.write_text(text + text)
+    rc, err, d = encode(tmp_path, capsys, fmt / "modkit_oligo_741_adapters.fa", path)
+    assert rc == 0, err
+    once = modkit_motif_expect(fmt / "modkit_cgcg2_cg0_test1.bed")
+    assert_sites(got_sites(d), {k: (level, 2 * cov) for k, (level, cov) in once.items()})
