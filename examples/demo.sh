@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
 # The whole mrcnn-tools pipeline on real data. Every step is a plain command you can copy.
+# The hg19 FASTAs of chr20 and of the quick region name their records 20 and 22 (Ensembl style), the calls and the
+# islands chr20 and chr22 (UCSC): predictions are written with UCSC names (--chrom-names ucsc), so the bedGraph and
+# bigWig match the annotation files and show in the UCSC browser.
 # Usage: bash examples/demo.sh [OUTDIR]
 #   QUICK=1  one epoch, the 1 Mb region of chr22 from test-data/ only (about a minute)
 set -euo pipefail
@@ -22,34 +25,34 @@ if [ -n "${QUICK:-}" ]; then
   for am in mrcnn:keras kmer-gbr:skops; do
     a=${am%%:*}
     mrcnn-train "$D/train.npz" --arch "$a" --epochs 1 --seed 1 --history "$D/$a.history.tsv" -o "$D/$a.${am##*:}"
-    mrcnn-predict -m "$D/$a.${am##*:}" "$D/test.npz" -o "$D/$a.pred.tsv"
+    mrcnn-predict -m "$D/$a.${am##*:}" "$D/test.npz" --chrom-names ucsc -o "$D/$a.pred.tsv"
   done
-  mrcnn-predict --baseline neighbours "$D/test.npz" -o "$D/neighbours.pred.tsv"
+  mrcnn-predict --baseline neighbours "$D/test.npz" --chrom-names ucsc -o "$D/neighbours.pred.tsv"
   mrcnn-eval "$D/mrcnn.pred.tsv" "$D/kmer-gbr.pred.tsv" "$D/neighbours.pred.tsv" --labels mrcnn,kmer-gbr,neighbours \
     --out-dir "$D/eval"
   mrcnn-filters2meme -m "$D/mrcnn.keras" "$D/train.npz" --groups hyper,mid --max-sites 300 --out-dir "$D/motifs"
-  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G" --region chr22:20610001-21000000 --output-format bedgraph \
-    -o "$D/region.bedGraph.gz" --bigwig "$D/region.bw"
+  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G" --region chr22:20610001-21000000 --chrom-names ucsc \
+    --output-format bedgraph -o "$D/region.bedGraph.gz" --bigwig "$D/region.bw"
 else
   G20="$DATA/GRCh37_chr20.fa.gz"; H1="$DATA/rrbsH1hESC_hg19_50k.bedMethyl"; CGI="$DATA/cpgIslands_hg19_all.bed"
   D="$OUT/h1_chr20"; mkdir -p "$D"
   echo "== 1. H1 RRBS (ENCODE bedMethyl, true zeros) on the whole hg19 chr20: train below 45 Mb, test above"
   mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:1-45000000 -o "$D/train.npz"
   mrcnn-encode --genome "$G20" --calls "$H1" --chroms chr20 --cgi "$CGI" --region chr20:45000001-63025520 \
-    --context 5 -o "$D/test.npz"  # --context 5: each test site's 5 observed neighbours a side, for the neighbour average
+    --context 5 -o "$D/test.npz"  # each test site's 5 observed neighbours a side: the neighbour average
   for am in mrcnn:keras simple-cnn:keras kmer-gbr:skops; do
     a=${am%%:*}; m="$D/$a.${am##*:}"
     mrcnn-train "$D/train.npz" --arch "$a" --val-fraction 0.15 --epochs 80 --patience 8 --batch-size 32 --seed 1 \
       --history "$D/$a.history.tsv" -o "$m"
-    mrcnn-predict -m "$m" "$D/test.npz" -o "$D/$a.pred.tsv"
+    mrcnn-predict -m "$m" "$D/test.npz" --chrom-names ucsc -o "$D/$a.pred.tsv"
   done
-  mrcnn-predict --baseline neighbours "$D/test.npz" -o "$D/neighbours.pred.tsv"
+  mrcnn-predict --baseline neighbours "$D/test.npz" --chrom-names ucsc -o "$D/neighbours.pred.tsv"
   mrcnn-eval "$D/mrcnn.pred.tsv" "$D/simple-cnn.pred.tsv" "$D/kmer-gbr.pred.tsv" "$D/neighbours.pred.tsv" \
     --labels mrcnn,simple-cnn,kmer-gbr,neighbours --out-dir "$D/eval"
   mrcnn-filters2meme -m "$D/mrcnn.keras" "$D/train.npz" --jaspar --tsne "$D/motifs/tsne.png" --out-dir "$D/motifs"
-  echo "== 2. every CpG of chr20 (717,722) predicted genome-wide to bedGraph and bigWig"
-  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G20" --cgi "$CGI" --output-format bedgraph -o "$D/chr20.mrcnn.bedGraph.gz" \
-    --bigwig "$D/chr20.mrcnn.bw"
+  echo "== 2. every CpG of chr20 (717,722) predicted genome-wide to bedGraph and bigWig (named chr20, as UCSC does)"
+  mrcnn-predict -m "$D/mrcnn.keras" --genome "$G20" --cgi "$CGI" --chrom-names ucsc --output-format bedgraph \
+    -o "$D/chr20.mrcnn.bedGraph.gz" --bigwig "$D/chr20.mrcnn.bw"
 
   D="$OUT/imr90_chr22"; mkdir -p "$D"
   G22="$DATA/GRCh37_chr22_pieces.fa.gz"; WGBS="$DATA/IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz"
