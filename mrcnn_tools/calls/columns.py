@@ -5,6 +5,8 @@ Each format's branch of :func:`convert_chunk` reads positions, strands and count
 :data:`mrcnn_tools.calls.formats.PRODUCERS`.
 """
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -135,6 +137,7 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         cov = cols.num(4, "coverage", 0)
         m, u = _reads(cov, cols.num(5, "freqC", 0, 100, hint="; freqC is a percentage 0..100"))
     elif fmt == "bedmethyl":
+        _no_modkit_codes(cols, path)
         pos = cols.position(1, one_based=False)
         strand = cols.strand(5)
         cov = cols.num(9, "coverage", 0)
@@ -303,6 +306,23 @@ def _nanopolish(df, cols, path):
     sizes = np.array([len(o) for o in offsets])
     rows = np.repeat(np.arange(len(df)), sizes)
     return start[rows] + np.concatenate(offsets), m[rows], u[rows], rows
+
+
+# a modkit name column value: a modification code (letter or ChEBI number), optionally with its motif
+_MODKIT_NAME = re.compile(r"([A-Za-z]|\d{4,6})(,[ACGTNRYSWKMBDHV]+,\d+)?")
+
+
+def _no_modkit_codes(cols, path):
+    """A bedMethyl whose name column holds several modkit codes (h and m, or one code under two motifs) is a
+    modkit pileup cut to 11 columns or read with the wrong format: its rows per C are not reads to sum."""
+    names = sorted({t for t in cols.text(3).unique() if _MODKIT_NAME.fullmatch(t)})
+    if len(names) > 1:
+        raise InputFormatError(
+            f"read as bedmethyl, but the name column holds modkit modification codes ({', '.join(names[:5])}): "
+            "a modkit pileup, one row per code (5mC m, 5hmC h) and C; give the whole modkit file with "
+            "--calls-format modkit (--mod-code chooses the code)",
+            path,
+        )
 
 
 def _reads(coverage, percent):

@@ -30,6 +30,7 @@ __all__ = [
     "Source",
     "detect",
     "detect_format",
+    "check_forced",
     "header_names",
     "read_table",
     "read_chunks",
@@ -202,25 +203,34 @@ _COUNT_NAMES = ("pos", "position", "m", "u", "cov", "coverage", "meth", "unmeth"
 _CONTEXTS = {"CG", "CHG", "CHH", "CpG", "CHN", "CNN"}
 
 
+def _by_header(names, n):
+    """The format that the header *names* (lower case) of an *n*-column table name, or None."""
+    names = set(names)
+    if {"chrbase", "freqc"} <= names:
+        return "methylkit"
+    if {"valid_coverage", "count_modified"} <= names or "percent_modified" in names:
+        return "modkit"
+    if "chrom" in names and "start" in names and ("level" in names or {"count_m", "count_u"} <= names):
+        return "tsv"
+    if {"mc_class", "mc_count"} <= names:
+        return "allc"
+    if {"called_sites", "called_sites_methylated"} <= names:
+        return "nanopolish"
+    if n == 4 and {"n", "x"} <= names:
+        return "dss"
+    if n == 4 and names & set(_COUNT_NAMES):
+        # the header says counts: a value that is not a count is the reader's error, with its line
+        return "counts"
+    return None
+
+
 def _classify(rows, has_track, header):
     """The format that fits every one of *rows* (lists of fields), or None; and the formats it resembles."""
     names = [h.lower().lstrip("#") for h in header]
     n = len(rows[0])
-    if {"chrbase", "freqc"} <= set(names):
-        return "methylkit", []
-    if {"valid_coverage", "count_modified"} <= set(names) or "percent_modified" in names:
-        return "modkit", []
-    if "chrom" in names and "start" in names and ("level" in names or {"count_m", "count_u"} <= set(names)):
-        return "tsv", []
-    if {"mc_class", "mc_count"} <= set(names):
-        return "allc", []
-    if {"called_sites", "called_sites_methylated"} <= set(names):
-        return "nanopolish", []
-    if n == 4 and {"n", "x"} <= set(names):
-        return "dss", []
-    if n == 4 and any(h in names for h in _COUNT_NAMES):
-        # the header says counts: a value that is not a count is the reader's error, with its line
-        return "counts", []
+    named = _by_header(names, n)
+    if named:
+        return named, []
 
     def every(pred):
         try:
@@ -391,6 +401,45 @@ def _first_misfit(numbered, has_track, header):
     return None
 
 
+# formats the content alone cannot always tell apart (the reference, the user or the whole file decides):
+# forcing one of a group where another was detected is obeyed, unless a header names the columns
+_LOOK_ALIKE = (
+    {"bismark-cov", "bismark-merged-cov", "methyldackel"},
+    {"bismark-cpg-report", "bismark-cpg-report-zero-based"},
+    {"counts", "dss", "bedgraph"},
+)
+
+
+def check_forced(source, fmt):
+    """Refuse a forced format *fmt* that the content contradicts: per-read calls, another format named by the
+    header, or another format detected that the content tells apart from *fmt*. Content that fits no known
+    format is left to the reader of *fmt*, which checks its columns line by line."""
+    try:
+        detected = detect(source)
+    except InputFormatError as exc:
+        if "per-read calls" in str(exc):
+            raise
+        return
+    if detected == fmt:
+        return
+    named = _by_header(header_names(source), len(fields(_first_data_line(source))))
+    if named is None and any({fmt, detected} <= group for group in _LOOK_ALIKE):
+        return
+    why = f"its header names the columns of {named}" if named else f"its content is {detected}"
+    tool = BY_NAME[detected].tool.split(" (")[0]
+    raise InputFormatError(
+        f"--calls-format {fmt} does not fit the file: {why} ({tool}); give --calls-format {detected}, or leave "
+        "--calls-format out to have the format detected",
+        source.path,
+    )
+
+
+def _first_data_line(source):
+    lines = source.head(50)
+    skip = leading_headers(lines)
+    return next((ln for ln in lines[skip:] if ln.strip() and not is_comment(ln)), "")
+
+
 def detect_format(path):
     """Guess the format of a calls file from its content.
 
@@ -422,7 +471,7 @@ _NCOLS = {
 
 
 # the columns the wide bedMethyl readers use: name and colour strings would cost ~100 bytes a row
-_USECOLS = {"modkit": [0, 1, 3, 5, 9, 11], "modbam2bed": [0, 1, 5, 11, 12], "bedmethyl": [0, 1, 5, 9, 10]}
+_USECOLS = {"modkit": [0, 1, 3, 5, 9, 11], "modbam2bed": [0, 1, 5, 11, 12], "bedmethyl": [0, 1, 3, 5, 9, 10]}
 
 
 # rows parsed at a time: a chunk's strings (the chromosome column is Python objects) cost ~100 bytes a row

@@ -19,6 +19,7 @@ from mrcnn_tools.calls.formats import (
     LEVEL_SCALES,
     PRODUCERS,
     Source,
+    check_forced,
     detect,
     detect_format,
     header_names,
@@ -136,6 +137,8 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         log.info("%s: detected format %s (%s)", path, fmt, BY_NAME[fmt].tool)
     if fmt not in BY_NAME:
         raise UsageError(f"unknown format {fmt}; use one of {', '.join(FORMATS)}")
+    if not detected:
+        check_forced(source, fmt)
     if level_scale is not None and level_scale not in LEVEL_SCALES:
         raise UsageError(f"--level-scale must be one of {', '.join(LEVEL_SCALES)}")
     header = header_names(source)

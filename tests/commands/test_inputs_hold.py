@@ -238,3 +238,55 @@ def test_modkit_two_motifs_split_files_still_summed(tmp_path, capsys, fmt):
     assert rc == 0, err
     once = modkit_motif_expect(fmt / "modkit_cgcg2_cg0_test1.bed")
     assert_sites(got_sites(d), {k: (level, 2 * cov) for k, (level, cov) in once.items()})
+
+
+# --- a forced --calls-format is checked against the content ----------------------------------------------------
+
+
+@pytest.mark.parametrize("forced", ["bedmethyl", "modbam2bed", "bedgraph"])
+def test_forced_format_contradicted_by_a_modkit_pileup(tmp_path, capsys, fmt, forced):
+    # Galaxy lists bedMethyl and modkit side by side: bedmethyl on h and m rows would sum 5hmC and 5mC
+    path = fmt / "modkit_bc_anchored_10_reads_nofilt_cg_motif.bed"
+    rc, err, _ = encode(tmp_path, capsys, fmt / "modkit_oligo_1512_adapters.fa", path, "--calls-format", forced)
+    assert rc == 1 and f"--calls-format {forced} does not fit" in err[-1] and "is modkit" in err[-1], err
+
+
+def test_modkit_cut_to_bedmethyl_columns_refused(tmp_path, capsys, fmt):
+    # the 11 bedMethyl columns of a modkit pileup with h and m rows: detected as bedMethyl, but its rows per C are
+    # one per modification code, not reads to sum
+    path = tmp_path / "cut.bed"
+    rows = [ln.split("\t")[:11] for ln in (fmt / "modkit_pileup_with_header.bed").read_text().splitlines()[1:]]
+    path.write_text("".join("\t".join(r) + "\n" for r in rows))
+    rc, err, _ = encode(tmp_path, capsys, fmt / "modkit_oligo_1512_adapters.fa", path)
+    assert rc == 1 and "modkit modification codes (h, m)" in err[-1] and "--calls-format modkit" in err[-1], err
+
+
+def test_forced_counts_or_dss_against_the_header(tmp_path, capsys):
+    dss, mu = tmp_path / "dss.txt", tmp_path / "mu.txt"
+    dss.write_text("chr\tpos\tN\tX\nchrT\t2\t4\t3\n")
+    mu.write_text("chr\tpos\tM\tU\nchrT\t2\t4\t3\n")
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), dss, "--calls-format", "counts")
+    assert rc == 1 and "--calls-format counts does not fit" in err[-1] and "columns of dss" in err[-1], err
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), mu, "--calls-format", "dss")
+    assert rc == 1 and "--calls-format dss does not fit" in err[-1] and "columns of counts" in err[-1], err
+
+
+def test_forced_format_on_per_read_calls_refused(tmp_path, capsys, fmt):
+    path = fmt / "nanopolish_call_methylation.tsv"
+    rc, err, _ = encode(tmp_path, capsys, toy(tmp_path), path, "--calls-format", "tsv")
+    assert rc == 1 and err[-1].endswith(AGGREGATE.format("nanopolish/f5c call-methylation")), err
+
+
+def test_forced_look_alike_obeyed(tmp_path, capsys, fmt):
+    # a MethylDackel bedGraph without its track line looks like Bismark's merged .cov: forcing methyldackel is the
+    # user's call, as is bismark-cpg-report-zero-based for a report (only the reference tells them apart)
+    lines = [ln for ln in open(fmt / "methyldackel_cg100_CpG.bedGraph") if not ln.startswith("track")]
+    path = tmp_path / "notrack.bedGraph"
+    path.write_text("".join(lines))
+    rc, err, _ = encode(tmp_path, capsys, fmt / "methyldackel_cg100.fa", path, "--calls-format", "methyldackel")
+    assert rc == 0, err
+    rep = fmt / "bismark_zero_based.CpG_report.txt"
+    rc, err, _ = encode(
+        tmp_path, capsys, fmt / "bismark_c2c_phase_b.fa", rep, "--calls-format", "bismark-cpg-report-zero-based"
+    )
+    assert rc == 0, err
