@@ -24,8 +24,9 @@ import time
 import numpy as np
 from _common import REPRODUCTION, write_section
 
-from mrcnn_tools.data.context_encode import encode_with_context
+from mrcnn_tools.data.encode import encode_file
 from mrcnn_tools.data.neighbours import add_context, neighbour_average
+from mrcnn_tools.data.options import EncodeOptions
 from mrcnn_tools.data.splits import split_validation
 from mrcnn_tools.genome.fasta import Genome
 from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region
@@ -52,8 +53,10 @@ def encode(data_dir):
     calls = os.path.join(data_dir, "imr90_wgbs_chr22", "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz")
     out = []
     for region in (TRAIN, TEST):
-        targets, _ = encode_with_context(genome, calls, max_n_fraction=0.0, selection=selection(region))
-        observed, _ = encode_with_context(genome, calls, max_n_fraction=1.0, windows=False, selection=selection(region))
+        targets, _ = encode_file(genome, calls, EncodeOptions(max_n_fraction=0.0, selection=selection(region)))
+        observed, _ = encode_file(
+            genome, calls, EncodeOptions(max_n_fraction=1.0, windows=False, selection=selection(region))
+        )
         out.append((targets, observed))
     return out
 

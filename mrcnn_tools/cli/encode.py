@@ -9,6 +9,7 @@ from mrcnn_tools.cli.common import genome_parser, make_parser, run, seed_parser,
 from mrcnn_tools.cli.options import add_alias, fraction, non_negative_int, positive_int
 from mrcnn_tools.data.arrays import release_free_memory
 from mrcnn_tools.data.encode import encode_dataset
+from mrcnn_tools.data.options import DEFAULTS, EncodeOptions, option_help
 from mrcnn_tools.errors import UsageError
 
 PROG = "mrcnn-encode"
@@ -32,91 +33,31 @@ def get_parser():
         "methylKit, BSseeker2 CGmap, methylpy allc, BISCUIT, count tables, bedGraph, TSV; see "
         "README); .gz read transparently; - for stdin",
     )
+    src.add_argument("--all-cpgs", action="store_true", help=option_help("all_cpgs"))
     src.add_argument(
-        "--all-cpgs",
-        action="store_true",
-        help="every CpG of the genome (or of --chroms/--region) for prediction: unlabelled, or with "
-        "--calls labelled where observed",
+        "--context", type=non_negative_int, default=DEFAULTS.context, metavar="K", help=option_help("context")
     )
-    src.add_argument(
-        "--context",
-        type=non_negative_int,
-        default=0,
-        metavar="K",
-        help="store the K nearest other observed CpGs on each side of each site (levels, distances, "
-        "coverage) from --calls, for --arch mrcnn-context; 0 = none",
-    )
-    src.add_argument(
-        "-f",
-        "--calls-format",
-        choices=FORMATS,
-        metavar="FORMAT",
-        help=f"format of --calls, one of {', '.join(FORMATS)} (default: detected from the content)",
-    )
+    src.add_argument("-f", "--calls-format", choices=FORMATS, metavar="FORMAT", help=option_help("calls_format"))
     add_alias(src, "--format", "calls_format", "--calls-format", choices=FORMATS, metavar="FORMAT")
-    src.add_argument(
-        "--mod-code",
-        metavar="CODE",
-        help="modkit pileups: modification code whose level is read (default m = 5mC; h = 5hmC; "
-        "C = modkit --combine-mods)",
-    )
-    src.add_argument(
-        "--level-scale",
-        choices=LEVEL_SCALES,
-        help="bedGraph levels: percent (0-100) or fraction (0-1) (default: decided from the whole "
-        "column and said on stderr)",
-    )
+    src.add_argument("--mod-code", metavar="CODE", help=option_help("mod_code"))
+    src.add_argument("--level-scale", choices=LEVEL_SCALES, help=option_help("level_scale"))
     src.add_argument("--cgi", metavar="BED", help="CpG islands BED; sets the dataset's cgi column")
     enc = parser.add_argument_group("encoding")
-    enc.add_argument(
-        "--flank",
-        type=positive_int,
-        default=200,
-        help="bases on each side of the site, the site not counted (window = 2*flank)",
-    )
-    enc.add_argument(
-        "--keep-strands",
-        action="store_true",
-        help="keep + and - calls of a CpG apart (minus windows reverse-complemented); "
-        "default: merged as Bismark's --merge_CpG",
-    )
-    enc.add_argument(
-        "--no-windows",
-        action="store_true",
-        help="sites only (genome scale): cut no windows; seq is stored with shape (n, 0) and "
-        "mrcnn-train/mrcnn-predict cut the windows from --genome",
-    )
+    enc.add_argument("--flank", type=positive_int, default=DEFAULTS.flank, help=option_help("flank"))
+    enc.add_argument("--keep-strands", action="store_true", help=option_help("keep_strands"))
+    enc.add_argument("--no-windows", action="store_true", help=option_help("windows"))
     flt = parser.add_argument_group("filters")
     flt.add_argument(
-        "--min-coverage", type=non_negative_int, default=5, help="drop sites with fewer reads (after strand merging)"
+        "--min-coverage", type=non_negative_int, default=DEFAULTS.min_coverage, help=option_help("min_coverage")
     )
     flt.add_argument(
-        "--max-n-fraction",
-        type=fraction,
-        default=0.5,
-        help="drop sites whose window has a larger fraction of N inside the chromosome (gaps, "
-        "unsequenced pieces; bases beyond a chromosome end are N but not counted, so calls on "
-        "short contigs are kept); 0 = no N at all, 1 = keep all (default 0.5)",
+        "--max-n-fraction", type=fraction, default=DEFAULTS.max_n_fraction, help=option_help("max_n_fraction")
     )
+    flt.add_argument("--max-sites", type=positive_int, metavar="N", help=option_help("max_sites"))
     flt.add_argument(
-        "--max-sites",
-        type=positive_int,
-        metavar="N",
-        help="keep at most N sites: a random subset of those selected (--seed)",
+        "--min-cpg-fraction", type=fraction, default=DEFAULTS.min_cpg_fraction, help=option_help("min_cpg_fraction")
     )
-    flt.add_argument(
-        "--min-cpg-fraction",
-        type=fraction,
-        default=0.9,
-        help="refuse calls of which fewer sit on a C (+) or G (-) of the genome (wrong assembly or "
-        "coordinates); calls on cytosines outside CpGs are then dropped (default 0.9)",
-    )
-    flt.add_argument(
-        "--skip-missing-chroms",
-        action="store_true",
-        help="drop calls on chromosomes absent from the genome silently (default: with a warning; "
-        "stop when no call is on the genome)",
-    )
+    flt.add_argument("--skip-missing-chroms", action="store_true", help=option_help("skip_missing_chroms"))
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--output", required=True, metavar="FILE.npz", help="dataset NPZ (written atomically)")
     out.add_argument(
@@ -125,7 +66,30 @@ def get_parser():
         metavar="N",
         help="write shards PREFIX.000.npz, PREFIX.001.npz, ... of N sites each (PREFIX = -o without .npz)",
     )
+    # the flags' defaults (False, and --no-windows for windows=True) and --seed's are EncodeOptions' too
+    parser.set_defaults(seed=DEFAULTS.seed)
     return parser
+
+
+def options_from(args):
+    """The :class:`~mrcnn_tools.data.options.EncodeOptions` of parsed arguments."""
+    return EncodeOptions(
+        all_cpgs=args.all_cpgs,
+        context=args.context,
+        selection=selection(args),
+        calls_format=args.calls_format,
+        mod_code=args.mod_code,
+        level_scale=args.level_scale,
+        min_cpg_fraction=args.min_cpg_fraction,
+        skip_missing_chroms=args.skip_missing_chroms,
+        keep_strands=args.keep_strands,
+        min_coverage=args.min_coverage,
+        flank=args.flank,
+        windows=not args.no_windows,
+        max_n_fraction=args.max_n_fraction,
+        max_sites=args.max_sites,
+        seed=args.seed,
+    )
 
 
 def _body(args, log):
@@ -136,31 +100,13 @@ def _body(args, log):
         "command": " ".join(shlex.quote(a) for a in [PROG, *sys.argv[1:]]) if sys.argv else PROG,
         "inputs": [os.path.basename(p) for p in (args.calls, args.cgi) if p],
     }
-    data, summary = encode_dataset(
-        args.genome,
-        args.calls,
-        calls_format=args.calls_format,
-        all_cpgs=args.all_cpgs,
-        context=args.context,
-        mod_code=args.mod_code,
-        level_scale=args.level_scale,
-        cgi_path=args.cgi,
-        selection=selection(args, max_sites=args.max_sites, seed=args.seed),
-        flank=args.flank,
-        min_coverage=args.min_coverage,
-        keep_strands=args.keep_strands,
-        max_n_fraction=args.max_n_fraction,
-        min_cpg_fraction=args.min_cpg_fraction,
-        skip_missing_chroms=args.skip_missing_chroms,
-        windows=not args.no_windows,
-        extra_meta=extra,
-    )
+    data, summary = encode_dataset(args.genome, args.calls, options_from(args), cgi_path=args.cgi, extra_meta=extra)
     for line in summary.lines():
         log.info(line)
     if len(data) == 0:
         # as cutadapt does when every read is filtered: an empty output, said loudly, so batch runs go on
         log.warning("no site left: the dataset is empty; loosen the filters (e.g. --min-coverage) or check the region")
-    # the calls freed with encode_calls_file's return, while the dataset is written
+    # the calls freed with encode_file's return, while the dataset is written
     release_free_memory()
     if args.shard_size:
         paths = data.save_shards(args.output[:-4], args.shard_size)

@@ -1,4 +1,5 @@
-"""The arrays an encode fills chromosome by chromosome, what it reports (Summary), subsampling, freed memory."""
+"""Stage 3 of an encode (:class:`WindowCutter`: N filter, windows, subsampling), the arrays it fills chromosome by
+chromosome, what an encode reports (:class:`Summary`), freed memory."""
 
 import ctypes
 from collections import Counter
@@ -6,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mrcnn_tools.data.dataset import Dataset
-from mrcnn_tools.encoding import extract_windows
+from mrcnn_tools.data.dataset import CONTEXT_DTYPES, Dataset
+from mrcnn_tools.encoding import extract_windows, n_counts
 from mrcnn_tools.errors import UsageError
 from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags
 
@@ -43,15 +44,18 @@ class SiteArrays:
         (the number of calls) costs nothing; when it is not known, start at 0 and let :meth:`add` grow the arrays.
     width : int
         Window width (``2 * flank``), 0 for a sites-only dataset.
+    k : int
+        Observed neighbours on each side (``--context K``): the context arrays are (n, 2K); 0 = none.
     """
 
-    def __init__(self, upper, width):
+    def __init__(self, upper, width, k=0):
         self.seq = np.empty((upper, width), np.uint8)
         self.y = np.empty(upper, np.float32)
         self.coverage = np.empty(upper, np.int32)
         self.pos = np.empty(upper, np.int64)
         self.strand = np.empty(upper, np.int8)
         self.cgi = np.empty(upper, np.int8)
+        self.context = {key: np.empty((upper, 2 * k), dtype) for key, dtype in CONTEXT_DTYPES.items()} if k else {}
         self.chroms = []  # (name, start, end)
         self.filled = 0
 
@@ -59,22 +63,24 @@ class SiteArrays:
         if n <= len(self.y):
             return
         # in place (realloc; glibc moves large blocks with mremap, no copy): the windows are never held twice
-        for name in ("seq", "y", "coverage", "pos", "strand", "cgi"):
-            arr = getattr(self, name)
+        for arr in (self.seq, self.y, self.coverage, self.pos, self.strand, self.cgi, *self.context.values()):
             arr.resize((n,) + arr.shape[1:], refcheck=False)
 
-    def add(self, name, pos, strand, level, cov, cgi, codes, flank):
-        """Append one chromosome's sites; *codes* None leaves the windows out (sites-only)."""
-        a, b = self.filled, self.filled + len(pos)
+    def add(self, sites, cgi, codes, flank):
+        """Append one chromosome's :class:`~mrcnn_tools.data.sites.Sites` (with their context when the arrays
+        have one); *codes* None leaves the windows out (sites-only)."""
+        a, b = self.filled, self.filled + len(sites)
         self._reserve(b)
         if codes is not None:
-            extract_windows(codes, pos, flank, strand, out=self.seq[a:b])
-        self.y[a:b] = level
-        self.coverage[a:b] = np.minimum(cov, 2**31 - 1)
-        self.pos[a:b] = pos
-        self.strand[a:b] = strand
-        self.cgi[a:b] = cgi_flags(cgi, name, pos, strand)
-        self.chroms.append((name, a, b))
+            extract_windows(codes, sites.pos, flank, sites.strand, out=self.seq[a:b])
+        self.y[a:b] = sites.level
+        self.coverage[a:b] = np.minimum(sites.coverage, 2**31 - 1)
+        self.pos[a:b] = sites.pos
+        self.strand[a:b] = sites.strand
+        self.cgi[a:b] = cgi_flags(cgi, sites.chrom, sites.pos, sites.strand)
+        for key, arr in self.context.items():
+            arr[a:b] = sites.context[key]
+        self.chroms.append((sites.chrom, a, b))
         self.filled = b
 
     def dataset(self, meta):
@@ -93,18 +99,58 @@ class SiteArrays:
             strand=STRAND_TEXT[self.strand[:n]],
             cgi=self.cgi[:n],
             meta=meta,
+            **{key: arr[:n] for key, arr in self.context.items()},
         )
 
 
-def subsample(data, selection, summary):
-    """At most ``selection.max_sites`` sites of *data*, drawn without replacement with ``selection.seed``, in
-    their order; the others counted in *summary* as subsampled."""
-    if selection.max_sites is None or len(data) <= selection.max_sites:
+class WindowCutter:
+    """Stage 3 of an encode: the N filter, the windows and --max-sites.
+
+    :meth:`add` takes each chromosome's sites (stage 1, with their context from stage 2) in turn: sites whose
+    window holds more N than ``options.max_n`` inside the chromosome are dropped, and the others' windows are cut
+    straight into the dataset's arrays (none with ``options.windows`` False). :meth:`dataset`, once every
+    chromosome is in, gives the dataset, subsampled to ``options.max_sites``.
+
+    Parameters
+    ----------
+    options : EncodeOptions
+        ``flank``, ``windows``, ``max_n_fraction``, ``context``, ``max_sites``, ``seed``.
+    summary : Summary
+        Counts the sites dropped as N-rich and subsampled.
+    cgi : IntervalSet, optional
+        CpG islands for the cgi column (-1 when None).
+    upper : int
+        Sites at most, when known (:class:`SiteArrays`); 0 lets the arrays grow.
+    """
+
+    def __init__(self, options, summary, cgi=None, upper=0):
+        self.options, self.summary, self.cgi = options, summary, cgi
+        self.arrays = SiteArrays(upper, options.width, options.context)
+
+    def add(self, sites, codes):
+        """Filter and cut one chromosome's *sites* (*codes*: that chromosome)."""
+        flank = self.options.flank
+        n_rich = n_counts(codes, sites.pos, flank, beyond_ends=False) > self.options.max_n
+        if n_rich.any():
+            self.summary.dropped["N-rich"] += int(n_rich.sum())
+            sites = sites.subset(~n_rich)
+        self.arrays.add(sites, self.cgi, codes if self.options.windows else None, flank)
+
+    def dataset(self, meta):
+        """The sites of every chromosome as a :class:`Dataset` with *meta*, at most ``options.max_sites``."""
+        return subsample(self.arrays.dataset(meta), self.options, self.summary)
+
+
+def subsample(data, sampling, summary):
+    """At most ``sampling.max_sites`` sites of *data*, drawn without replacement with ``sampling.seed``, in
+    their order; the others counted in *summary* as subsampled. *sampling*: an
+    :class:`~mrcnn_tools.data.options.EncodeOptions` (or anything with ``max_sites`` and ``seed``)."""
+    if sampling.max_sites is None or len(data) <= sampling.max_sites:
         return data
-    if selection.max_sites < 1:
+    if sampling.max_sites < 1:
         raise UsageError("--max-sites must be at least 1")
-    rng = np.random.default_rng(selection.seed)
-    keep = np.sort(rng.choice(len(data), size=selection.max_sites, replace=False))
+    rng = np.random.default_rng(sampling.seed)
+    keep = np.sort(rng.choice(len(data), size=sampling.max_sites, replace=False))
     summary.dropped["subsampled"] += len(data) - len(keep)
     return data.subset(keep)
 

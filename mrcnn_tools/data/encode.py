@@ -1,47 +1,52 @@
-"""mrcnn-encode's work: the sites to encode chosen from calls, every CpG, or both, with observed neighbours."""
+"""mrcnn-encode's work: one pipeline for every mode (--calls, --all-cpgs, both, --context K, --no-windows).
 
-from mrcnn_tools.data.context_encode import encode_with_context
-from mrcnn_tools.data.sites import encode_all_cpgs, encode_calls_file
-from mrcnn_tools.errors import UsageError
+Each chromosome is read once and goes through the three stages in turn (:mod:`mrcnn_tools.data.sites`):
+
+1. sites: the calls placed, merged and filtered (:class:`~mrcnn_tools.data.sites.PlacedCalls`), or every CpG
+   labelled where observed (:func:`~mrcnn_tools.data.sites.all_cpg_sites`);
+2. context: with K > 0, each site's observed neighbours (:func:`~mrcnn_tools.data.neighbours.add_neighbours`);
+3. windows: the N filter and the windows (:class:`~mrcnn_tools.data.arrays.WindowCutter`), then --max-sites.
+
+Memory is that of one chromosome's work besides the calls and the dataset's arrays.
+"""
+
+import logging
+
+import numpy as np
+
+from mrcnn_tools.calls.formats import ALTERNATIVE, BY_NAME
+from mrcnn_tools.calls.readers import detect_format, read_calls
+from mrcnn_tools.data.arrays import Summary, WindowCutter, release_free_memory
+from mrcnn_tools.data.dataset import make_meta
+from mrcnn_tools.data.neighbours import add_neighbours
+from mrcnn_tools.data.options import DEFAULTS
+from mrcnn_tools.data.sites import PlacedCalls, all_cpg_sites
+from mrcnn_tools.errors import GenomeMismatchError, InputFormatError, UsageError
 from mrcnn_tools.genome.fasta import Genome
-from mrcnn_tools.genome.regions import IntervalSet, read_bed
+from mrcnn_tools.genome.regions import IntervalSet, Selection, read_bed
+from mrcnn_tools.levels import group_counts
+
+__all__ = ["encode", "encode_file", "encode_dataset"]
+
+log = logging.getLogger(__name__)
 
 
-def encode_dataset(
-    genome_path,
-    calls=None,
-    *,
-    calls_format=None,
-    all_cpgs=False,
-    context=0,
-    mod_code=None,
-    level_scale=None,
-    cgi_path=None,
-    selection=None,
-    flank=200,
-    min_coverage=5,
-    keep_strands=False,
-    max_n_fraction=0.5,
-    min_cpg_fraction=0.9,
-    skip_missing_chroms=False,
-    windows=True,
-    extra_meta=None,
-):
-    """Encode a dataset from a genome and methylation calls, or every CpG of the genome.
+def encode_dataset(genome_path, calls=None, options=None, *, cgi_path=None, extra_meta=None):
+    """Encode a dataset from a genome and methylation calls, or every CpG of the genome: mrcnn-encode's work.
 
     Parameters
     ----------
     genome_path : str
         Genome FASTA.
     calls : str, optional
-        Methylation calls (``-`` = stdin); *calls_format*, *mod_code*, *level_scale* read them.
-    all_cpgs : bool
-        Every CpG of the selection; unlabelled, or labelled where *calls* has it.
-    context : int
-        Neighbours on each side from the calls (:mod:`mrcnn_tools.data.context_encode`); needs *calls*.
+        Methylation calls (``-`` = stdin), read as ``options`` say (format, modification code, level scale).
+    options : EncodeOptions, optional
+        Everything else, with its defaults (:class:`~mrcnn_tools.data.options.EncodeOptions`): the same as
+        mrcnn-encode's.
     cgi_path : str, optional
         CpG islands BED for the dataset's cgi column.
-    Other parameters as :func:`mrcnn_tools.data.sites.encode_calls`.
+    extra_meta : dict, optional
+        Added to the dataset's ``meta`` (the command line, the inputs).
 
     Returns
     -------
@@ -52,31 +57,151 @@ def encode_dataset(
     UsageError
         Neither calls nor all_cpgs; reading options or a context without calls.
     """
-
-    if not calls and not all_cpgs:
+    opts = options if options is not None else DEFAULTS
+    if not calls and not opts.all_cpgs:
         raise UsageError("give --calls FILE, or --all-cpgs to encode every CpG of the genome")
-    if (calls_format or mod_code or level_scale or context) and not calls:
+    if (opts.calls_format or opts.mod_code or opts.level_scale or opts.context) and not calls:
         raise UsageError("--calls-format, --mod-code, --level-scale and --context apply to --calls only")
     cgi = IntervalSet(read_bed(cgi_path)) if cgi_path else None
     genome = Genome(genome_path)
-    common = dict(
-        flank=flank,
-        keep_strands=keep_strands,
-        cgi=cgi,
-        max_n_fraction=max_n_fraction,
-        selection=selection,
-        extra_meta=extra_meta,
-        windows=windows,
+    if calls:
+        return encode_file(genome, calls, opts, cgi=cgi, extra_meta=extra_meta)
+    return encode(genome, None, opts, cgi=cgi, extra_meta=extra_meta)
+
+
+def encode_file(genome, path, options=None, *, cgi=None, extra_meta=None):
+    """Read a calls file and encode it (:func:`encode`); returns (Dataset, Summary).
+
+    A detected format that only the reference can tell from another (:data:`mrcnn_tools.calls.formats.ALTERNATIVE`)
+    is read the other way when its calls fail the base check and the other reading passes it.
+    """
+    opts = options if options is not None else DEFAULTS
+    reading = dict(mod_code=opts.mod_code, level_scale=opts.level_scale)
+    calls = None
+    try:
+        calls = read_calls(path, opts.calls_format, **reading)
+        return encode(genome, calls, opts, cgi=cgi, calls_path=path, extra_meta=extra_meta)
+    except (GenomeMismatchError, InputFormatError) as exc:
+        if opts.calls_format is not None:
+            raise
+        detected = calls.format if calls is not None else detect_format(path)
+        alt = ALTERNATIVE.get(detected)
+        if alt is None:
+            raise exc from None
+        first = exc
+    calls = None
+    log.info(
+        "%s: the calls do not fit as %s (%s); reading them as %s (%s)",
+        path,
+        detected,
+        BY_NAME[detected].coords,
+        alt,
+        BY_NAME[alt].coords,
     )
-    reading = dict(
-        mod_code=mod_code,
-        level_scale=level_scale,
-        min_coverage=min_coverage,
-        skip_missing_chroms=skip_missing_chroms,
-        min_cpg_fraction=min_cpg_fraction,
-    )
-    if calls and (context or all_cpgs):
-        return encode_with_context(genome, calls, calls_format, context=context, all_cpgs=all_cpgs, **reading, **common)
-    if all_cpgs:
-        return encode_all_cpgs(genome, **common)
-    return encode_calls_file(genome, calls, calls_format, **reading, **common)
+    try:
+        calls = read_calls(path, alt, **reading)
+        return encode(genome, calls, opts, cgi=cgi, calls_path=path, extra_meta=extra_meta)
+    except (GenomeMismatchError, InputFormatError):
+        raise first from None
+
+
+def encode(genome, calls=None, options=None, *, cgi=None, calls_path="calls", extra_meta=None):
+    """Encode the calls (or every CpG) on *genome* into a :class:`~mrcnn_tools.data.dataset.Dataset`.
+
+    Parameters
+    ----------
+    genome : Genome
+    calls : Calls, optional
+        The methylation calls: the sites (labelled), or with ``options.all_cpgs`` the labels of every CpG; and
+        the observed neighbours of ``options.context``.
+    options : EncodeOptions, optional
+    cgi : IntervalSet, optional
+        CpG islands; sets ``cgi`` to 1/0 (-1 when None).
+    calls_path : str
+        The calls' file, for the messages.
+    extra_meta : dict, optional
+
+    Returns
+    -------
+    (Dataset, Summary)
+
+    Raises
+    ------
+    UsageError
+        No calls without all_cpgs, or a context without calls.
+    GenomeMismatchError, InputFormatError
+        Calls that do not sit on this genome.
+    """
+    opts = options if options is not None else DEFAULTS
+    if calls is None and not opts.all_cpgs:
+        raise UsageError("give --calls FILE, or --all-cpgs to encode every CpG of the genome")
+    if calls is None and opts.context:
+        raise UsageError("--context needs --calls: the neighbours are observed CpGs")
+    summary = Summary()
+    # with --all-cpgs the sites are the CpGs: the calls only label them, and their drops are not the sites'
+    placed = None
+    if calls is not None:
+        placed = PlacedCalls(genome, calls, opts, Summary() if opts.all_cpgs else summary, calls_path)
+    # the calls give an upper bound of the sites, reserved up front; every CpG is not known before: the arrays grow
+    cutter = WindowCutter(opts, summary, cgi, upper=0 if opts.all_cpgs else placed.upper)
+    for name, gname in _chromosomes(genome, placed, opts):
+        release_free_memory()
+        _chromosome(genome.codes(gname), name, gname, placed, cutter, opts, summary)
+    if placed is not None:
+        placed.check()
+    if opts.all_cpgs:
+        log.info("found %d CpG dinucleotides", summary.calls)
+    data = cutter.dataset(_meta(genome, calls, opts, extra_meta))
+    summary.kept = len(data)
+    if placed is not None and opts.all_cpgs:
+        summary.duplicates = placed.summary.duplicates
+        log.info(
+            "%d of %d CpGs observed in %s (labelled; the others are imputed from their neighbours)",
+            int(np.isfinite(data.y).sum()),
+            len(data),
+            calls_path,
+        )
+    if opts.context:
+        log.info(
+            "context: the %d nearest observed CpGs on each side of each site, from %d observed CpGs",
+            opts.context,
+            placed.observed,
+        )
+    if calls is not None:
+        summary.groups = group_counts(data.y)
+    return data, summary
+
+
+def _chromosome(codes, name, gname, placed, cutter, opts, summary):
+    """The three stages on one chromosome (*codes*; *name* in the dataset, *gname* in the genome)."""
+    if opts.all_cpgs:
+        observed = placed.sites_on(gname, codes) if placed is not None else None
+        sites = all_cpg_sites(codes, name, opts, summary, observed)
+    else:
+        sites = observed = placed.sites(name, codes)
+    if opts.context:
+        add_neighbours(sites, observed, opts.context)
+    cutter.add(sites, codes)
+
+
+def _chromosomes(genome, placed, opts):
+    """(name in the dataset, name in the genome) of each chromosome, in the order encoded: the calls' order and
+    names, or with --all-cpgs the genome's."""
+    if not opts.all_cpgs:
+        return [(name, placed.genome_name(name)) for name in placed.names]
+    selection = opts.selection or Selection()
+    return [(name, name) for name in genome.chromosomes() if selection.chrom_ok(name)]
+
+
+def _meta(genome, calls, opts, extra_meta):
+    """The dataset's meta (docs/FORMATS.md §3)."""
+    fields = {}
+    if calls is not None:
+        fields.update(min_coverage=opts.min_coverage if calls.has_counts else None, format=calls.format)
+    fields["strands"] = "kept" if opts.keep_strands else "merged"
+    if opts.all_cpgs:
+        fields["all_cpgs"] = True
+    fields.update(max_n_fraction=opts.max_n_fraction, windows=bool(opts.windows), **(extra_meta or {}))
+    if opts.context:
+        fields["context"] = int(opts.context)
+    return make_meta(genome, opts.flank, **fields)

@@ -15,6 +15,9 @@ bedGraph have coverage 0).
 The site itself and the other strand of the same CpG never appear: neighbours are chosen by CpG, the C of a
 CpG and its G (``pos - 1`` for a '-' call) being one CpG. With ``--keep-strands`` the two strands of a
 neighbouring CpG are two neighbours.
+
+:func:`add_neighbours` is stage 2 of an encode (:mod:`mrcnn_tools.data.encode`): one chromosome's sites at a time;
+:func:`add_context` gives a whole dataset the context of another (e.g. a sparser set of observations).
 """
 
 import numpy as np
@@ -107,6 +110,37 @@ def chromosome_context(obs_pos, obs_strand, obs_level, obs_coverage, query_pos, 
         out["context_dist"][a:b] = np.where(present, dist, 0)
         out["context_coverage"][a:b] = np.where(present, coverage[idx], 0)
     return out
+
+
+def add_neighbours(sites, observed, k):
+    """Stage 2 of an encode (``--context K``): one chromosome's sites with their observed neighbours.
+
+    Parameters
+    ----------
+    sites : mrcnn_tools.data.sites.Sites
+        The sites of one chromosome (stage 1).
+    observed : mrcnn_tools.data.sites.Sites or None
+        The observed sites of the same chromosome, in genomic order; those without a level are ignored.
+    k : int
+        Neighbours on each side.
+
+    Returns
+    -------
+    *sites*, with ``context`` set to the arrays of :func:`chromosome_context` (every neighbour missing when
+    *observed* is None or empty).
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    if observed is None or len(observed) == 0:
+        sites.context = empty_context(len(sites), k)
+        return sites
+    labelled = np.isfinite(observed.level)
+    if not labelled.all():
+        observed = observed.subset(labelled)
+    sites.context = chromosome_context(
+        observed.pos, observed.strand, observed.level, observed.coverage, sites.pos, sites.strand, k
+    )
+    return sites
 
 
 def add_context(targets, observed, k):

@@ -1,29 +1,85 @@
-"""From calls and a genome to a dataset: place calls on CpGs, merge strands, filter, cut windows."""
+"""Stage 1 of an encode: the sites of one chromosome, placed, merged and filtered once.
+
+An encode (:func:`mrcnn_tools.data.encode.encode`) runs three stages on each chromosome in turn, in one read of it:
+
+1. sites (this module): the calls placed on the genome (:class:`PlacedCalls`: on a C or G of a CpG, strands from
+   the reference where the file has none, within --chroms/--region), merged per site (duplicates, and both
+   strands unless --keep-strands) and filtered by --min-coverage: the observed sites. They are the sites to
+   encode, or with --all-cpgs every CpG of the chromosome is (:func:`all_cpg_sites`), labelled where observed.
+2. context (:func:`mrcnn_tools.data.neighbours.add_neighbours`, --context K): each site's K nearest other
+   observed sites on each side.
+3. windows (:class:`mrcnn_tools.data.arrays.WindowCutter`): the N filter, the windows cut into the dataset's
+   arrays and, once every chromosome is in, --max-sites.
+"""
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
-from mrcnn_tools.calls.formats import ALTERNATIVE, BY_NAME
+from mrcnn_tools.calls.formats import BY_NAME
 from mrcnn_tools.calls.placement import check_on_base, on_base, on_cpg
-from mrcnn_tools.calls.readers import detect_format, read_calls
-from mrcnn_tools.data.arrays import SiteArrays, Summary, release_free_memory, subsample
-from mrcnn_tools.data.dataset import make_meta
-from mrcnn_tools.encoding import C, G, N, n_counts
-from mrcnn_tools.errors import GenomeMismatchError, InputFormatError
+from mrcnn_tools.data.arrays import release_free_memory
+from mrcnn_tools.encoding import C, G, N
+from mrcnn_tools.errors import GenomeMismatchError
 from mrcnn_tools.genome.cpgs import cpg_sites
 from mrcnn_tools.genome.regions import Selection
-from mrcnn_tools.levels import group_counts
 
-__all__ = ["encode_calls", "encode_calls_file", "encode_all_cpgs"]
+__all__ = ["Sites", "PlacedCalls", "all_cpg_sites"]
 
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class Sites:
+    """The sites of one chromosome in genomic order, as the stages hand them on.
+
+    Attributes
+    ----------
+    chrom : str
+        The chromosome as the dataset names it (the calls' name, or the genome's with --all-cpgs).
+    pos : int64 (n,)
+        0-based position of the site's C on the + strand ('-' sites: the G).
+    strand : int8 (n,)
+        1 '+', -1 '-', 0 strands merged.
+    level : float64 (n,)
+        Methylated fraction, NaN where not observed.
+    coverage : float64 (n,)
+        Reads (whole numbers), 0 where unknown.
+    context : dict of (n, 2K) arrays, optional
+        The observed neighbours (stage 2, :func:`mrcnn_tools.data.neighbours.add_neighbours`).
+    """
+
+    chrom: str
+    pos: np.ndarray
+    strand: np.ndarray
+    level: np.ndarray
+    coverage: np.ndarray
+    context: dict = None
+
+    def __len__(self):
+        return len(self.pos)
+
+    def subset(self, index):
+        """The sites selected by a boolean mask or an index array (copied)."""
+        return Sites(
+            self.chrom,
+            self.pos[index],
+            self.strand[index],
+            self.level[index],
+            self.coverage[index],
+            None if self.context is None else {k: v[index] for k, v in self.context.items()},
+        )
+
+    @classmethod
+    def empty(cls, chrom):
+        return cls(chrom, np.empty(0, np.int64), np.empty(0, np.int8), np.empty(0), np.empty(0))
+
+
 def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
-    """Index arrays (or ranges) of the calls per chromosome name of the file; calls elsewhere are dropped or
-    refused."""
+    """{name of the file: (genome's name, index array or range of its calls)}, in the file's order; calls
+    elsewhere are dropped or refused."""
     by_chrom = {}
     missing = Counter()
     renamed = set()
@@ -49,7 +105,7 @@ def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
             continue
         if gname != name:
             renamed.add((name, gname))
-        by_chrom[name] = ix
+        by_chrom[name] = (gname, ix)
     if renamed:
         log.info(
             "chromosome names matched across conventions: %s", ", ".join(f"{a} -> {b}" for a, b in sorted(renamed)[:5])
@@ -106,93 +162,78 @@ def _merge(pos, strand, m, u, level, keep_strands, has_counts, summary):
     return key_pos[first], key_strand[first], lev, cov
 
 
-def encode_calls(
-    genome,
-    calls,
-    *,
-    flank=200,
-    min_coverage=5,
-    keep_strands=False,
-    cgi=None,
-    max_n_fraction=1.0,
-    selection=None,
-    skip_missing_chroms=False,
-    min_cpg_fraction=0.9,
-    calls_path="calls",
-    extra_meta=None,
-    windows=True,
-):
-    """Turn methylation calls into a labelled :class:`Dataset`.
+class PlacedCalls:
+    """The calls of one file on the genome: stage 1 of an encode from calls, one chromosome at a time.
+
+    Made once (the calls grouped by chromosome; calls on chromosomes not selected or absent from the genome are
+    counted and dropped, or refused when none is on the genome), then :meth:`sites` gives each chromosome's observed
+    sites, and :meth:`check` refuses, once every chromosome is placed, calls that do not sit on this genome's
+    cytosines (work is only lost on error).
 
     Parameters
     ----------
     genome : Genome
     calls : Calls
-    flank : int
-        Bases on each side of the site (the site itself not counted): windows of ``2*flank``.
-    min_coverage : int
-        Sites with fewer reads (after strand merging) are dropped; ignored for level-only formats.
-    keep_strands : bool
-        Keep + and - calls of a CpG as separate sites (minus windows reverse-complemented).
-    cgi : IntervalSet, optional
-        CpG islands; sets ``cgi`` to 1/0 (-1 when None).
-    max_n_fraction : float
-        Drop sites whose window has a larger fraction of N.
-    selection : Selection, optional
-    skip_missing_chroms : bool
-    min_cpg_fraction : float
-        Refuse the input when fewer calls sit on CpGs (wrong assembly or coordinate base).
-    windows : bool
-        Cut the windows; False gives a sites-only dataset (``seq`` of shape (n, 0)) for genome-scale work,
-        whose windows the consumer cuts from the genome.
-
-    Returns
-    -------
-    (Dataset, Summary)
+    options : EncodeOptions
+        ``selection``, ``skip_missing_chroms``, ``keep_strands``, ``min_coverage``, ``min_cpg_fraction``.
+    summary : Summary
+        Counts the calls read, the duplicates and each drop.
+    path : str
+        The calls' file, for the messages.
     """
-    selection = selection or Selection()
-    summary = Summary(calls=len(calls) + calls.context_dropped)
-    summary.dropped["outside CpG context"] += calls.context_dropped
-    by_chrom = _group_by_chrom(genome, calls, selection, skip_missing_chroms, calls_path, summary)
-    if not calls.has_counts and min_coverage:
-        log.info("format %s has no read counts: --min-coverage is not applied", calls.format)
-    max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
-    # np.empty pages are only backed by memory once written, so an upper bound costs nothing: each chromosome's
-    # sites go straight into the dataset's arrays, nothing is concatenated (~20 bytes a site at genome scale)
-    out = SiteArrays(sum(len(ix) for ix in by_chrom.values()), 2 * flank if windows else 0)
-    hits, total = {"base": 0, -1: 0, 1: 0}, 0
-    off_base = 0
-    on_g = [0, 0]  # calls without a strand on a G, on a C or G
-    # one pass, one read of each chromosome; the base check is decided after it (work is only lost on error)
-    for name, ix in by_chrom.items():
-        release_free_memory()
+
+    def __init__(self, genome, calls, options, summary, path="calls"):
+        self.genome, self.calls, self.options, self.summary, self.path = genome, calls, options, summary, path
+        self.selection = options.selection or Selection()
+        summary.calls += len(calls) + calls.context_dropped
+        summary.dropped["outside CpG context"] += calls.context_dropped
+        self._rows = _group_by_chrom(genome, calls, self.selection, options.skip_missing_chroms, path, summary)
+        self.names = list(self._rows)  # the calls' chromosome names, in the file's order
+        self._on_genome = {}  # the genome's name: the calls' names for it (two when a file spells it two ways)
+        for name, (gname, _) in self._rows.items():
+            self._on_genome.setdefault(gname, []).append(name)
+        self.upper = sum(len(ix) for _, ix in self._rows.values())  # sites at most
+        if not calls.has_counts and options.min_coverage:
+            log.info("format %s has no read counts: --min-coverage is not applied", calls.format)
+        self.observed = 0
+        self._hits, self._total = {"base": 0, -1: 0, 1: 0}, 0
+        self._off_base = 0
+        self._on_g = [0, 0]  # calls without a strand on a G, on a C or G
+
+    def genome_name(self, name):
+        """The genome's name of the calls' chromosome *name*."""
+        return self._rows[name][0]
+
+    def sites(self, name, codes):
+        """The observed sites of the calls' chromosome *name* (*codes*: that chromosome of the genome)."""
+        calls, summary, selection = self.calls, self.summary, self.selection
+        ix = self._rows[name][1]
         if isinstance(ix, range):
             ix = np.arange(ix.start, ix.stop)
-        codes = genome.codes(name)
         pos = calls.pos[ix].astype(np.int64)  # positions in Calls may be int32; arithmetic below needs 64 bits
         inside = (pos >= 0) & (pos < len(codes))
         # a call on N (e.g. outside the pieces of a region FASTA) has no sequence to check or encode
         inside[inside] = codes[pos[inside]] != N
         summary.dropped["outside genome"] += int((~inside).sum())
         ix, pos = ix[inside], pos[inside]
-        total += len(ix)
+        self._total += len(ix)
         strand = calls.strand[ix].copy()
         on_c = on_base(codes, pos, strand)
-        hits["base"] += int(on_c.sum())
-        if on_c.sum() < min_cpg_fraction * len(on_c):
+        self._hits["base"] += int(on_c.sum())
+        if on_c.sum() < self.options.min_cpg_fraction * len(on_c):
             # only for the error message (would a one-base shift fit?); a chromosome that passes adds ~0 here
             for shift in (-1, 1):
-                hits[shift] += int(on_cpg(codes, pos + shift, strand).sum())
+                self._hits[shift] += int(on_cpg(codes, pos + shift, strand).sum())
         on = on_cpg(codes, pos, strand)
         unknown = strand == 0
         if unknown.any():
             base = codes[pos[unknown]]
             strand[unknown] = np.where(base == C, 1, np.where(base == G, -1, 0))
-            on_g[0] += int((base == G).sum())
-            on_g[1] += int(((base == C) | (base == G)).sum())
+            self._on_g[0] += int((base == G).sum())
+            self._on_g[1] += int(((base == C) | (base == G)).sum())
         # calls on a cytosine outside a CpG (CHG/CHH of all-context files) are dropped once the base check holds
         summary.dropped["outside CpG context"] += int((on_c & ~on).sum())
-        off_base += int((~on_c).sum())
+        self._off_base += int((~on_c).sum())
         ix, pos, strand = ix[on], pos[on], strand[on]
         if selection.regions is not None:
             inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
@@ -200,135 +241,101 @@ def encode_calls(
             ix, pos, strand = ix[inside], pos[inside], strand[inside]
         # counts may be float32 in Calls: summed as float64, as they always were
         m, u = calls.count_m[ix].astype(np.float64), calls.count_u[ix].astype(np.float64)
-        spos, sstrand, lev, cov = _merge(
-            pos, strand, m, u, None if calls.level is None else calls.level[ix], keep_strands, calls.has_counts, summary
-        )
+        level = None if calls.level is None else calls.level[ix]
+        sites = Sites(name, *_merge(pos, strand, m, u, level, self.options.keep_strands, calls.has_counts, summary))
         del m, u
-        keep = np.ones(len(spos), bool)
         if calls.has_counts:
-            keep = (cov >= min_coverage) & (cov > 0)
+            keep = (sites.coverage >= self.options.min_coverage) & (sites.coverage > 0)
             summary.dropped["coverage"] += int((~keep).sum())
-        n_rich = keep & (n_counts(codes, spos, flank, beyond_ends=False) > max_n)
-        summary.dropped["N-rich"] += int(n_rich.sum())
-        keep &= ~n_rich
-        spos, sstrand, lev, cov = spos[keep], sstrand[keep], lev[keep], cov[keep]
-        out.add(name, spos, sstrand, lev, cov, cgi, codes if windows else None, flank)
-    del by_chrom
-    release_free_memory()
-    check_on_base(hits, total, calls.format, genome.name, min_cpg_fraction, calls_path)
-    summary.dropped["not on a C/G"] += off_base
-    if on_g[1] >= 20 and on_g[0] >= 0.95 * on_g[1]:
-        # per-strand files put about half their calls on Gs; strand-merged ones none: all on Gs is a 1-based file
-        # read as 0-based (right after merging, wrong with --keep-strands)
-        log.warning(
-            "%s: %d of %d calls without a strand sit on the G of a CpG, (nearly) none on its C: if the file "
-            "has strands merged onto the C, its positions are one too far (1-based read as %s); check "
-            "--calls-format",
-            calls_path,
-            on_g[0],
-            on_g[1],
-            BY_NAME[calls.format].coords if calls.format in BY_NAME else "given",
+            if not keep.all():
+                sites = sites.subset(keep)
+        self.observed += len(sites)
+        return sites
+
+    def sites_on(self, gname, codes):
+        """The observed sites on the genome's chromosome *gname*, from every name of the calls that means it."""
+        parts = [self.sites(name, codes) for name in self._on_genome.get(gname, [])]
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return Sites.empty(gname)
+        # the file names one chromosome two ways (chr22 and 22): one run of sites, in genomic order
+        joined = Sites(
+            gname, *(np.concatenate([getattr(p, k) for p in parts]) for k in ("pos", "strand", "level", "coverage"))
         )
-    outside = summary.dropped["outside CpG context"]
-    if outside:
-        log.info(
-            "%d calls outside CpG context (%d by the file's context column, %d by the reference)",
-            outside,
-            calls.context_dropped,
-            outside - calls.context_dropped,
-        )
-    meta = make_meta(
-        genome,
-        flank,
-        min_coverage=min_coverage if calls.has_counts else None,
-        strands="kept" if keep_strands else "merged",
-        format=calls.format,
-        max_n_fraction=max_n_fraction,
-        windows=bool(windows),
-        **(extra_meta or {}),
-    )
-    data = subsample(out.dataset(meta), selection, summary)
-    summary.kept = len(data)
-    summary.groups = group_counts(data.y)
-    return data, summary
+        return joined.subset(np.argsort(joined.pos, kind="stable"))
+
+    def check(self):
+        """After every chromosome: refuse calls that do not sit on this genome, warn of a likely 1-based file.
+
+        Raises
+        ------
+        GenomeMismatchError, InputFormatError
+            Too few calls on a C (+) or G (-) of the genome (:func:`mrcnn_tools.calls.placement.check_on_base`).
+        """
+        calls, summary = self.calls, self.summary
+        self._rows = None
+        release_free_memory()
+        check_on_base(self._hits, self._total, calls.format, self.genome.name, self.options.min_cpg_fraction, self.path)
+        summary.dropped["not on a C/G"] += self._off_base
+        on_g = self._on_g
+        if on_g[1] >= 20 and on_g[0] >= 0.95 * on_g[1]:
+            # per-strand files put about half their calls on Gs; strand-merged ones none: all on Gs is a 1-based
+            # file read as 0-based (right after merging, wrong with --keep-strands)
+            log.warning(
+                "%s: %d of %d calls without a strand sit on the G of a CpG, (nearly) none on its C: if the file "
+                "has strands merged onto the C, its positions are one too far (1-based read as %s); check "
+                "--calls-format",
+                self.path,
+                on_g[0],
+                on_g[1],
+                BY_NAME[calls.format].coords if calls.format in BY_NAME else "given",
+            )
+        outside = summary.dropped["outside CpG context"]
+        if outside:
+            log.info(
+                "%d calls outside CpG context (%d by the file's context column, %d by the reference)",
+                outside,
+                calls.context_dropped,
+                outside - calls.context_dropped,
+            )
 
 
-def encode_all_cpgs(
-    genome,
-    *,
-    flank=200,
-    keep_strands=False,
-    cgi=None,
-    max_n_fraction=1.0,
-    selection=None,
-    extra_meta=None,
-    windows=True,
-):
-    """Every CpG of the genome (or of the selected chromosomes/regions), unlabelled (y = NaN).
+def all_cpg_sites(codes, name, options, summary, observed=None):
+    """Stage 1 with --all-cpgs: every CpG of one chromosome within the selection, labelled where observed.
 
-    *windows* False gives a sites-only dataset (``seq`` of shape (n, 0)), as in :func:`encode_calls`.
+    Parameters
+    ----------
+    codes : numpy.ndarray, uint8
+        The chromosome.
+    name : str
+        Its name in the genome (as the dataset will name it).
+    options : EncodeOptions
+        ``selection`` (its regions), ``keep_strands``.
+    summary : Summary
+        ``calls`` counts the CpGs found.
+    observed : Sites, optional
+        The observed sites of this chromosome (:meth:`PlacedCalls.sites_on`): their level and coverage label the
+        CpG (and strand, with --keep-strands) they sit on; the others have level NaN and coverage 0.
 
     Returns
     -------
-    (Dataset, Summary)
+    Sites
     """
-    selection = selection or Selection()
-    summary = Summary()
-    max_n = int(np.floor(max_n_fraction * 2 * flank + 1e-9))
-    # one pass, one read of each chromosome: the CpG count is not known before, so the arrays grow as they fill
-    out = SiteArrays(0, 2 * flank if windows else 0)
-    for name in genome.chromosomes():
-        if not selection.chrom_ok(name):
-            continue
-        codes = genome.codes(name)
-        pos, strand = cpg_sites(codes, name, selection.regions, keep_strands)
-        summary.calls += len(pos) // (2 if keep_strands else 1)
-        n_rich = n_counts(codes, pos, flank, beyond_ends=False) > max_n
-        summary.dropped["N-rich"] += int(n_rich.sum())
-        pos, strand = pos[~n_rich], strand[~n_rich]
-        out.add(name, pos, strand, np.nan, 0, cgi, codes if windows else None, flank)
-    log.info("found %d CpG dinucleotides", summary.calls)
-    meta = make_meta(
-        genome,
-        flank,
-        strands="kept" if keep_strands else "merged",
-        all_cpgs=True,
-        max_n_fraction=max_n_fraction,
-        windows=bool(windows),
-        **(extra_meta or {}),
-    )
-    data = subsample(out.dataset(meta), selection, summary)
-    summary.kept = len(data)
-    return data, summary
+    regions = options.selection.regions if options.selection is not None else None
+    pos, strand = cpg_sites(codes, name, regions, options.keep_strands)
+    summary.calls += len(pos) // (2 if options.keep_strands else 1)
+    level, coverage = np.full(len(pos), np.nan), np.zeros(len(pos))
+    if observed is not None and len(observed):
+        key_t, key_o = _site_keys(pos, strand), _site_keys(observed.pos, observed.strand)
+        order = np.argsort(key_o, kind="stable")
+        i = np.clip(np.searchsorted(key_o[order], key_t), 0, len(order) - 1)
+        hit = key_o[order][i] == key_t
+        src = order[i[hit]]
+        level[hit], coverage[hit] = observed.level[src], observed.coverage[src]
+    return Sites(name, pos, strand, level, coverage)
 
 
-def encode_calls_file(genome, path, fmt=None, mod_code=None, level_scale=None, **kwargs):
-    """Read a calls file and encode it (:func:`encode_calls`); returns (Dataset, Summary).
-
-    A detected format that only the reference can tell from another (:data:`formats.ALTERNATIVE`) is read the
-    other way when its calls fail the base check and the other reading passes it.
-    """
-    try:
-        calls = read_calls(path, fmt, mod_code=mod_code, level_scale=level_scale)
-        return encode_calls(genome, calls, calls_path=path, **kwargs)
-    except (GenomeMismatchError, InputFormatError) as exc:
-        if fmt is not None:
-            raise
-        detected = calls.format if "calls" in locals() else detect_format(path)
-        alt = ALTERNATIVE.get(detected)
-        if alt is None:
-            raise exc from None
-        first = exc
-    log.info(
-        "%s: the calls do not fit as %s (%s); reading them as %s (%s)",
-        path,
-        detected,
-        BY_NAME[detected].coords,
-        alt,
-        BY_NAME[alt].coords,
-    )
-    try:
-        calls = read_calls(path, alt, mod_code=mod_code, level_scale=level_scale)
-        return encode_calls(genome, calls, calls_path=path, **kwargs)
-    except (GenomeMismatchError, InputFormatError):
-        raise first from None
+def _site_keys(pos, strand):
+    """One int64 per site of a chromosome: position << 1 | minus (a '-' site sits on the G of its CpG)."""
+    return (np.asarray(pos, np.int64) << 1) | (np.asarray(strand) < 0)

@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from mrcnn_tools.data.context_encode import encode_with_context
 from mrcnn_tools.data.dataset import Dataset, load_dataset, load_datasets
+from mrcnn_tools.data.encode import encode_file
 from mrcnn_tools.data.neighbours import add_context, check_context, chromosome_context, neighbour_average
+from mrcnn_tools.data.options import EncodeOptions
 from mrcnn_tools.errors import DatasetError
 from mrcnn_tools.genome.fasta import Genome
 from mrcnn_tools.genome.regions import IntervalSet, parse_region
@@ -64,6 +65,11 @@ def write_cov(path, strip_chr=False):
     return str(path)
 
 
+def encode(genome, path, fmt, **options):
+    """The calls at *path* (format *fmt*) encoded with these options, the others the defaults."""
+    return encode_file(genome, path, EncodeOptions(calls_format=fmt, **options))
+
+
 def write_report(path):
     """Bismark CpG report: chrom, pos (1-based), strand, count_m, count_u, context, trinucleotide."""
     with open(path, "w") as fh:
@@ -109,7 +115,7 @@ def check_against_naive(data, observed, k):
 @pytest.mark.parametrize("k", [1, 2, 4])
 def test_merged_strands_equal_naive(tmp_path, k):
     genome = make_genome(tmp_path / "g.fa")
-    data, summary = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=k, flank=5)
+    data, summary = encode(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=k, flank=5)
     observed = naive_observed(keep_strands=False)
     assert sorted(zip(data.chrom, data.pos)) == sorted((c, p) for c, p, _ in observed)
     check_against_naive(data, observed, k)
@@ -120,9 +126,7 @@ def test_merged_strands_equal_naive(tmp_path, k):
 def test_keep_strands_equal_naive(tmp_path):
     genome = make_genome(tmp_path / "g.fa")
     path = write_report(tmp_path / "c.CpG_report.txt")
-    data, _ = encode_with_context(
-        genome, path, "bismark-cpg-report", context=3, flank=5, keep_strands=True, min_coverage=1
-    )
+    data, _ = encode(genome, path, "bismark-cpg-report", context=3, flank=5, keep_strands=True, min_coverage=1)
     observed = naive_observed(keep_strands=True, min_coverage=1)
     check_against_naive(data, observed, 3)
     # the CGCG: C of 22 (+) and the G of 20 (21, -) are one base apart but two CpGs, so neighbours; the G of 22
@@ -135,7 +139,7 @@ def test_keep_strands_equal_naive(tmp_path):
 
 def test_planted_label_never_in_own_context(tmp_path):
     genome = make_genome(tmp_path / "g.fa")
-    data, _ = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=4, flank=5)
+    data, _ = encode(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=4, flank=5)
     own = np.isclose(data.y, PLANTED)
     assert own.sum() == 1
     assert not np.isclose(data.context_level[own], PLANTED).any()
@@ -145,7 +149,7 @@ def test_planted_label_never_in_own_context(tmp_path):
 
 def test_chromosome_ends_and_coverage_filter(tmp_path):
     genome = make_genome(tmp_path / "g.fa")
-    data, _ = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5)
+    data, _ = encode(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5)
     first = np.flatnonzero(data.chrom == "chrA")[0]
     assert data.pos[first] == 3
     assert (data.context_dist[first, :2] == 0).all() and np.isnan(data.context_level[first, :2]).all()
@@ -190,9 +194,7 @@ def test_random_sites_equal_naive():
 
 def test_all_cpgs_labelled_where_observed(tmp_path):
     genome = make_genome(tmp_path / "g.fa")
-    data, _ = encode_with_context(
-        genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5, all_cpgs=True
-    )
+    data, _ = encode(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5, all_cpgs=True)
     observed = naive_observed(keep_strands=False)
     assert sorted(zip(data.chrom, data.pos)) == sorted((c, p) for c, ps in CPGS.items() for p in ps)
     for i in range(len(data)):
@@ -205,7 +207,7 @@ def test_all_cpgs_labelled_where_observed(tmp_path):
     i10 = np.flatnonzero((data.chrom == "chrA") & (data.pos == 10))[0]
     assert list(data.context_dist[i10]) == [0, -7, 10, 12]
     # calls named A, B on a genome of chrA, chrB: the same neighbours
-    other, _ = encode_with_context(
+    other, _ = encode(
         make_genome(tmp_path / "g2.fa"),
         write_cov(tmp_path / "c2.cov", strip_chr=True),
         "bismark-cov",
@@ -220,16 +222,14 @@ def test_region_selects_targets_and_neighbours(tmp_path):
 
     genome = make_genome(tmp_path / "g.fa")
     sel = Selection(regions=IntervalSet([parse_region("chrA:1-100")]))
-    data, _ = encode_with_context(
-        genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5, selection=sel
-    )
+    data, _ = encode(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5, selection=sel)
     assert list(data.pos) == [3, 20, 22, 50, 80]
     assert (data.context_dist[-1, 2:] == 0).all()  # 120 lies outside the region
 
 
 def test_dataset_round_trip_and_refusals(tmp_path):
     genome = make_genome(tmp_path / "g.fa")
-    data, _ = encode_with_context(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5)
+    data, _ = encode(genome, write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5)
     data.save(str(tmp_path / "d.npz"))
     back = load_dataset(str(tmp_path / "d.npz"))
     assert back.context_k == 2 and back.meta["context"] == 2
@@ -343,9 +343,7 @@ def test_pipeline_batches_are_the_rows():
 
 def test_shards_keep_the_context(tmp_path):
 
-    data, _ = encode_with_context(
-        make_genome(tmp_path / "g.fa"), write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5
-    )
+    data, _ = encode(make_genome(tmp_path / "g.fa"), write_cov(tmp_path / "c.cov"), "bismark-cov", context=2, flank=5)
     paths = data.save_shards(str(tmp_path / "s"), 4)
     back = load_datasets(paths)
     assert len(paths) == 3
