@@ -30,6 +30,12 @@ class Columns:
         raw = self.df[col]
         values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(values))
+        if len(bad) and not pd.api.types.is_numeric_dtype(
+            raw
+        ):  # quoted numbers ("12"): quotes are characters to the parser
+            raw = raw.str.strip("\"'")
+            values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+            bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
             r = raw.iloc[bad[0]]
             if pd.isna(r):

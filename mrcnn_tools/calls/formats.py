@@ -7,6 +7,7 @@ tolerated, and fields may be separated by tabs or spaces (older modkit releases 
 10th by spaces).
 """
 
+import csv
 import gzip
 import re
 import zlib
@@ -511,11 +512,12 @@ def read_chunks(source, fmt, chunksize=None):
         widths = [len(fields(ln)) for ln in lines[skip:] if ln.strip() and not is_comment(ln)]
         ncol = max(set(widths), key=widths.count) if widths else _NCOLS.get(fmt, 1)
     ncol = max(ncol, _NCOLS.get(fmt, 1))
-    fh = source.open()
+    fh = source.stream()  # every line's length checked as it passes: a line over MAX_LINE is never held
     try:
         with _parse_errors(source, fmt):
-            # whitespace-separated: tabs or spaces (older modkit), trailing tabs ignored; CRLF and quotes are
-            # handled by the C parser
+            # whitespace-separated: tabs or spaces (older modkit), trailing tabs ignored; CRLF handled by the C
+            # parser; quotes are characters (an unbalanced one must not join lines), removed where values are read
+            # (Columns); blank lines kept as empty rows, so that a row's label + skip + 1 is its line
             reader = pd.read_csv(
                 fh,
                 sep=r"\s+",
@@ -527,9 +529,9 @@ def read_chunks(source, fmt, chunksize=None):
                 chunksize=chunksize or CHUNK_ROWS,
                 engine="c",
                 na_filter=True,
-                skip_blank_lines=True,
+                skip_blank_lines=False,
                 low_memory=False,
-                quotechar='"',
+                quoting=csv.QUOTE_NONE,
                 encoding="utf-8",
                 encoding_errors="replace",
             )
@@ -550,6 +552,9 @@ def _chunks(reader, fh, source, fmt, header, ncol):
                     break
             if header:
                 df.columns = header[:ncol]
+            blank = df.isna().all(axis=1).to_numpy()
+            if blank.any():
+                df = df[~blank]
             # lines starting with '#' or 'track' inside the data (e.g. concatenated files) are not calls
             # on the distinct first fields only (chromosome names: few), not on every line
             ix, uniq = pd.factorize(df.iloc[:, 0], use_na_sentinel=False)

@@ -1,67 +1,158 @@
 """A calls file or stdin that can be read more than once, and the syntax of its lines (fields, comments, headers).
 
 Shared by format detection and the table reader (:mod:`formats`): tabs or spaces, quotes, a UTF-8 byte order mark,
-``track``/``browser``/``#`` lines; plain, gzip, a pipe or stdin.
+``track``/``browser``/``#`` lines; plain, gzip, a pipe or stdin, all read as streams in bounded memory (lines capped
+at :data:`MAX_LINE`).
 """
 
 import gzip
 import io
 import os
 import re
+import stat
 import sys
+import tempfile
 import zlib
 
-from mrcnn_tools.errors import InputFormatError
+from mrcnn_tools.errors import InputFormatError, MrcnnError
 from mrcnn_tools.io import GZIP_MAGIC, check_readable
+
+# the longest line accepted (bytes): a calls line is ~100; a longer one is not a table of calls (a gzip bomb of zeros,
+# a binary file), and reading it whole could take all memory
+MAX_LINE = 1 << 20
+# the first lines read for detection stop after this many bytes
+HEAD_BYTES = 1 << 21
+# bytes read from a stream, or handed to the parser, at a time
+CHUNK = 1 << 18
+
+# streams already kept: ("stdin",) or ("pipe", device, inode) -> (the sys.stdin it was made from, _Spool)
+_SPOOLS = {}
+
+
+class _Spool:
+    """A stream (stdin, a pipe) kept in an anonymous temporary file as it is read, in chunks of :data:`CHUNK`
+    bytes, so that it can be read from the start again (detection, then the table, then maybe another format):
+    memory holds one chunk, whatever the stream's size. The file has no name: nothing is left behind."""
+
+    def __init__(self, raw, path):
+        self.raw, self.path = raw, path
+        self.file = tempfile.TemporaryFile(prefix="mrcnn-calls.")
+        self.size = 0
+        self.eof = False
+
+    def read_at(self, offset, n):
+        """Up to *n* bytes from *offset* (fewer at the end), pulling the stream on as far as needed."""
+        while offset >= self.size and not self.eof:
+            self._pull()
+        if offset >= self.size:
+            return b""
+        return os.pread(self.file.fileno(), min(n, self.size - offset), offset)
+
+    def _pull(self):
+        chunk = self.raw.read(CHUNK)
+        if not chunk:
+            self.eof = True
+            return
+        try:
+            os.pwrite(self.file.fileno(), chunk, self.size)
+        except OSError as exc:
+            raise MrcnnError(
+                f"{self.path}: cannot keep the stream in the temporary directory {tempfile.gettempdir()} "
+                f"({exc.strerror}); free space there, set TMPDIR to a directory with room, or give the calls as a file"
+            ) from None
+        self.size += len(chunk)
+
+
+class _SpoolReader(io.RawIOBase):
+    """One reading of a :class:`_Spool` from the start, with its own position."""
+
+    def __init__(self, spool):
+        super().__init__()
+        self.spool, self.pos = spool, 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        data = self.spool.read_at(self.pos, len(buf))
+        buf[: len(data)] = data
+        self.pos += len(data)
+        return len(data)
+
+
+def _spool_of(path):
+    """The :class:`_Spool` of stdin (``-``) or of the pipe *path*, made at its first use."""
+    if path == "-":
+        key, owner = ("stdin",), sys.stdin  # a new sys.stdin (tests) replaces the kept one
+    else:
+        st = os.stat(path)
+        key, owner = ("pipe", st.st_dev, st.st_ino), None
+    kept = _SPOOLS.get(key)
+    if kept is None or kept[0] is not owner:
+        raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 (read by the spool)
+        kept = _SPOOLS[key] = (owner, _Spool(raw, path))
+    return kept[1]
 
 
 class Source:
-    """A calls file or stdin, which can be opened more than once (stdin is read once and kept)."""
+    """A calls file or stdin, which can be opened more than once, read as a stream in bounded memory.
 
-    _stdin = (None, None)  # stdin can be read once: (stream, bytes) kept for a second reading
+    A regular file is opened again for each reading; stdin and pipes (``<(zcat calls.gz)``) are kept in an
+    anonymous temporary file as they are read (:class:`_Spool`). gzip (bgzip too) is decompressed as it is read.
+    """
 
     def __init__(self, path):
         self.path = path
-        self._data = None
-        if path == "-":
-            if Source._stdin[0] is not sys.stdin:
-                raw = sys.stdin.buffer.read()
-                Source._stdin = (sys.stdin, self._gunzip(raw) if raw[:2] == GZIP_MAGIC else raw)
-            self._data = Source._stdin[1]
-        else:
+        self._spool = None
+        if path != "-":
             check_readable(path, "calls file")
-            with open(path, "rb") as fh:
-                if os.path.isfile(path):
-                    self._gz = fh.read(2) == GZIP_MAGIC
-                else:
-                    # a pipe such as <(zcat calls.gz) can be read only once: keep what it gives
-                    raw = fh.read()
-                    self._data = self._gunzip(raw) if raw[:2] == GZIP_MAGIC else raw
-
-    def _gunzip(self, raw):
+        if path == "-" or not stat.S_ISREG(os.stat(path).st_mode):
+            self._spool = _spool_of(path)
+        raw = self._raw()
         try:
-            return gzip.decompress(raw)
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
-            raise InputFormatError(
-                f"the gzip stream is truncated or corrupt ({exc}); re-compress it", self.path
-            ) from None
+            magic = raw.read(2)
+        finally:
+            raw.close()
+        self._gz = magic == GZIP_MAGIC
+
+    def _raw(self):
+        if self._spool is not None:
+            return io.BufferedReader(_SpoolReader(self._spool), CHUNK)
+        return open(self.path, "rb")  # noqa: SIM115 (returned)
 
     def open(self):
-        """A binary file object from the start."""
-        if self._data is not None:
-            return io.BytesIO(self._data)
-        return gzip.open(self.path, "rb") if self._gz else open(self.path, "rb")
+        """A binary file object from the start, decompressed."""
+        raw = self._raw()
+        if not self._gz:
+            return raw
+        gz = gzip.GzipFile(fileobj=raw, mode="rb")
+        gz.myfileobj = raw  # closed with it
+        return gz
 
     def head(self, n=200):
-        """The first *n* lines (raw text, line ends removed, blank lines kept), decoded leniently."""
-        lines = []
+        """The first *n* lines (raw text, line ends removed, blank lines kept), decoded leniently; reading stops
+        after :data:`HEAD_BYTES`. A line longer than :data:`MAX_LINE` is an error naming it, as is text that is
+        not a table (UTF-16, binary)."""
+        lines, total = [], 0
         fh = self.open()
         try:
-            for raw in fh:
-                lines.append(raw.decode("utf-8", errors="replace").rstrip("\r\n"))
-                if len(lines) >= n:
+            while len(lines) < n and total < HEAD_BYTES:
+                raw = fh.readline(MAX_LINE + 2)
+                if not raw:
                     break
-        except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+                text = raw.rstrip(b"\r\n")
+                if len(text) > MAX_LINE:
+                    raise InputFormatError(
+                        f"a line longer than {MAX_LINE // (1 << 20)} MB: not a table of calls (a binary or damaged "
+                        "file?); check --calls",
+                        self.path,
+                        len(lines) + 1,
+                    )
+                if not lines:
+                    _check_text(text, self.path)
+                total += len(raw)
+                lines.append(text.decode("utf-8", errors="replace"))
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
             if not lines:
                 raise InputFormatError(
                     f"cannot read it as gzip ({exc}); re-compress or decompress it", self.path
@@ -71,6 +162,71 @@ class Source:
         if lines:
             lines[0] = lines[0].lstrip("\ufeff")
         return lines
+
+    def stream(self):
+        """:meth:`open` with every line's length checked as the bytes pass (:class:`LineLimit`)."""
+        return io.BufferedReader(LineLimit(self.open(), self.path), CHUNK)
+
+
+def _check_text(first, path):
+    """Refuse a first line that is no text table: UTF-16, or binary (NUL bytes; a BAM)."""
+    if first[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputFormatError("the file is UTF-16 text; save it as UTF-8 (iconv -f UTF-16 -t UTF-8)", path)
+    if first[:4] == b"BAM\x01":
+        raise InputFormatError(
+            "a BAM file of reads, not a table of calls; make one first (modkit pileup, MethylDackel extract, "
+            "bismark_methylation_extractor)",
+            path,
+        )
+    if b"\x00" in first:
+        raise InputFormatError("binary data (NUL bytes) on line 1: not a text table of calls; check --calls", path, 1)
+
+
+class LineLimit(io.RawIOBase):
+    """The bytes of a file object, passed on in chunks while every line's length is checked: a line over
+    :data:`MAX_LINE` is an :class:`InputFormatError` naming it, raised before it is held anywhere."""
+
+    def __init__(self, fh, path):
+        super().__init__()
+        self.fh, self.path = fh, path
+        self.run = 0  # bytes since the last line end
+        self.lines = 0  # line ends passed
+
+    def readable(self):
+        return True
+
+    def readinto(self, buf):
+        try:
+            data = self.fh.read(min(len(buf), CHUNK))
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise InputFormatError(
+                f"the gzip stream is truncated or corrupt after line {self.lines} ({exc}); re-compress the file",
+                self.path,
+            ) from None
+        first = data.find(b"\n")
+        if first < 0:
+            self.run += len(data)
+        else:
+            if self.run + first > MAX_LINE:
+                self._too_long()
+            self.lines += data.count(b"\n")
+            self.run = len(data) - data.rfind(b"\n") - 1
+        if self.run > MAX_LINE:
+            self._too_long()
+        buf[: len(data)] = data
+        return len(data)
+
+    def _too_long(self):
+        raise InputFormatError(
+            f"a line longer than {MAX_LINE // (1 << 20)} MB: not a table of calls (a binary or damaged file?); "
+            "check --calls",
+            self.path,
+            self.lines + 1,
+        )
+
+    def close(self):
+        self.fh.close()
+        super().close()
 
 
 def fields(line):
