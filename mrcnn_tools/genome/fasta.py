@@ -5,6 +5,7 @@ FASTA here, and the bases of a chromosome are then read in one sequential pass (
 """
 
 import bisect
+import errno
 import hashlib
 import logging
 import os
@@ -107,6 +108,28 @@ def _cache_stem(path):
     return os.path.join(
         cache_dir(), "fai", hashlib.sha1(key.encode()).hexdigest()[:16] + "-" + os.path.basename(path)[:60]
     )
+
+
+_OS_WHY = {
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EFBIG: "file too large for the file-size limit (ulimit -f)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.EROFS: "read-only file system",
+    errno.EIO: "input/output error",
+}
+
+
+def _os_cause(exc):
+    """The first OSError with an errno in *exc*'s chain (itself, its cause or context), or None."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno is not None:
+            return exc
+        exc = exc.__cause__ or exc.__context__
+    return None
 
 
 class Genome:
@@ -228,6 +251,18 @@ class Genome:
                     build_index=True,
                 )
             fa.close()
+        except OSError as exc:
+            # pyfaidx replaces the error of a failed write (disk full, permission) by "... may not be writable.
+            # Please use Fasta(rebuild=False)": the first error with an errno in the chain says what happened
+            cause = _os_cause(exc)
+            if cause is None:
+                raise
+            where = os.path.dirname(fai)
+            raise MrcnnError(
+                f"{self.path}: cannot build its index (.fai) in {where}: {_OS_WHY.get(cause.errno, cause.strerror)}; "
+                f"free space or fix the permissions there, run 'samtools faidx {self.path}' where you can write, "
+                "or set MRCNN_CACHE_DIR to a directory with room"
+            ) from None
         except (
             pyfaidx.FastaIndexingError,
             pyfaidx.UnsupportedCompressionFormat,

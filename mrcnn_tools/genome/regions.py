@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mrcnn_tools.errors import InputFormatError, UsageError
+from mrcnn_tools.errors import GenomeMismatchError, InputFormatError, UsageError
 from mrcnn_tools.genome.fasta import canonical_chrom
 from mrcnn_tools.io import iter_lines
 
@@ -61,8 +61,10 @@ class IntervalSet:
 
     def __init__(self, intervals):
         by_chrom = {}
+        self.names = {}  # canonical key -> the name as first given
         for chrom, start, end in intervals:
             by_chrom.setdefault(canonical_chrom(chrom), []).append((start, end if end is not None else 2**62))
+            self.names.setdefault(canonical_chrom(chrom), chrom)
         self._data = {}
         for key, ivs in by_chrom.items():
             ivs.sort()
@@ -102,6 +104,39 @@ class Selection:
     regions: object = None
     max_sites: int = None
     seed: int = 0
+
+    def check(self, genome):
+        """Refuse a selection that holds no position of *genome*: ``--region chr99:1-1000``, regions beyond the
+        chromosome ends, ``--chroms`` naming none of its chromosomes. The one error of every command that selects
+        (encode, predict ...), raised before any work; a selection of which some part lies on the genome is kept
+        (a genome-wide BED with a one-chromosome FASTA).
+
+        Raises
+        ------
+        GenomeMismatchError
+        """
+        lengths = {canonical_chrom(k): v for k, v in genome.lengths().items()}
+        shown = ", ".join(f"{k} ({v:,} bp)" for k, v in list(genome.lengths().items())[:5])
+        shown += ", ..." if len(lengths) > 5 else ""
+        if self.chroms and not any(canonical_chrom(c) in lengths for c in self.chroms):
+            raise GenomeMismatchError(
+                f"--chroms {','.join(self.chroms)}: none is a chromosome of the genome {genome.name} "
+                f"(its chromosomes: {shown}); check the names"
+            )
+        if self.regions is None:
+            return
+        wanted = []
+        for key in self.regions.chroms():
+            starts, ends = self.regions.intervals(key)
+            if key in lengths and (starts < lengths[key]).any():
+                return
+            name = self.regions.names.get(key, key)
+            wanted += [f"{name}:{a + 1:,}-{b:,}" if b < 2**62 else name for a, b in zip(starts, ends)]
+        more = ", ..." if len(wanted) > 3 else ""
+        raise GenomeMismatchError(
+            f"--region/--regions {', '.join(wanted[:3])}{more}: outside the genome {genome.name} (its chromosomes: "
+            f"{shown}); check the chromosome names and coordinates (1-based, as samtools)"
+        )
 
     def chrom_ok(self, name):
         """Whether chromosome *name* (any naming convention) may hold selected sites."""
