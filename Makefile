@@ -73,6 +73,12 @@ man: install
 galaxy-test: install galaxy-lint
 	bash galaxy/run-tests.sh
 
+# Galaxy with its web client in headless Chromium (Debian chromium + chromium-driver, installed when missing; Selenium):
+# uploads typed as users get them, the five tool forms, the workflow run; screenshots in galaxy/screenshots/
+.PHONY: galaxy-browser-test
+galaxy-browser-test: install
+	bash galaxy/run-browser-tests.sh
+
 # a one-node Slurm cluster on localhost (Slurm installed from Debian packages when absent: root or sudo) runs
 # examples/slurm/: a 4-task job array predicting chr20 + merge, and a 2-task multi-worker training
 slurm-test: install
