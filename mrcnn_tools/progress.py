@@ -9,17 +9,30 @@ Use it as a context manager::
             progress.update(len(chunk))
 
 A step whose total is unknown (``total=None``) shows the count and rate alone. Nothing is shown when *enabled* is
-False (``--quiet``), and a bar never draws into a pipe or a file, whatever ``TERM`` says.
+False (``--quiet``), and a bar never draws into a pipe or a file, whatever ``TERM`` says. The seconds between two
+log lines are ``$MRCNN_PROGRESS_INTERVAL`` where set (a denser log, or the tests), else 30.
 """
 
 import logging
+import os
 import sys
 import time
 
 from tqdm import tqdm
 
-# seconds between two log lines when stderr is not a terminal
+# seconds between two log lines when stderr is not a terminal, unless the variable says otherwise
 LOG_INTERVAL = 30.0
+INTERVAL_VARIABLE = "MRCNN_PROGRESS_INTERVAL"
+
+
+def log_interval():
+    """Seconds between two log lines without a terminal: ``$MRCNN_PROGRESS_INTERVAL`` when it is a number >= 0,
+    else :data:`LOG_INTERVAL`. Read here only, when a step starts."""
+    try:
+        value = float(os.environ.get(INTERVAL_VARIABLE, ""))
+    except ValueError:
+        return LOG_INTERVAL
+    return value if value >= 0 else LOG_INTERVAL  # NaN compares False: the default too
 
 
 def _fmt_count(n):
@@ -45,8 +58,8 @@ class Progress:
         Where the lines go without a terminal (default: the package logger).
     enabled : bool
         False: show nothing (``--quiet``, or a step too short to report).
-    interval : float
-        Seconds between two log lines without a terminal.
+    interval : float, optional
+        Seconds between two log lines without a terminal (default: :func:`log_interval`).
     stream : file, optional
         The terminal the bar draws on (default: ``sys.stderr``, looked up when the step starts).
     clock : callable
@@ -61,14 +74,14 @@ class Progress:
         *,
         log=None,
         enabled=True,
-        interval=LOG_INTERVAL,
+        interval=None,
         stream=None,
         clock=time.monotonic,
     ):
         self.desc, self.total, self.unit = desc, total, unit
         self.log = log or logging.getLogger("mrcnn_tools")
-        self.interval, self.clock = interval, clock
-        self.done = 0
+        self.interval, self.clock = log_interval() if interval is None else interval, clock
+        self.done, self.note = 0, None
         self.bar = None
         self.enabled = enabled
         stream = stream if stream is not None else sys.stderr
@@ -76,10 +89,17 @@ class Progress:
             self.bar = tqdm(total=total, desc=desc, unit=unit, unit_scale=True, file=stream, leave=False)
         self.start = self.last = clock()
 
-    def update(self, n=1):
-        """Add *n* units of work done; a log line when the interval has passed (no terminal)."""
+    def update(self, n=1, note=None):
+        """Add *n* units of work done; a log line when the interval has passed (no terminal).
+
+        *note* (e.g. ``"loss 0.0123"``) replaces the last one: shown after the bar, or at the end of the log line.
+        """
         self.done += n
+        if note is not None:
+            self.note = note
         if self.bar is not None:
+            if note is not None:
+                self.bar.set_postfix_str(note, refresh=False)
             self.bar.update(n)
         elif self.enabled:
             now = self.clock()
@@ -88,7 +108,7 @@ class Progress:
                 self.log.info("%s", self.line(now))
 
     def line(self, now=None):
-        """``desc: done/total unit (p%), rate unit/s[, ~eta s left]``."""
+        """``desc: done/total unit (p%), rate unit/s[, ~eta s left][, note]``."""
         now = self.clock() if now is None else now
         secs = max(now - self.start, 1e-9)
         rate = self.done / secs
@@ -100,6 +120,8 @@ class Progress:
         text += f", {_fmt_count(rate)} {self.unit}/s"
         if self.total and rate > 0 and self.done < self.total:
             text += f", ~{(self.total - self.done) / rate:.0f} s left"
+        if self.note:
+            text += f", {self.note}"
         return text
 
     def close(self):

@@ -23,6 +23,7 @@ from mrcnn_tools.models.files import check_model_fits, load_model, read_model_me
 from mrcnn_tools.motifs.methods import find_group_motifs
 from mrcnn_tools.motifs.options import DEFAULTS
 from mrcnn_tools.prediction.predict import Predictor
+from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -225,11 +226,14 @@ def find_motifs(model_path, datasets, out_dir, options=DEFAULTS):
         raise MrcnnError(f"{datasets[0]}: none of the groups {', '.join(opts.groups)} has sites")
     run = MotifRun(chosen, [])
     background = mo.background_frequencies(data.windows(np.concatenate(list(chosen.values()))))
-    for g, idx in chosen.items():
-        names = [f"{c}:{p}" for c, p in zip(data.chrom[idx], data.pos[idx])]
-        rest = [i for h, i in chosen.items() if h != g]  # the background of enrichment: the other groups' windows
-        other = data.windows(np.concatenate(rest)) if rest else None
-        run.motifs += _group_motifs(model, g, data.windows(idx), other, names, out_dir, opts, run.files)
+    enabled = log.isEnabledFor(logging.INFO)
+    with Progress(f"motifs ({opts.method})", total=len(chosen), unit="group", log=log, enabled=enabled) as progress:
+        for g, idx in chosen.items():
+            names = [f"{c}:{p}" for c, p in zip(data.chrom[idx], data.pos[idx])]
+            rest = [i for h, i in chosen.items() if h != g]  # the background of enrichment: the other groups' windows
+            other = data.windows(np.concatenate(rest)) if rest else None
+            run.motifs += _group_motifs(model, g, data.windows(idx), other, names, out_dir, opts, run.files)
+            progress.update(1, note=f"{g} done: {len(run.motifs)} motifs so far")
     meme_path = os.path.join(out_dir, "motifs.meme")
     mo.write_meme(run.motifs, meme_path, background)
     run.files.append(meme_path)

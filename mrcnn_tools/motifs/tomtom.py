@@ -1,10 +1,15 @@
 """Matching motifs to known ones: Tomtom (memelite) p-values, Benjamini-Hochberg q-values per query motif."""
 
+import logging
+import os
 import warnings
 
 import numpy as np
 
 from mrcnn_tools.errors import require_module
+from mrcnn_tools.progress import Progress
+
+log = logging.getLogger(__name__)
 
 MEMELITE_INSTALL = "pip install 'mrcnn-tools[motifs]' (or pip install memelite)"
 
@@ -27,8 +32,13 @@ def require_memelite():
     )
 
 
-def tomtom_pvalues(motifs, database):
-    """Tomtom of every motif against every database motif.
+def tomtom_pvalues(motifs, database, chunk=None):
+    """Tomtom of every motif against every database motif, *chunk* query motifs at a time (default: one per CPU,
+    the queries memelite runs in parallel), with progress per query motif (a bar on a terminal, else a log line
+    about every 30 s) unless the log is quiet.
+
+    Each query's p-values depend only on it and the database, so the chunks give the p-values of one call, bit for
+    bit (tests/unit/motifs/).
 
     Returns
     -------
@@ -42,10 +52,20 @@ def tomtom_pvalues(motifs, database):
 
     queries = [np.ascontiguousarray(m.pwm.T) for m in motifs]
     targets = [np.ascontiguousarray(t.pwm.T) for t in database]
-    with warnings.catch_warnings():
-        # numba's first-compile chatter and memelite's deprecation notes are not the user's business
-        warnings.simplefilter("ignore")
-        p, _, offsets, overlaps, strands = tomtom(queries, targets)[:5]
+    if not queries or not targets:
+        empty = np.zeros((len(queries), len(targets)))
+        return empty, empty.astype(int), empty.astype(int), empty.astype(bool)
+    chunk = max(1, chunk or os.cpu_count() or 1)
+    parts = []
+    enabled = log.isEnabledFor(logging.INFO)
+    with Progress("Tomtom", total=len(queries), unit="motif", log=log, enabled=enabled) as progress:
+        for i in range(0, len(queries), chunk):
+            with warnings.catch_warnings():
+                # numba's first-compile chatter and memelite's deprecation notes are not the user's business
+                warnings.simplefilter("ignore")
+                parts.append(tomtom(queries[i : i + chunk], targets)[:5])
+            progress.update(len(parts[-1][0]))
+    p, _, offsets, overlaps, strands = (np.concatenate([part[k] for part in parts]) for k in range(5))
     return (np.asarray(p, np.float64), np.asarray(offsets), np.asarray(overlaps), np.asarray(strands, bool))
 
 

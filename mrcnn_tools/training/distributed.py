@@ -30,7 +30,7 @@ import numpy as np
 from mrcnn_tools.errors import MrcnnError, UsageError
 from mrcnn_tools.models import registry
 from mrcnn_tools.models.backend import load_tensorflow
-from mrcnn_tools.training.state import TrainingRun
+from mrcnn_tools.training.state import TrainingRun, epoch_progress
 
 log = logging.getLogger(__name__)
 
@@ -336,10 +336,12 @@ def train_multi_worker(train, val, config, *, meta):
         t0 = time.perf_counter()
         order = epoch_order(n_train, config.seed, epoch)
         total = 0.0
-        for i in range(0, n_train, batch):
-            idx = order[i : i + batch]
-            x, y, w = distribute(train_windows, train_y, idx)
-            total += float(train_step(x, y, w, tf.constant(len(idx), tf.int32)))
+        with epoch_progress(epoch, config.epochs, -(-n_train // batch)) as progress:
+            for i in range(0, n_train, batch):
+                idx = order[i : i + batch]
+                x, y, w = distribute(train_windows, train_y, idx)
+                total += float(train_step(x, y, w, tf.constant(len(idx), tf.int32)))
+                progress.update(1, note=f"loss {total / (i + len(idx)):.4f}")  # the running mean, as Keras shows
         row = {"epoch": epoch + 1, "loss": total / n_train, "rmse": math.sqrt(total / n_train)}
         if val is not None:
             sse = 0.0

@@ -5,9 +5,12 @@ The run's options and their defaults are :mod:`mrcnn_tools.training.options`; wh
 across epochs and ``--resume`` :mod:`mrcnn_tools.training.state`, the networks :mod:`mrcnn_tools.models.registry`.
 """
 
+import contextlib
+import io
 import logging
 import math
 import os
+import re
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +23,7 @@ from mrcnn_tools.io import open_output
 from mrcnn_tools.models import registry
 from mrcnn_tools.models.backend import load_tensorflow, set_threads
 from mrcnn_tools.models.baselines import build_kmer_gbr, features
+from mrcnn_tools.progress import Progress
 from mrcnn_tools.training.distributed import train_multi_worker
 from mrcnn_tools.training.options import DEFAULTS
 from mrcnn_tools.training.state import TrainingRun, epoch_callback
@@ -118,23 +122,27 @@ def train_keras(train, val, config, *, meta, extra_callbacks=()):
     with strategy.scope():
         model = run.start(keras, train.window)
     if not run.done:
-        n_train = len(train)
+        n_train, steps = len(train), -(-len(train) // config.batch_size)
         feed = registry.get(config.arch).pipeline
         train_ds = feed(train, config.batch_size, shuffle=True, seed=config.seed, first_epoch=run.state["epoch"])
         if config.rc_augment:  # every batch seen on both strands (mrcnn_tools.data.strand)
             train_ds = with_reverse_complements(train_ds)
         val_ds = feed(val, config.batch_size) if val is not None else None
-        model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=config.epochs,
-            initial_epoch=run.state["epoch"],
-            steps_per_epoch=-(-n_train // config.batch_size),
-            validation_steps=-(-len(val) // config.batch_size) if val is not None else None,
-            callbacks=[epoch_callback(keras, run, n_train), *extra_callbacks],
-            verbose=0,
-            shuffle=False,
-        )
+        recorder = epoch_callback(keras, run, n_train, steps)
+        try:
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=config.epochs,
+                initial_epoch=run.state["epoch"],
+                steps_per_epoch=steps,
+                validation_steps=-(-len(val) // config.batch_size) if val is not None else None,
+                callbacks=[recorder, *extra_callbacks],
+                verbose=0,
+                shuffle=False,
+            )
+        finally:
+            recorder.close()  # an interrupted epoch leaves no bar on the terminal
     return run.finish(model)
 
 
@@ -151,7 +159,7 @@ def train_sklearn(train, val, config):
             patience=config.patience or 10,
             validation=len(train) >= 100,
         )
-        model.fit(x, train.y)
+        fit_with_progress(model, x, train.y)
     secs = time.perf_counter() - t0
     row = {"epoch": 1, "loss": float(np.mean((model.predict(x) - train.y) ** 2))}
     if val is not None:
@@ -168,6 +176,57 @@ def train_sklearn(train, val, config):
         secs,
     )
     return model, [row]
+
+
+class _IterationLines(io.TextIOBase):
+    """A stream for HistGradientBoosting's verbose output: each finished boosting iteration (``[k/N] 1 tree, ...,
+    val loss: 0.01234, in 0.012s``) becomes one step of *progress*, its loss the note; every other line is dropped
+    (stdout is for data)."""
+
+    ITERATION = re.compile(r"\[\d+/\d+\] ")
+    LOSS = re.compile(r"\b(val|train) loss: ([-+0-9.eE]+)")
+
+    def __init__(self, progress):
+        super().__init__()
+        self.progress, self.pending = progress, ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if self.ITERATION.match(line):
+                losses = dict(self.LOSS.findall(line))
+                loss = losses.get("val") or losses.get("train")
+                self.progress.update(
+                    1, note=None if loss is None else f"{'val ' if 'val' in losses else ''}loss {loss}"
+                )
+        return len(text)
+
+
+def fit_with_progress(model, x, y):
+    """Fit a HistGradientBoostingRegressor, showing its boosting iterations done of ``max_iter`` (a bar on a
+    terminal, else a log line about every 30 s) unless the log is quiet.
+
+    The estimator has no callback: its own per-iteration report (``verbose=2``) is read from stdout, where nothing
+    else is written meanwhile, and ``verbose`` is set back afterwards. Reporting reads what the fit computes and
+    changes nothing in it: the model is the one a silent fit gives, bit for bit (tests/unit/training/).
+    """
+    with Progress(
+        "kmer-gbr", total=model.max_iter, unit="iteration", log=log, enabled=log.isEnabledFor(logging.INFO)
+    ) as progress:
+        if not progress.enabled:
+            return model.fit(x, y)
+        verbose = model.verbose
+        model.set_params(verbose=2)
+        try:
+            with contextlib.redirect_stdout(_IterationLines(progress)):
+                model.fit(x, y)
+        finally:
+            model.set_params(verbose=verbose)
+    return model
 
 
 def write_history(path, history):

@@ -12,11 +12,13 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 
 from mrcnn_tools.errors import ModelError, UsageError
 from mrcnn_tools.io import atomic_path
 from mrcnn_tools.models.registry import build_model
+from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -166,15 +168,42 @@ class TrainingRun:
         return model, self.history
 
 
-def epoch_callback(keras, run, n_train):
+def epoch_progress(epoch, epochs, steps):
+    """The progress of one epoch's batches (a bar on a terminal, else a log line about every 30 s); shown unless the
+    log is quiet (``--quiet``)."""
+    return Progress(
+        f"epoch {epoch + 1}/{epochs}", total=steps, unit="batch", log=log, enabled=log.isEnabledFor(logging.INFO)
+    )
+
+
+def epoch_callback(keras, run, n_train, steps=None):
     """A Keras callback that books each epoch of ``model.fit`` in *run* (a :class:`TrainingRun`) and stops
-    training when it says so; the callback owns no state beyond the epoch's start time."""
+    training when it says so, and shows the progress of each epoch's *steps* batches with the running loss.
+
+    It only reads what Keras hands it, so the numbers trained do not change. The batch hook is marked safe for
+    Keras' asynchronous dispatch: the loss of a batch is read in Keras' worker thread, not between two steps.
+    """
 
     class RecordEpochs(keras.callbacks.Callback):
+        async_safe = True  # on_train_batch_end only reads the logs (under a lock)
+
+        def __init__(self):
+            super().__init__()
+            self.progress, self.lock = None, threading.Lock()
+
         def on_epoch_begin(self, epoch, logs=None):
             self.t0 = time.perf_counter()
+            self.close()
+            self.progress = epoch_progress(epoch, run.config.epochs, steps)
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            with self.lock:
+                if self.progress is not None:
+                    self.progress.update(1, note=None if loss is None else f"loss {float(loss):.4f}")
 
         def on_epoch_end(self, epoch, logs=None):
+            self.close()  # Keras has run every batch hook by now
             secs = time.perf_counter() - self.t0
             row = {"epoch": epoch + 1, "loss": float(logs["loss"]), "rmse": float(logs["rmse"])}
             if run.has_val:
@@ -182,5 +211,14 @@ def epoch_callback(keras, run, n_train):
                 row["val_rmse"] = float(logs["val_rmse"])
             if run.record_epoch(self.model, row, secs, n_train):
                 self.model.stop_training = True
+
+        def on_train_end(self, logs=None):
+            self.close()
+
+        def close(self):
+            with self.lock:
+                if self.progress is not None:
+                    self.progress.close()
+                    self.progress = None
 
     return RecordEpochs()
