@@ -74,7 +74,7 @@ class SiteArrays:
         if codes is not None:
             extract_windows(codes, sites.pos, flank, sites.strand, out=self.seq[a:b])
         self.y[a:b] = sites.level
-        self.coverage[a:b] = np.minimum(sites.coverage, 2**31 - 1)
+        np.minimum(sites.coverage, 2**31 - 1, out=self.coverage[a:b], casting="unsafe")
         self.pos[a:b] = sites.pos
         self.strand[a:b] = sites.strand
         self.cgi[a:b] = cgi_flags(cgi, sites.chrom, sites.pos, sites.strand)
@@ -121,11 +121,13 @@ class WindowCutter:
         CpG islands for the cgi column (-1 when None).
     upper : int
         Sites at most, when known (:class:`SiteArrays`); 0 lets the arrays grow.
+    with_context : bool
+        The sites come with their context (stage 2 before this one), kept with them.
     """
 
-    def __init__(self, options, summary, cgi=None, upper=0):
+    def __init__(self, options, summary, cgi=None, upper=0, with_context=True):
         self.options, self.summary, self.cgi = options, summary, cgi
-        self.arrays = SiteArrays(upper, options.width, options.context)
+        self.arrays = SiteArrays(upper, options.width, options.context if with_context else 0)
 
     def add(self, sites, codes):
         """Filter and cut one chromosome's *sites* (*codes*: that chromosome)."""

@@ -4,7 +4,8 @@ Each chromosome is read once and goes through the three stages in turn (:mod:`mr
 
 1. sites: the calls placed, merged and filtered (:class:`~mrcnn_tools.data.sites.PlacedCalls`), or every CpG
    labelled where observed (:func:`~mrcnn_tools.data.sites.all_cpg_sites`);
-2. context: with K > 0, each site's observed neighbours (:func:`~mrcnn_tools.data.neighbours.add_neighbours`);
+2. context: with K > 0, each site's observed neighbours (:func:`~mrcnn_tools.data.neighbours.add_neighbours`; with
+   --max-sites once the sites are chosen, :func:`~mrcnn_tools.data.neighbours.add_chosen_context`);
 3. windows: the N filter and the windows (:class:`~mrcnn_tools.data.arrays.WindowCutter`), then --max-sites.
 
 Memory is that of one chromosome's work besides the calls and the dataset's arrays.
@@ -18,7 +19,7 @@ from mrcnn_tools.calls.formats import ALTERNATIVE, BY_NAME
 from mrcnn_tools.calls.readers import detect_format, read_calls
 from mrcnn_tools.data.arrays import Summary, WindowCutter, release_free_memory
 from mrcnn_tools.data.dataset import make_meta
-from mrcnn_tools.data.neighbours import add_neighbours
+from mrcnn_tools.data.neighbours import add_chosen_context, add_neighbours
 from mrcnn_tools.data.options import DEFAULTS
 from mrcnn_tools.data.sites import PlacedCalls, all_cpg_sites
 from mrcnn_tools.errors import GenomeMismatchError, InputFormatError, UsageError
@@ -142,16 +143,22 @@ def encode(genome, calls=None, options=None, *, cgi=None, calls_path="calls", ex
     placed = None
     if calls is not None:
         placed = PlacedCalls(genome, calls, opts, Summary() if opts.all_cpgs else summary, calls_path)
+    # stage 2 runs on each chromosome's sites as they come, unless --max-sites will drop most of them: then on the
+    # sites kept, from the observed sites held meanwhile (17 bytes an observed site, not 24 x K bytes a site)
+    chosen = {} if opts.context and opts.max_sites is not None else None
     # the calls give an upper bound of the sites, reserved up front; every CpG is not known before: the arrays grow
-    cutter = WindowCutter(opts, summary, cgi, upper=0 if opts.all_cpgs else placed.upper)
+    upper = 0 if opts.all_cpgs else placed.upper
+    cutter = WindowCutter(opts, summary, cgi, upper=upper, with_context=chosen is None)
     for name, gname in _chromosomes(genome, placed, opts):
         release_free_memory()
-        _chromosome(genome.codes(gname), name, gname, placed, cutter, opts, summary)
+        _chromosome(genome.codes(gname), name, gname, placed, cutter, opts, summary, chosen)
     if placed is not None:
         placed.check()
     if opts.all_cpgs:
         log.info("found %d CpG dinucleotides", summary.calls)
     data = cutter.dataset(_meta(genome, calls, opts, extra_meta))
+    if chosen is not None:
+        add_chosen_context(data, chosen, opts.context)
     summary.kept = len(data)
     if placed is not None and opts.all_cpgs:
         summary.duplicates = placed.summary.duplicates
@@ -172,15 +179,18 @@ def encode(genome, calls=None, options=None, *, cgi=None, calls_path="calls", ex
     return data, summary
 
 
-def _chromosome(codes, name, gname, placed, cutter, opts, summary):
-    """The three stages on one chromosome (*codes*; *name* in the dataset, *gname* in the genome)."""
+def _chromosome(codes, name, gname, placed, cutter, opts, summary, chosen):
+    """The three stages on one chromosome (*codes*; *name* in the dataset, *gname* in the genome); with *chosen*
+    (a dict) stage 2 waits for the sites to be chosen, and the observed sites are kept there."""
     if opts.all_cpgs:
         observed = placed.sites_on(gname, codes) if placed is not None else None
         sites = all_cpg_sites(codes, name, opts, summary, observed)
     else:
         sites = observed = placed.sites(name, codes)
-    if opts.context:
+    if opts.context and chosen is None:
         add_neighbours(sites, observed, opts.context)
+    elif opts.context:
+        chosen[name] = observed.observations()
     cutter.add(sites, codes)
 
 

@@ -16,8 +16,9 @@ The site itself and the other strand of the same CpG never appear: neighbours ar
 CpG and its G (``pos - 1`` for a '-' call) being one CpG. With ``--keep-strands`` the two strands of a
 neighbouring CpG are two neighbours.
 
-:func:`add_neighbours` is stage 2 of an encode (:mod:`mrcnn_tools.data.encode`): one chromosome's sites at a time;
-:func:`add_context` gives a whole dataset the context of another (e.g. a sparser set of observations).
+:func:`add_neighbours` is stage 2 of an encode (:mod:`mrcnn_tools.data.encode`): one chromosome's sites at a time,
+or with ``--max-sites`` :func:`add_chosen_context` once the sites are chosen; :func:`add_context` gives a whole
+dataset the context of another (e.g. a sparser set of observations).
 """
 
 import numpy as np
@@ -141,6 +142,35 @@ def add_neighbours(sites, observed, k):
         observed.pos, observed.strand, observed.level, observed.coverage, sites.pos, sites.strand, k
     )
     return sites
+
+
+def add_chosen_context(data, observed, k):
+    """Stage 2 once the sites are chosen (``--context K --max-sites N``): the context of every site of *data*.
+
+    Parameters
+    ----------
+    data : Dataset
+        The sites (each chromosome one run of rows, as an encode leaves them).
+    observed : dict
+        {chromosome as *data* names it: its observed :class:`~mrcnn_tools.data.sites.Sites`, in genomic order}.
+    k : int
+
+    Returns
+    -------
+    *data*, its context arrays set: the same as :func:`add_neighbours` gives each chromosome's sites before
+    they are chosen, at the cost of the sites kept only.
+    """
+    out = empty_context(len(data), k)
+    chrom = np.asarray(data.chrom)
+    starts = np.flatnonzero(np.r_[True, chrom[1:] != chrom[:-1]]) if len(chrom) else np.empty(0, np.int64)
+    for a, b in zip(starts.tolist(), np.r_[starts[1:], len(chrom)].tolist()):
+        obs = observed.get(str(chrom[a]))
+        if obs is not None and len(obs):
+            part = {key: value[a:b] for key, value in out.items()}
+            chromosome_context(obs.pos, obs.strand, obs.level, obs.coverage, data.pos[a:b], data.strand[a:b], k, part)
+    for key in CONTEXT_ARRAYS:
+        setattr(data, key, out[key])
+    return data
 
 
 def add_context(targets, observed, k):

@@ -72,6 +72,14 @@ class Sites:
             None if self.context is None else {k: v[index] for k, v in self.context.items()},
         )
 
+    def observations(self):
+        """The labelled sites, as compact as their values allow (float32 levels, int32 reads): what the context
+        of sites chosen later is taken from (:func:`mrcnn_tools.data.neighbours.add_chosen_context`)."""
+        labelled = np.isfinite(self.level)
+        sites = self if labelled.all() else self.subset(labelled)
+        coverage = np.minimum(sites.coverage, 2**31 - 1).astype(np.int32)
+        return Sites(self.chrom, sites.pos, sites.strand, sites.level.astype(np.float32), coverage)
+
     @classmethod
     def empty(cls, chrom):
         return cls(chrom, np.empty(0, np.int64), np.empty(0, np.int8), np.empty(0), np.empty(0))
@@ -325,8 +333,11 @@ def all_cpg_sites(codes, name, options, summary, observed=None):
     regions = options.selection.regions if options.selection is not None else None
     pos, strand = cpg_sites(codes, name, regions, options.keep_strands)
     summary.calls += len(pos) // (2 if options.keep_strands else 1)
+    if observed is None:
+        # unlabelled: one value seen as n (nothing allocated)
+        return Sites(name, pos, strand, np.broadcast_to(np.nan, len(pos)), np.broadcast_to(0.0, len(pos)))
     level, coverage = np.full(len(pos), np.nan), np.zeros(len(pos))
-    if observed is not None and len(observed):
+    if len(observed):
         key_t, key_o = _site_keys(pos, strand), _site_keys(observed.pos, observed.strand)
         order = np.argsort(key_o, kind="stable")
         i = np.clip(np.searchsorted(key_o[order], key_t), 0, len(order) - 1)

@@ -20,7 +20,7 @@ from mrcnn_tools.data.encode import encode, encode_dataset
 from mrcnn_tools.data.neighbours import add_neighbours
 from mrcnn_tools.data.options import DEFAULTS, EncodeOptions
 from mrcnn_tools.data.sites import PlacedCalls, Sites, all_cpg_sites
-from mrcnn_tools.errors import UsageError
+from mrcnn_tools.errors import GenomeMismatchError, UsageError
 from mrcnn_tools.genome.fasta import Genome
 from mrcnn_tools.genome.regions import IntervalSet, Selection
 
@@ -99,9 +99,10 @@ def test_placed_calls_within_a_region(genome):
 def test_placed_calls_refused_off_the_genome(genome):
     bad = calls()
     bad.pos = bad.pos + 1  # a one-base shift: nothing sits on a C (+) or G (-) any more
-    placed = PlacedCalls(genome, bad, DEFAULTS, Summary())
-    sites_of(placed, genome)
-    with pytest.raises(Exception, match="min-cpg-fraction"):
+    placed = PlacedCalls(genome, bad, EncodeOptions(min_cpg_fraction=0.8), Summary())
+    assert len(sites_of(placed, genome)) == 0
+    # shifted back, 6 of the 7 calls sit on a CpG (not the CpA one): over 0.8, so the message says so
+    with pytest.raises(GenomeMismatchError, match="Shifting positions by -1 would put 85.7% on CpGs"):
         placed.check()
 
 
@@ -265,3 +266,14 @@ def test_library_default_n_filter_is_the_commands(tmp_path, capsys):
         np.testing.assert_array_equal(command[key], getattr(library, key))
     assert encode_dataset(genome, calls_path)[0].pos.tolist() == [100, 900]
     assert encode_dataset(genome, calls_path, EncodeOptions(max_n_fraction=1.0))[0].pos.tolist() == [100, 505, 900]
+
+
+def test_context_of_chosen_sites_is_that_of_every_site(genome):
+    # with --max-sites the context waits for the sites to be chosen: the same arrays, for the kept sites only
+    opts = EncodeOptions(flank=2, min_coverage=2, context=1, all_cpgs=True)
+    every, _ = encode(genome, calls(), opts)
+    some, summary = encode(genome, calls(), replace(opts, max_sites=3, seed=1))
+    keep = np.sort(np.random.default_rng(1).choice(len(every), size=3, replace=False))
+    assert summary.dropped["subsampled"] == len(every) - 3
+    for key in ("pos", "y", "coverage", "context_level", "context_dist", "context_coverage"):
+        np.testing.assert_array_equal(getattr(some, key), getattr(every, key)[keep], err_msg=key)
