@@ -66,7 +66,7 @@ def get_parser():
         metavar="N",
         help="write shards PREFIX.000.npz, PREFIX.001.npz, ... of N sites each (PREFIX = -o without .npz)",
     )
-    # the flags' defaults (False, and --no-windows for windows=True) and --seed's are EncodeOptions' too
+    # --seed's default too is EncodeOptions'; the flags are off, as EncodeOptions' are (tests/unit/data/test_stages.py)
     parser.set_defaults(seed=DEFAULTS.seed)
     return parser
 
