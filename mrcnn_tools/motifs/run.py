@@ -27,6 +27,10 @@ from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
 
+# sites of each group in the t-SNE: at most this many; fewer than the minimum make no picture worth drawing (and
+# t-SNE's first step keeps 50 principal components)
+TSNE_MAX_SITES, TSNE_MIN_SITES = 500, 25
+
 
 @dataclass
 class MotifRun:
@@ -156,10 +160,19 @@ def _write_motif_table(out_dir, found, best, files):
 
 
 def _tsne(model, data, chosen, out_dir, path, seed, files):
-    if "hyper" not in chosen or "hypo" not in chosen:
-        log.warning("warning: t-SNE needs both hyper and hypo sites; skipped")
+    have = {g: len(chosen.get(g, ())) for g in ("hyper", "hypo")}
+    if min(have.values()) < TSNE_MIN_SITES:
+        log.warning(
+            "warning: t-SNE needs at least %d hyper and %d hypo sites, here %d and %d; %s not written (more sites: "
+            "--sites-per-group, --max-sites)",
+            TSNE_MIN_SITES,
+            TSNE_MIN_SITES,
+            have["hyper"],
+            have["hypo"],
+            path,
+        )
         return None
-    n = min(500, len(chosen["hyper"]), len(chosen["hypo"]))
+    n = min(TSNE_MAX_SITES, have["hyper"], have["hypo"])
     rows = mo.tsne_panels(
         model, data.windows(chosen["hyper"][:n]), data.windows(chosen["hypo"][:n]), seed=seed, path=path
     )

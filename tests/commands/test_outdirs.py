@@ -115,3 +115,21 @@ def test_check_outputs_lists_the_directories_to_create(tmp_path):
     assert created == [str(tmp_path / "a")] and (out / "plots").is_dir()
     with pytest.raises(MrcnnError, match="does not exist; create it first"):
         check_outputs([("--tsne", str(tmp_path / "elsewhere" / "t.png"))], [("--out-dir", str(tmp_path / "c"))])
+
+
+def test_filters2meme_tsne_with_too_few_sites_is_skipped_with_a_warning(tmp_path, capsys):
+    """train_small.npz has 4 hypo sites: no t-SNE worth drawing; the run still writes its motifs and exits 0."""
+    out = tmp_path / "new" / "motifs"
+    argv = [
+        "-m",
+        bundled("model_small.keras"),
+        bundled("train_small.npz"),
+        "--sites-per-group",
+        "30",
+        "--n-motifs",
+        "1",
+    ]
+    rc, err = run_main(filters2meme, [*argv, "--tsne", out / "tsne.png", "--out-dir", out], capsys)
+    assert rc == 0, err
+    assert any("t-SNE needs at least 25 hyper and 25 hypo sites, here 30 and 4" in ln for ln in err), err
+    assert (out / "motifs.meme").stat().st_size > 0 and not (out / "tsne.png").exists()
