@@ -41,7 +41,7 @@ setup(
         # Tomtom matching in mrcnn-filters2meme (--jaspar, --motif-db) and its --method modisco; both are on
         # PyPI only
         "motifs": ["memelite>=0.5", "modisco-lite>=2.2"],
-        "test": ["pytest>=7", "argparse-manpage>=4", "memelite>=0.5", "jinja2", "pyyaml", "ruff>=0.6"],
+        "test": ["pytest>=7", "argparse-manpage>=4", "memelite>=0.5", "jinja2", "pyyaml", "ruff>=0.6", "hypothesis>=6"],
         "man": ["argparse-manpage>=4"],
     },
     # man pages are built from the parsers by man/build.sh (make man) and installed with the package

@@ -12,6 +12,17 @@ import pandas as pd
 
 from mrcnn_tools.errors import InputFormatError
 
+# no chromosome is longer (the longest known are ~5 Gb): a larger position is a damaged line, and would not fit
+MAX_POSITION = 2**40
+
+
+def _to_float(column):
+    """A column as float64, NaN where it is no number (a whole number too large for a float is inf)."""
+    try:
+        return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    except OverflowError:  # Python ints of hundreds of digits, as the parser leaves them
+        return pd.to_numeric(column.astype(str).where(column.notna()), errors="coerce").to_numpy(dtype=np.float64)
+
 
 class Columns:
     """Typed access to the columns of one table with errors that name the line."""
@@ -28,22 +39,20 @@ class Columns:
         """Column *col* as numpy float64 (n,); a missing or non-numeric value or one out of [minimum, maximum]
         is an InputFormatError naming *what* and the line (*hint* appended after a maximum)."""
         raw = self.df[col]
-        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        values = _to_float(raw)
         bad = np.flatnonzero(~np.isfinite(values))
-        if len(bad) and not pd.api.types.is_numeric_dtype(
-            raw
-        ):  # quoted numbers ("12"): quotes are characters to the parser
-            raw = raw.str.strip("\"'")
-            values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        if len(bad) and not pd.api.types.is_numeric_dtype(raw):  # quoted numbers ("12"): quotes are characters
+            raw = raw.astype(str).str.strip("\"'").where(raw.notna())
+            values = _to_float(raw)
             bad = np.flatnonzero(~np.isfinite(values))
         if len(bad):
             r = raw.iloc[bad[0]]
             if pd.isna(r):
                 text = "missing"
-            elif np.isinf(pd.to_numeric(pd.Series([r]), errors="coerce").iloc[0]):
-                text = f"'{r}' is too large (not a finite number)"
+            elif np.isinf(values[bad[0]]):
+                text = f"'{str(r)[:40]}' is too large (not a finite number)"
             else:
-                text = f"'{r}' is not a number"
+                text = f"'{str(r)[:40]}' is not a number"
             raise InputFormatError(
                 f"{what} ({self.fmt} column {self._colno(col)}): {text}; fix the line or check --calls-format",
                 self.path,
@@ -89,7 +98,13 @@ class Columns:
 
     def position(self, col, one_based):
         """Column *col* as 0-based numpy int64 (n,) positions; 0 in a 1-based format is refused (a 0-based file)."""
-        pos = self.num(col, "position", minimum=0).astype(np.int64)
+        raw = self.num(col, "position", minimum=0, maximum=MAX_POSITION, hint=": beyond any chromosome")
+        bad = np.flatnonzero(raw != np.floor(raw))
+        if len(bad):
+            raise InputFormatError(
+                f"position {raw[bad[0]]:g} is not a whole number; check --calls-format", self.path, self.line(bad[0])
+            )
+        pos = raw.astype(np.int64)
         if one_based:
             bad = np.flatnonzero(pos == 0)
             if len(bad):
@@ -128,9 +143,7 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         pos = cols.position(1, one_based=fmt == "bismark-cpg-report")
         strand = cols.strand(2, unknown=())
         m, u = cols.num(3, "count_m", 0), cols.num(4, "count_u", 0)
-        ctx = cols.text(5).to_numpy()
-        keep = np.isin(ctx, ("CG", "CpG"))
-        context_dropped = int((~keep).sum())
+        keep, context_dropped = _context(cols, 5, ("CG", "CpG"), ("CHG", "CHH", "CHN", "CNN"))
     elif fmt == "methyldackel":
         pos = cols.position(1, one_based=False)
         end = cols.num(2, "end").astype(np.int64)
@@ -171,14 +184,19 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
         m = cols.num(6, "count_m", 0)
         total = cols.num(7, "count_total", 0)
         u = total - m
-        keep = cols.text(3).to_numpy() == "CG"
-        context_dropped = int((~keep).sum())
+        keep, context_dropped = _context(cols, 3, ("CG",), ("CHG", "CHH"))
     elif fmt == "allc":
         pos = cols.position(1, one_based=True)
         strand = cols.strand(2)
         m = cols.num(4, "count_m", 0)
         u = cols.num(5, "coverage", 0) - m
-        keep = cols.text(3).str.startswith("CG").to_numpy()
+        ctx = cols.text(3)
+        keep = ctx.str.startswith("CG").to_numpy()
+        bad = np.flatnonzero(~ctx.str.fullmatch(r"C[ACGTN]{1,2}").to_numpy())
+        if len(bad):
+            raise InputFormatError(
+                f"context '{ctx.iloc[bad[0]]}' is not a cytosine context (CGN, CHG, CHH ...)", path, cols.line(bad[0])
+            )
         context_dropped = int((~keep).sum())
     elif fmt == "biscuit":
         ncol = df.shape[1]
@@ -265,12 +283,26 @@ def convert_chunk(df, cols, fmt, path, level_scale, counts_total):
     }
 
 
+def _context(cols, col, kept, others):
+    """(rows of a *kept* context, how many rows of the *others*); another value is an error naming its line."""
+    ctx = cols.text(col).to_numpy()
+    keep = np.isin(ctx, kept)
+    bad = np.flatnonzero(~keep & ~np.isin(ctx, others))
+    if len(bad):
+        raise InputFormatError(
+            f"context '{ctx[bad[0]]}' is not one of {', '.join(kept + others)}; check --calls-format",
+            cols.path,
+            cols.line(bad[0]),
+        )
+    return keep, int((~keep).sum())
+
+
 def _nanopolish(df, cols, path):
     """calculate_methylation_frequency.py rows as per-CpG (pos, m, u, rows): each CpG of a group gets the group's
     level, and reads = called_sites / num_motifs_in_group (the script adds num_motifs_in_group calls a read);
     the CpGs of a group are where its group_sequence has CG, counted from the first (as --split-groups does)."""
     start = cols.position(1, one_based=False)
-    end = cols.num(2, "end", 0).astype(np.int64)
+    end = cols.position(2, one_based=False)
     k = cols.num(3, "num_motifs_in_group", 1)
     called = cols.num(4, "called_sites", 0)
     meth = cols.num(5, "called_sites_methylated", 0)
@@ -278,6 +310,7 @@ def _nanopolish(df, cols, path):
     with np.errstate(invalid="ignore", divide="ignore"):
         checks = (
             (end < start, "end is before start"),
+            ((k == 1) & (end != start), "end is not start for a group of one CpG"),
             (meth > called, "called_sites_methylated is above called_sites"),
             ((called % k != 0) | (meth % k != 0), "called_sites is not a whole number of reads of the group"),
             ((called > 0) & (np.abs(freq - meth / called) > 0.0006), "methylated_frequency is not the ratio"),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mrcnn_tools.calls.source import Source, fields, is_comment, is_int, is_num, leading_headers
+from mrcnn_tools.calls.source import Source, column_header, fields, is_comment, is_int, is_num, leading_headers
 from mrcnn_tools.errors import InputFormatError
 
 __all__ = [
@@ -322,7 +322,7 @@ def header_names(source):
     """The lower-case column names of the header line above the data, or [] when there is none."""
     lines = source.head(50)
     skip = leading_headers(lines)
-    return [h.lower().lstrip("#") for h in fields(lines[skip - 1])] if skip else []
+    return [h.lower().lstrip("#") for h in column_header(lines, skip)]
 
 
 def per_read_tool(names, rows):
@@ -346,7 +346,7 @@ def detect(source):
     if not any(ln.strip() for ln in lines):
         raise InputFormatError("the file is empty; give a file with methylation calls", source.path)
     skip = leading_headers(lines)
-    header = fields(lines[skip - 1]) if skip else []
+    header = column_header(lines, skip)
     names = [h.lower().lstrip("#") for h in header]
     has_track = any(ln.lstrip().startswith("track") for ln in lines[:skip])
     # (line number, fields) of the data lines
@@ -475,6 +475,9 @@ _NCOLS = {
 _USECOLS = {"modkit": [0, 1, 3, 5, 9, 11], "modbam2bed": [0, 1, 5, 11, 12], "bedmethyl": [0, 1, 3, 5, 9, 10]}
 
 
+# pandas' default missing-value spellings, applied to the value columns only
+_NA = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA"]
+_NA += ["NULL", "NaN", "None", "n/a", "nan", "null"]
 # rows parsed at a time: a chunk's strings (the chromosome column is Python objects) cost ~100 bytes a row
 # while it is converted, so the table of a whole genome is never held as a DataFrame
 CHUNK_ROWS = 1 << 19
@@ -503,14 +506,22 @@ def read_chunks(source, fmt, chunksize=None):
                 source.path,
                 1,
             )
-        header = [h.lower().lstrip("#") for h in fields(lines[skip - 1])]
+        header = [h.lower().lstrip("#") for h in column_header(lines, skip)]
+        if not header:
+            raise InputFormatError(
+                "a TSV needs a header line naming the columns (chrom, start, level or count_m and count_u)",
+                source.path,
+                1,
+            )
     if header:
         ncol = len(header)
     else:
         # the usual width of the first lines: optional trailing columns (Bismark --ffs) may be empty on some
         # lines, and a line with more columns than the others is an error
         widths = [len(fields(ln)) for ln in lines[skip:] if ln.strip() and not is_comment(ln)]
-        ncol = max(set(widths), key=widths.count) if widths else _NCOLS.get(fmt, 1)
+        ncol = max(set(widths), key=lambda w: (widths.count(w), w)) if widths else _NCOLS.get(fmt, 1)
+        # never fewer than the first data line: pandas would take its extra field for a row index
+        ncol = max([ncol, *widths[:1]])
     ncol = max(ncol, _NCOLS.get(fmt, 1))
     fh = source.stream()  # every line's length checked as it passes: a line over MAX_LINE is never held
     try:
@@ -522,6 +533,7 @@ def read_chunks(source, fmt, chunksize=None):
                 fh,
                 sep=r"\s+",
                 header=None,
+                index_col=False,
                 skiprows=skip,
                 names=range(ncol),
                 dtype={0: str},
@@ -529,6 +541,9 @@ def read_chunks(source, fmt, chunksize=None):
                 chunksize=chunksize or CHUNK_ROWS,
                 engine="c",
                 na_filter=True,
+                # NA, nan, ... are missing values in the value columns only: a chromosome may be named NA
+                keep_default_na=False,
+                na_values={c: _NA for c in range(1, ncol)},
                 skip_blank_lines=False,
                 low_memory=False,
                 quoting=csv.QUOTE_NONE,
@@ -552,7 +567,7 @@ def _chunks(reader, fh, source, fmt, header, ncol):
                     break
             if header:
                 df.columns = header[:ncol]
-            blank = df.isna().all(axis=1).to_numpy()
+            blank = (df.iloc[:, 0] == "").to_numpy()  # a blank line: no first field (whitespace-separated)
             if blank.any():
                 df = df[~blank]
             # lines starting with '#' or 'track' inside the data (e.g. concatenated files) are not calls

@@ -156,7 +156,7 @@ def read_calls(path, fmt=None, mod_code=None, level_scale=None):
         if ambiguous and (part["m"] < part["u"]).any():
             ambiguous = False
         # methylKit's first column is chr.base; its chromosome is the second
-        part["chrom"] = names.index(df[{"tsv": "chrom", "methylkit": 1}.get(fmt, 0)])
+        part["chrom"] = names.index(df[{"tsv": "chrom", "methylkit": 1}.get(fmt, 0)], cols=cols)
         expand = part.pop("expand")
         if expand is not None:
             part["chrom"] = part["chrom"][expand]
@@ -183,9 +183,15 @@ class _Names:
     def __init__(self):
         self.names, self._ix = [], {}
 
-    def index(self, column, clean=lambda t: t):
+    def index(self, column, clean=lambda t: t, cols=None):
+        """*column*'s values as indices; with *cols* (:class:`Columns`), an empty value (a chromosome named '""')
+        is an error naming its line."""
         ix, uniq = pd.factorize(column, use_na_sentinel=False)
-        table = np.array([self._ix.setdefault(clean(str(u).strip("\"'")), len(self._ix)) for u in uniq], np.int32)
+        texts = [clean(str(u).strip("\"'")) for u in uniq]
+        if cols is not None and "" in texts:
+            row = int(np.flatnonzero(ix == texts.index(""))[0])
+            raise InputFormatError("the chromosome name is empty; fix the line", cols.path, cols.line(row))
+        table = np.array([self._ix.setdefault(t, len(self._ix)) for t in texts], np.int32)
         self.names = list(self._ix)
         return table[ix]
 

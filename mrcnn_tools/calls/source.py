@@ -203,6 +203,11 @@ class LineLimit(io.RawIOBase):
                 f"the gzip stream is truncated or corrupt after line {self.lines} ({exc}); re-compress the file",
                 self.path,
             ) from None
+        if b"\x00" in data:  # binary data (or a text of NUL bytes): never a table of calls
+            line = self.lines + data.count(b"\n", 0, data.find(b"\x00")) + 1
+            raise InputFormatError(
+                "binary data (a NUL byte): not a text table of calls; check --calls", self.path, line
+            )
         first = data.find(b"\n")
         if first < 0:
             self.run += len(data)
@@ -267,3 +272,19 @@ def leading_headers(lines):
     while skip < len(lines) and is_header(lines[skip]):
         skip += 1
     return skip
+
+
+def column_header(lines, skip):
+    """The fields of the column header among the *skip* leading lines of *lines*: the last of them, unless it is
+    blank or a ``track``/``browser`` line; a ``#`` line names columns (``#chrom start ...``) only when it has as
+    many fields as the first data line (else it is a comment); [] when none."""
+    if not skip:
+        return []
+    last = lines[skip - 1].lstrip()
+    if not last or last.startswith(("track", "browser")):
+        return []
+    if last.startswith("#"):
+        data = next((ln for ln in lines[skip:] if not is_comment(ln)), None)
+        if data is None or len(fields(data)) != len(fields(last)):
+            return []
+    return fields(last)

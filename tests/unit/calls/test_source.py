@@ -127,3 +127,68 @@ def test_quotes_are_removed_but_never_join_lines(tmp_path):
     with pytest.raises(InputFormatError) as err:
         read_calls(str(path), "bismark-cov")
     assert err.value.line == 3  # the unbalanced quote on line 2 did not swallow line 3
+
+
+# --- found by tests/unit/calls/test_fuzz.py ----------------------------------------------------------------------
+
+
+def test_nul_byte_after_the_first_lines_names_its_line(tmp_path):
+    path = tmp_path / "n.cov"
+    path.write_bytes(cov_rows(299) + b"chr1\t300\t300\t50\t1\x00\t1\n")
+    with pytest.raises(InputFormatError, match="line 300: binary data"):
+        read_calls(str(path), "bismark-cov")
+
+
+def test_hundreds_of_digits_is_too_large_not_a_crash(tmp_path):
+    path = tmp_path / "big.cov"
+    path.write_text("chr1\t1\t1\t50\t1\t1\nchr1\t2\t2\t50\t" + "9" * 400 + "\t1\n")
+    with pytest.raises(InputFormatError, match="line 2: count_m .* is too large"):
+        read_calls(str(path), "bismark-cov")
+
+
+def test_a_chromosome_named_na_and_an_empty_one(tmp_path):
+    path = tmp_path / "na.cov"
+    path.write_text("NA\t1\t1\t50\t1\t1\nnan\t2\t2\t50\t1\t1\n")
+    assert read_calls(str(path)).chrom_names == ["NA", "nan"]
+    path.write_text('chr1\t1\t1\t50\t1\t1\n""\t2\t2\t50\t1\t1\n')
+    with pytest.raises(InputFormatError, match="line 2: the chromosome name is empty"):
+        read_calls(str(path), "bismark-cov")
+
+
+def test_a_first_line_wider_than_the_others_is_no_row_index(tmp_path):
+    # pandas takes the extra field of a first line for a row index: the columns of every row would shift
+    path = tmp_path / "w.cov"
+    path.write_text("chr1\t1\t1\t50\t1\t1\t9\nchr1\t2\t2\t50\t3\t1\nchr1\t3\t3\t50\t0\t1\n")
+    calls = read_calls(str(path), "bismark-cov")
+    assert calls.chrom_names == ["chr1"] and calls.pos.tolist() == [0, 1, 2] and calls.count_m.tolist() == [1, 3, 0]
+
+
+def test_unknown_context_and_fractional_position_refused(tmp_path):
+    path = tmp_path / "r.txt"
+    path.write_text("chr1\t5\t+\t2\t2\tCG\tCGA\nchr1\t9\t+\t4\t0\tXY\tCAG\n")
+    with pytest.raises(InputFormatError, match="line 2: context 'XY'"):
+        read_calls(str(path), "bismark-cpg-report")
+    path.write_text("chr1\t1.5\t1.5\t50\t1\t1\n")
+    with pytest.raises(InputFormatError, match="not a whole number"):
+        read_calls(str(path), "bismark-cov")
+
+
+def test_a_track_or_comment_line_is_no_column_header(tmp_path):
+    # 'm' on a track line, words on a comment line: not the names of a count table's columns
+    path = tmp_path / "t.bg"
+    path.write_text("track m description=x\nchr1\t1\t2\t0.25\n")
+    assert read_calls(str(path)).format == "bedgraph"
+    path.write_text("# total coverage, m and u\nchr1\t1\t2\t0.25\n")
+    assert read_calls(str(path)).format == "bedgraph"
+    path.write_text("#chr\tpos\tM\tU\nchr1\t11\t3\t1\n")  # as many fields as the data: the header
+    assert read_calls(str(path)).format == "counts"
+
+
+def test_nanopolish_single_cpg_whose_end_is_not_its_start(tmp_path):
+    path = tmp_path / "f.tsv"
+    head = "chromosome\tstart\tend\tnum_motifs_in_group\tcalled_sites\tcalled_sites_methylated\tmethylated_frequency"
+    path.write_text(
+        head + "\tgroup_sequence\nchr1\t10\t10\t1\t4\t1\t0.250\tATTTACGTTTA\nchr1\t20\t25\t1\t4\t1\t0.250\tA\n"
+    )
+    with pytest.raises(InputFormatError, match="line 3: end is not start for a group of one CpG"):
+        read_calls(str(path))
