@@ -62,31 +62,70 @@ def _read_bgzf(path, gzi_path, start, nbytes, allow_short=False, blocks=None):
 
     With *allow_short*, fewer bytes are returned at the end of the file instead of an error.
     """
+    buf = bytearray(nbytes)
+    filled = _read_bgzf_into(path, gzi_path, start, buf, blocks)
+    if filled < nbytes and not allow_short:
+        raise InputFormatError("the bgzip file is truncated; re-compress it with bgzip", path)
+    return bytes(buf[:filled])
+
+
+def _read_bgzf_into(path, gzi_path, start, buf, blocks=None):
+    """Fill *buf* (a bytearray) with the uncompressed bytes from offset ``start`` of a BGZF file, decompressed a
+    block at a time straight into it (no other copy of them is held); returns how many bytes were filled (fewer at
+    the end of the file)."""
     blocks = blocks if blocks is not None else _gzi_blocks(gzi_path)
     ustarts = [u for _, u in blocks]
     i = bisect.bisect_right(ustarts, start) - 1
     coff, uoff = blocks[i]
-    out = bytearray()
-    skip = start - uoff
-    need = skip + nbytes
+    view = memoryview(buf)
+    need, filled, skip = len(buf), 0, start - uoff
     with open(path, "rb") as fh:
         fh.seek(coff)
         dec = zlib.decompressobj(31)
-        while len(out) < need:
-            chunk = fh.read(1 << 20)
-            if not chunk:
+        while filled < need:
+            data = fh.read(1 << 20)
+            if not data:
                 break
-            # a BGZF file is a series of gzip members: start a new decompressor at each member's end
-            while chunk:
-                out += dec.decompress(chunk)
+            # a BGZF file is a series of gzip members: a new decompressor at each member's end
+            while data and filled < need:
+                out = dec.decompress(data, 1 << 22)
                 if dec.eof:
-                    chunk = dec.unused_data
+                    data = dec.unused_data
                     dec = zlib.decompressobj(31)
                 else:
-                    chunk = b""
-    if len(out) < need and not allow_short:
-        raise InputFormatError("the bgzip file is truncated; re-compress it with bgzip", path)
-    return bytes(out[skip : skip + nbytes])
+                    data = dec.unconsumed_tail
+                if skip >= len(out):
+                    skip -= len(out)
+                    continue
+                n = min(len(out) - skip, need - filled)
+                view[filled : filled + n] = memoryview(out)[skip : skip + n]
+                filled, skip = filled + n, 0
+    return filled
+
+
+def _strip_line_ends(buf, length, lenc, lenb, what):
+    """The *length* bases of a record's bytes *buf* (lines of *lenc* bases in *lenb* bytes, as the index says),
+    moved to the front of *buf* in place, block by block: numpy uint8 (length,), a view of *buf*. A line end among
+    the bases, or a base where a line end should be, is an InputFormatError (the index does not fit)."""
+    a = np.frombuffer(buf, np.uint8)
+    nfull = length // lenc
+    rows = max(1, (1 << 20) // lenb)
+    for r0 in range(0, nfull if lenb > lenc else 0, rows):
+        r1 = min(nfull, r0 + rows)
+        src = a[r0 * lenb : r1 * lenb].reshape(r1 - r0, lenb)
+        if not np.isin(src[:, lenc:], (10, 13)).all() or np.isin(src[:, :lenc], (10, 13)).any():
+            raise InputFormatError(
+                f"record {what} does not have lines of {lenc} bases as its index says; delete the index and "
+                "rerun (it is rebuilt), or make the lines of each record equally long",
+                None,
+            )
+        a[r0 * lenc : r1 * lenc].reshape(r1 - r0, lenc)[...] = src[:, :lenc]  # numpy copies overlapping views safely
+    rest = length - nfull * lenc
+    a[nfull * lenc : length] = a[nfull * lenb : nfull * lenb + rest]
+    bases = a[:length]
+    if np.isin(bases[nfull * lenc :], (10, 13)).any() or (lenb == lenc and np.isin(bases, (10, 13)).any()):
+        raise InputFormatError(f"record {what} does not have lines of {lenc} bases as its index says", None)
+    return bases
 
 
 def cache_dir():
@@ -380,22 +419,39 @@ class Genome:
         return entry["name"] if entry else None
 
     def _read_record(self, rec):
-        nlines = -(-rec["length"] // rec["lenc"]) if rec["lenc"] else 0
-        nbytes = rec["length"] + nlines * (rec["lenb"] - rec["lenc"])
+        """A record's bases as codes, read into one buffer whose line ends are removed in place: the buffer and
+        the codes are the only copies of the record held (a chromosome costs twice its length, not four times)."""
+        length, lenc, lenb = rec["length"], rec["lenc"], rec["lenb"]
+        if not length:
+            return encode_bytes(b"")
+        nlines = -(-length // lenc)
+        nbytes = length + nlines * (lenb - lenc)
+        buf = bytearray(nbytes)
         if self.bgzf:
-            raw = _read_bgzf(self.path, self.gzi_path, rec["file_offset"], nbytes, blocks=self._blocks)
+            filled = _read_bgzf_into(self.path, self.gzi_path, rec["file_offset"], buf, self._blocks)
         else:
             with open(self.path, "rb") as fh:
                 fh.seek(rec["file_offset"])
-                raw = fh.read(nbytes)
-        raw = raw.replace(b"\n", b"").replace(b"\r", b"")[: rec["length"]]
-        if len(raw) != rec["length"]:
+                filled, view = 0, memoryview(buf)
+                while filled < nbytes:
+                    n = fh.readinto(view[filled:])
+                    if not n:
+                        break
+                    filled += n
+        # the last line's end may be missing at the end of the file
+        if filled < nbytes - (lenb - lenc):
             raise InputFormatError(
                 f"record {rec['record']} is shorter than its index {self.fai_path} says; delete the index and "
                 "rerun (it is rebuilt)",
                 self.path,
             )
-        return encode_bytes(raw)
+        try:
+            bases = _strip_line_ends(buf, length, lenc, lenb, rec["record"])
+        except InputFormatError as exc:
+            raise InputFormatError(f"{exc}", self.path) from None
+        codes = encode_bytes(bases)
+        del bases, buf
+        return codes
 
     def codes(self, chrom):
         """Whole chromosome as uint8 codes (docs/FORMATS.md §2); one chromosome is cached at a time.

@@ -11,6 +11,7 @@ import pytest
 from helpers import ROOT, load, run_main
 
 from mrcnn_tools.cli.encode import main
+from mrcnn_tools.encoding import decode
 from mrcnn_tools.errors import GenomeMismatchError
 from mrcnn_tools.genome.fasta import Genome
 from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region
@@ -385,3 +386,34 @@ def test_region_outside_the_genome_same_error_in_encode_and_predict(tmp_path, ca
     )
     assert rc1 == rc2 == 1 and "chr99:1-1,000: outside the genome" in err1[-1], (err1, err2)
     assert err1[-1].split("error: ", 1)[1] == err2[-1].split("error: ", 1)[1]
+
+
+# --- a chromosome read in two copies (the file's bytes, then its codes) --------------------------------------------
+
+
+@pytest.mark.parametrize("eol,final", [("\n", True), ("\r\n", True), ("\n", False)], ids=["lf", "crlf", "no-final-eol"])
+def test_fasta_lines_stripped_in_place(tmp_path, eol, final):
+    seqs = {"a": "ACGTN" * 37 + "AC", "b": "acgt" * 15, "c": "G"}
+    text = "".join(f">{n}{eol}" + eol.join(s[i : i + 60] for i in range(0, len(s), 60)) + eol for n, s in seqs.items())
+    fa = tmp_path / "x.fa"
+    fa.write_bytes((text if final else text[: -len(eol)]).encode())
+    genome = Genome(str(fa))
+    for name, seq in seqs.items():
+        assert decode(genome.codes(name)) == seq.upper()
+
+
+def test_chromosome_read_in_two_copies(tmp_path):
+    # 40 Mb in lines of 60: the bytes read (40.7 MB) and the codes (40 MB), not four copies as before
+    fa = tmp_path / "big.fa"
+    line = b"ACGTTGCA" * 7 + b"ACGT\n"
+    with open(fa, "wb") as fh:
+        fh.write(b">big\n" + line * (40_000_000 // 60))
+    code = (
+        "import resource, sys; from mrcnn_tools.genome.fasta import Genome; g = Genome(sys.argv[1]); "
+        "a = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; c = g.codes('big'); "
+        "print(len(c), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - a)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(fa)], capture_output=True, text=True, check=True)
+    length, grew_kb = map(int, out.stdout.split())
+    assert length == 40_000_000 // 60 * 60
+    assert grew_kb * 1024 < 2.3 * length, grew_kb
