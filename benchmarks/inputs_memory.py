@@ -2,7 +2,7 @@
 """Peak memory of mrcnn-encode on hostile and streamed calls inputs (issue 23): prints the figures, asserts nothing.
 
 Run from the project root: ``python benchmarks/inputs_memory.py [--rows 20] [--bomb-mb 1024]``. Cases, each in a
-child process whose peak RSS (``ru_maxrss``) is printed:
+child process whose peak RSS (``VmHWM``) is printed:
 
 - a gzip bomb: ``--bomb-mb`` MB of zero bytes gzipped (one endless "line"), which must be refused in bounded memory;
 - a gzipped Bismark .cov of ``--rows`` million rows on the 1 Mb chr22 region, ``--no-windows``, read by path, and
@@ -21,9 +21,11 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GENOME = os.path.join(ROOT, "test-data", "22_20-21M.fa")
+# the child's peak: VmHWM of its own memory (ru_maxrss would count what the forking parent held)
 CHILD = (
-    "import resource, sys; from mrcnn_tools.cli.encode import main; rc = main(sys.argv[1:]); "
-    "print('maxrss', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+    "import sys; from mrcnn_tools.cli.encode import main; rc = main(sys.argv[1:]); "
+    "hwm = next(ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')); "
+    "print('maxrss', hwm, file=sys.stderr); sys.exit(rc)"
 )
 
 
