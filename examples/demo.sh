@@ -15,9 +15,10 @@ start=$(date +%s)
 SUMMARY="$OUT/summary.txt"
 
 if [ -n "${QUICK:-}" ]; then
-  G="$TD/22_20-21M.fa"; CALLS="$TD/rrbsH1hESC_chr22_20-21M.bedMethyl"; WGBS="$TD/IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
-  CGI="$TD/cpgIslands_hg19_chr22_20-21M.bed"
+  WGBS="$TD/IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"; CGI="$TD/cpgIslands_hg19_chr22_20-21M.bed"
   D="$OUT/quick"; mkdir -p "$D"
+  # a copy of the FASTA: its index (.fai) and genome codes are written beside it, not into test-data/
+  G="$D/22_20-21M.fa"; cp "$TD/22_20-21M.fa" "$G"
   echo "== quick: IMR90 WGBS on the 1 Mb region of chr22 (train < 20.5 Mb, test > 20.61 Mb), one epoch"
   mrcnn-encode --genome "$G" --calls "$WGBS" --cgi "$CGI" --region chr22:20000001-20500000 -o "$D/train.npz"
   # the test set with each site's 5 observed neighbours a side (--context 5), for the neighbour-average reference
