@@ -5,6 +5,7 @@ Shared by format detection and the table reader (:mod:`formats`): tabs or spaces
 at :data:`MAX_LINE`).
 """
 
+import atexit
 import gzip
 import io
 import os
@@ -48,6 +49,12 @@ class _Spool:
             return b""
         return os.pread(self.file.fileno(), min(n, self.size - offset), offset)
 
+    def close(self):
+        """Close the temporary file and a pipe opened here (stdin is left open)."""
+        self.file.close()
+        if self.raw is not getattr(sys.stdin, "buffer", None):
+            self.raw.close()
+
     def _pull(self):
         chunk = self.raw.read(CHUNK)
         if not chunk:
@@ -89,9 +96,18 @@ def _spool_of(path):
         key, owner = ("pipe", st.st_dev, st.st_ino), None
     kept = _SPOOLS.get(key)
     if kept is None or kept[0] is not owner:
+        if kept is not None:
+            kept[1].close()
         raw = sys.stdin.buffer if path == "-" else open(path, "rb")  # noqa: SIM115 (read by the spool)
         kept = _SPOOLS[key] = (owner, _Spool(raw, path))
     return kept[1]
+
+
+@atexit.register
+def _close_spools():
+    for _, spool in _SPOOLS.values():
+        spool.close()
+    _SPOOLS.clear()
 
 
 class Source:
