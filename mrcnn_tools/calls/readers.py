@@ -13,18 +13,10 @@ import numpy as np
 import pandas as pd
 
 from mrcnn_tools.calls.columns import Columns, convert_chunk
-from mrcnn_tools.calls.formats import (
-    BY_NAME,
-    FORMATS,
-    LEVEL_SCALES,
-    PRODUCERS,
-    Source,
-    check_forced,
-    detect,
-    detect_format,
-    header_names,
-    read_chunks,
-)
+from mrcnn_tools.calls.detect import check_forced, detect, detect_format, header_names
+from mrcnn_tools.calls.formats import BY_NAME, FORMATS, LEVEL_SCALES, PRODUCERS
+from mrcnn_tools.calls.source import Source
+from mrcnn_tools.calls.tables import read_chunks
 from mrcnn_tools.errors import InputFormatError, UsageError
 
 __all__ = ["Calls", "read_calls", "detect_format", "FORMATS", "PRODUCERS", "LEVEL_SCALES"]

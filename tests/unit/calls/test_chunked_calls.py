@@ -6,7 +6,7 @@ import pytest
 from helpers import load, run_main
 
 from mrcnn_tools import encoding
-from mrcnn_tools.calls import formats
+from mrcnn_tools.calls import tables
 from mrcnn_tools.calls.readers import read_calls
 from mrcnn_tools.cli.encode import main
 from mrcnn_tools.errors import InputFormatError
@@ -14,7 +14,7 @@ from mrcnn_tools.errors import InputFormatError
 
 @pytest.fixture(autouse=True)
 def tiny_chunks(monkeypatch):
-    monkeypatch.setattr(formats, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(tables, "CHUNK_ROWS", 3)
 
 
 def write(path, lines):

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
 
-from mrcnn_tools.calls import formats
+from mrcnn_tools.calls import tables
 from mrcnn_tools.calls.readers import read_calls
 from mrcnn_tools.errors import MrcnnError
 
@@ -443,7 +443,7 @@ def read(data, fmt=None, chunk=None):
         path = os.path.join(tmp, "calls.txt")
         with open(path, "wb") as fh:
             fh.write(data)
-        with mock.patch.object(formats, "CHUNK_ROWS", chunk or formats.CHUNK_ROWS):
+        with mock.patch.object(tables, "CHUNK_ROWS", chunk or tables.CHUNK_ROWS):
             try:
                 return read_calls(path, fmt)
             except MrcnnError as exc:

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from mrcnn_tools.calls.formats import detect_format
+from mrcnn_tools.calls.detect import detect_format
 from mrcnn_tools.calls.readers import read_calls
 from mrcnn_tools.calls.source import Source, fields, is_header, leading_headers
 from mrcnn_tools.errors import InputFormatError
