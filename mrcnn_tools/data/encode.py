@@ -65,6 +65,8 @@ def encode_dataset(genome_path, calls=None, options=None, *, cgi_path=None, extr
         raise UsageError("--calls-format, --mod-code, --level-scale and --context apply to --calls only")
     cgi = IntervalSet(read_bed(cgi_path)) if cgi_path else None
     genome = Genome(genome_path)
+    if opts.selection is not None:
+        opts.selection.check(genome)  # --region chr99:1-1000: the one error of every command, before any work
     if calls:
         return encode_file(genome, calls, opts, cgi=cgi, extra_meta=extra_meta)
     return encode(genome, None, opts, cgi=cgi, extra_meta=extra_meta)

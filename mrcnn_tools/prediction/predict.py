@@ -236,6 +236,7 @@ def predict_to_files(model_path, datasets=(), *, genome_path=None, output="-", b
     else:
         genome = Genome(genome_path)
         selection = opts.selection or Selection()
+        selection.check(genome)  # --region chr99:1-1000: the one error of every command, before any work
         extra = ["cgi"] if cgi is not None else []
         names = ChromNamer(opts.chrom_names, genome.chromosomes())
     predictor = _predictor(model_path, data if datasets else None, datasets, opts.batch_size, opts.threads)

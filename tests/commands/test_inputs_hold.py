@@ -358,9 +358,6 @@ def test_selection_outside_the_genome(tmp_path, region, chroms, ok):
     assert "chrT (14 bp)" in str(err.value)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Selection.check(genome) is not yet called by data/encode.py and prediction/predict.py"
-)
 def test_region_outside_the_genome_same_error_in_encode_and_predict(tmp_path, capsys, td):
     from mrcnn_tools.cli.predict import main as predict  # noqa: PLC0415 (TensorFlow behind it: only here)
 
