@@ -142,10 +142,10 @@ def _hg19(d, data, td):
 
 
 def _sample_cov(d, data, td):
-    # IMR90 WGBS on hg19 chr22 24-35 Mb, every 10th call: the README's region split in seconds of training
+    # IMR90 WGBS on hg19 chr22 24-35 Mb, every 20th call: the README's region split in seconds of training
     dst = d / "sample.cov.gz"
     with gzip.open(dst, "wt") as fh:
-        fh.writelines(_every(data / "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz", 10))
+        fh.writelines(_every(data / "IMR90_WGBS_chr22_24-35Mb_GRCh37.bismark.cov.gz", 20))
     return dst
 
 
@@ -158,7 +158,7 @@ def _hg38(d, data, td):
 
 
 def _sample_hg38(d, data, td):
-    rows = _every(td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", 4)
+    rows = _every(td / "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov", 8)
     dst = d / "sample_hg38.cov.gz"
     with gzip.open(dst, "wt") as fh:
         fh.writelines(rows + [("chr8" + r[r.index("\t") :]) for r in rows])
