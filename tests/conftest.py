@@ -4,8 +4,8 @@ import threading
 
 # OpenMP pools (scikit-learn's HistGradientBoosting) spin while they wait: on a loaded 2-core machine a k-mer GBR
 # fit then burnt 10-40x the CPU of a one-thread fit (24-38 s instead of 1-2.5 s). Set before anything loads
-# OpenMP; the child processes of the tests inherit it. A value given by the caller wins.
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+# OpenMP, whatever the caller's environment says (the suite does not depend on it); child processes inherit it.
+os.environ["OMP_NUM_THREADS"] = "1"
 
 import pytest  # noqa: E402
 from helpers import EXAMPLES, TEST_DATA, TINY_KERAS, TrainRun, bundled, reset_logger, run_quietly  # noqa: E402

@@ -11,7 +11,7 @@ from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
 
-MEMELITE_INSTALL = "pip install 'mrcnn-tools[motifs]' (or pip install memelite)"
+MEMELITE_INSTALL = "pip install memelite (or, in a checkout of mrcnn-tools, pip install '.[motifs]')"
 
 
 def require_memelite():
