@@ -407,11 +407,12 @@ def test_modisco_finds_the_planted_motif(planted):
 
 
 @pytest.mark.slow
-def test_benchmark_reduced_case(tmp_path, capsys):
+def test_benchmark_reduced_case(tmp_path, capsys, monkeypatch):
     """benchmarks/motifs.py on one motif, one architecture, one seed: CTCF planted into the hyper windows of real
     chr20 sequence is recovered by the default method, for hyper and not for hypo."""
 
     shared_data("genome", "GRCh37_chr20.fa.gz")
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))  # as `python benchmarks/motifs.py` has it: its _common
     spec = importlib.util.spec_from_file_location("bench_motifs", ROOT / "benchmarks" / "motifs.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
