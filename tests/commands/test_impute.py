@@ -88,6 +88,7 @@ def test_train_predict_context_only_and_baseline(encoded, capsys):
     assert "--context" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # 15 s; context-only training and prediction stay in the fast tier
 def test_train_mrcnn_context_one_epoch(encoded):
     pytest.importorskip("tensorflow")
 
