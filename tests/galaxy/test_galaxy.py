@@ -1,20 +1,27 @@
 """Galaxy wrappers: every file a tool test names is in test-data/; tokens and versions agree."""
 
+import importlib
+import json
 import re
 import xml.etree.ElementTree as ET
 
 import pytest
+import yaml
+from helpers import ROOT, TEST_DATA
 
 from mrcnn_tools import __version__
-
-from helpers import ROOT, TEST_DATA
 
 TOOLS = sorted((ROOT / "galaxy").glob("mrcnn_*.xml"))
 
 
 def test_five_tools():
-    assert [t.stem for t in TOOLS] == ["mrcnn_encode", "mrcnn_eval", "mrcnn_filters2meme", "mrcnn_predict",
-                                       "mrcnn_train"]
+    assert [t.stem for t in TOOLS] == [
+        "mrcnn_encode",
+        "mrcnn_eval",
+        "mrcnn_filters2meme",
+        "mrcnn_predict",
+        "mrcnn_train",
+    ]
 
 
 @pytest.mark.parametrize("tool", TOOLS, ids=lambda p: p.stem)
@@ -102,7 +109,7 @@ def test_every_variable_in_a_command_is_quoted(tool):
 
 def test_quote_check_catches_an_unquoted_variable(tmp_path):
     bad = tmp_path / "bad.xml"
-    bad.write_text('<tool><command><![CDATA[\nmrcnn-eval --cutoff $cutoff\n]]></command></tool>')
+    bad.write_text("<tool><command><![CDATA[\nmrcnn-eval --cutoff $cutoff\n]]></command></tool>")
     line = _command_without_directives(bad)[0]
     assert "$" in re.sub(r"'[^']*'|\"[^\"]*\"", "", line)
 
@@ -125,7 +132,6 @@ WORKFLOWS = ROOT / "galaxy" / "workflows"
 
 
 def _workflow():
-    import json
 
     return json.loads((WORKFLOWS / "mrcnn-pipeline.ga").read_text())
 
@@ -138,20 +144,18 @@ def test_one_workflow_source_with_iwc_files():
 
 
 def test_workflow_metadata_matches_changelog_and_dockstore():
-    import yaml
 
     wf = _workflow()
     assert wf["license"] == "MIT" and wf["creator"] and wf["creator"][0]["class"] in ("Person", "Organization")
     first = next(ln for ln in (WORKFLOWS / "CHANGELOG.md").read_text().splitlines() if ln.startswith("## ["))
     assert first.startswith(f"## [{wf['release']}]")
     dock = yaml.safe_load((WORKFLOWS / ".dockstore.yml").read_text())
-    entry, = dock["workflows"]
+    (entry,) = dock["workflows"]
     assert entry["primaryDescriptorPath"] == "/mrcnn-pipeline.ga"
     assert entry["testParameterFiles"] == ["/mrcnn-pipeline-tests.yml"] and entry["authors"]
 
 
 def test_workflow_steps_annotated_epochs_a_parameter_outputs_labelled():
-    import json
 
     steps = _workflow()["steps"].values()
     assert all(s["annotation"].strip() and s["label"] for s in steps)
@@ -172,9 +176,8 @@ def test_workflow_steps_annotated_epochs_a_parameter_outputs_labelled():
 
 
 def test_workflow_test_sets_every_input_and_one_epoch():
-    import yaml
 
-    case, = yaml.safe_load((WORKFLOWS / "mrcnn-pipeline-tests.yml").read_text())
+    (case,) = yaml.safe_load((WORKFLOWS / "mrcnn-pipeline-tests.yml").read_text())
     inputs = {s["label"] for s in _workflow()["steps"].values() if s["type"] in ("data_input", "parameter_input")}
     assert set(case["job"]) == inputs
     assert case["job"]["Epochs"] == 1
@@ -186,40 +189,45 @@ def test_workflow_test_sets_every_input_and_one_epoch():
 
 
 def test_root_dockstore_points_at_the_workflow_directory_entry():
-    import yaml
 
-    root, = yaml.safe_load((ROOT / ".dockstore.yml").read_text())["workflows"]
-    here, = yaml.safe_load((WORKFLOWS / ".dockstore.yml").read_text())["workflows"]
+    (root,) = yaml.safe_load((ROOT / ".dockstore.yml").read_text())["workflows"]
+    (here,) = yaml.safe_load((WORKFLOWS / ".dockstore.yml").read_text())["workflows"]
     prefix = "/galaxy/workflows"
     assert root["primaryDescriptorPath"] == prefix + here["primaryDescriptorPath"]
     assert root["testParameterFiles"] == [prefix + p for p in here["testParameterFiles"]]
     assert (ROOT / root["primaryDescriptorPath"][1:]).is_file()
     assert {k: v for k, v in root.items() if "Path" not in k and "Files" not in k} == {
-        k: v for k, v in here.items() if "Path" not in k and "Files" not in k}
+        k: v for k, v in here.items() if "Path" not in k and "Files" not in k
+    }
 
 
 # --- imputation: the wrappers offer what the parsers accept, and the baseline test asserts a hand-made value ----
 
+
 def _choices(module, option):
-    import importlib
 
     parser = importlib.import_module(f"mrcnn_tools.cli.{module}").get_parser()
-    action, = [a for a in parser._actions if option in a.option_strings]
+    (action,) = [a for a in parser._actions if option in a.option_strings]
     return set(action.choices)
 
 
 def _options(tool, param_name):
     root = ET.parse(ROOT / "galaxy" / tool).getroot()
-    named = [p for p in root.find("inputs").iter("param")
-             if (p.get("name") or p.get("argument", "").lstrip("-").replace("-", "_")) == param_name]
-    param, = named
+    named = [
+        p
+        for p in root.find("inputs").iter("param")
+        if (p.get("name") or p.get("argument", "").lstrip("-").replace("-", "_")) == param_name
+    ]
+    (param,) = named
     return [o.get("value") for o in param.findall("option")]
 
 
 def test_train_offers_every_architecture_and_context_dropout_only_for_context_models():
     assert set(_options("mrcnn_train.xml", "arch")) == _choices("train", "--arch")
     cond = ET.parse(ROOT / "galaxy" / "mrcnn_train.xml").getroot().find("inputs/conditional[@name='architecture']")
-    with_dropout = {w.get("value") for w in cond.findall("when") if w.find("expand[@macro='context_dropout']") is not None}
+    with_dropout = {
+        w.get("value") for w in cond.findall("when") if w.find("expand[@macro='context_dropout']") is not None
+    }
     assert with_dropout == {"mrcnn-context", "context-only"}
     command = ET.parse(ROOT / "galaxy" / "mrcnn_train.xml").getroot().find("command").text
     assert "#if $architecture.arch in ('mrcnn-context', 'context-only'):\n    --context-dropout" in command
@@ -242,10 +250,10 @@ def test_baseline_test_line_is_the_neighbour_average_of_the_cov_rows():
     assert len(rows) == 87  # the has_n_lines of the context tests: 87 sites and the header
     pos, m, u = rows[0]
     k = 2
-    right = rows[1:1 + k]  # no observed CpG on the left of the first site inside the region
+    right = rows[1 : 1 + k]  # no observed CpG on the left of the first site inside the region
     weights = [1 / (1 + (p - pos)) for p, _, _ in right]
     level = sum(w * mm / (mm + uu) for w, (_, mm, uu) in zip(weights, right)) / sum(weights)
-    expected = f"chr22\t{pos - 1}\t{pos}\t.\t{round(level, 6):g}\t{m / (m + u)!r}\t{m + u}\t0"
+    expected = f"22\t{pos - 1}\t{pos}\t.\t{round(level, 6):g}\t{m / (m + u)!r}\t{m + u}\t0"
     tool = (ROOT / "galaxy" / "mrcnn_predict.xml").read_text().replace("&#009;", "\t")
     assert f'<has_line line="{expected}"/>' in tool
-    assert tool.count('<has_n_lines n="88" delta="0"/>') == 2
+    assert tool.count('<has_n_lines n="88" delta="0"/>') >= 2  # the context tests (and the sites-only one)
