@@ -32,7 +32,7 @@ MOVED = {
     "formats": "calls.formats",
     "genome_attach": "data.attach",
     "genome_codes": "genome.codes",
-    "guard": "cli.guard",
+    "guard": "runtime.guard",
     "methylation": "calls.readers",
     "metrics": "evaluation.metrics",
     "motif_discover": "motifs.discover",

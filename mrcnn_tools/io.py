@@ -139,7 +139,7 @@ def defer_signal(exc):
 def check_out_dir(path):
     """The directory *path* is to be written in; an MrcnnError when it does not exist.
 
-    The one home of this check: the commands' output checks (:mod:`mrcnn_tools.cli.guard`) and
+    The one home of this check: the commands' output checks (:mod:`mrcnn_tools.runtime.guard`) and
     :func:`atomic_path` both use it.
     """
     out_dir = os.path.dirname(os.path.abspath(path))

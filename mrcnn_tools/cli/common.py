@@ -2,7 +2,7 @@
 in :mod:`mrcnn_tools.cli.options`).
 
 Every command runs through :func:`run`, which gives all of them the same protections without code of their own
-(:mod:`mrcnn_tools.cli.guard`): outputs checked before any work, SIGTERM handled like SIGINT (temporary files
+(:mod:`mrcnn_tools.runtime.guard`): outputs checked before any work, SIGTERM handled like SIGINT (temporary files
 removed), errors of the operating system as one line naming the path and the fix.
 """
 
@@ -14,7 +14,10 @@ import sys
 import traceback
 
 from mrcnn_tools import __version__
-from mrcnn_tools.cli.guard import (
+from mrcnn_tools.cli.options import ListOption, Parser, non_negative_int, positive_int
+from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region, read_bed
+from mrcnn_tools.models.backend import set_threads
+from mrcnn_tools.runtime.guard import (
     Terminated,
     check_outputs,
     error_line,
@@ -23,9 +26,6 @@ from mrcnn_tools.cli.guard import (
     signals_raise,
     warnings_to_log,
 )
-from mrcnn_tools.cli.options import ListOption, Parser, non_negative_int, positive_int
-from mrcnn_tools.genome.regions import IntervalSet, Selection, parse_region, read_bed
-from mrcnn_tools.models.backend import set_threads
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -195,7 +195,8 @@ def _paths(value):
 
 
 def _checked_outputs(args, parser):
-    """The outputs of *args*, checked (:func:`mrcnn_tools.cli.guard.check_outputs`); returns directories to create."""
+    """The outputs of *args*, checked (:func:`mrcnn_tools.runtime.guard.check_outputs`); returns directories to
+    create."""
     names = {
         a.dest: "/".join(a.option_strings) if a.option_strings else (a.metavar or a.dest)
         for a in parser._actions

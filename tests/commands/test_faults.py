@@ -26,7 +26,7 @@ from helpers import run_main
 
 from mrcnn_tools import io as mio
 from mrcnn_tools import motifs as mo
-from mrcnn_tools.cli import common, guard
+from mrcnn_tools.cli import common
 from mrcnn_tools.cli.encode import main as encode
 from mrcnn_tools.cli.evaluate import main as evaluate
 from mrcnn_tools.cli.filters2meme import main as filters2meme
@@ -34,6 +34,7 @@ from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.io import atomic_path
 from mrcnn_tools.prediction import predict as prediction
+from mrcnn_tools.runtime import guard
 
 COV = "IMR90_r1_chr22_20-21M_GRCh37.bismark.cov"
 FA = "22_20-21M.fa"

@@ -18,7 +18,6 @@ from helpers import ROOT, TEST_DATA
 
 from mrcnn_tools.cli import common
 from mrcnn_tools.cli.encode import main as encode
-from mrcnn_tools.cli.guard import check_outputs
 from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.errors import InputFormatError, MrcnnError, UsageError
 from mrcnn_tools.evaluation.report import evaluate_files, model_labels
@@ -26,6 +25,7 @@ from mrcnn_tools.motifs.run import choose_sites
 from mrcnn_tools.prediction.files import PredictionWriter, read_predictions
 from mrcnn_tools.prediction.options import PredictOptions
 from mrcnn_tools.prediction.predict import predict_to_files
+from mrcnn_tools.runtime.guard import check_outputs
 from mrcnn_tools.training.run import model_kwargs
 
 MODULES = {

@@ -8,10 +8,10 @@ from helpers import bundled, run_main
 
 from mrcnn_tools.cli.evaluate import main as evaluate
 from mrcnn_tools.cli.filters2meme import main as filters2meme
-from mrcnn_tools.cli.guard import check_outputs, make_dirs
 from mrcnn_tools.cli.predict import main as predict
 from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.errors import MrcnnError
+from mrcnn_tools.runtime.guard import check_outputs, make_dirs
 
 
 def _one_error_line(err):
