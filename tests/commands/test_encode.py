@@ -228,6 +228,7 @@ def test_real_h1_bedmethyl_region(td, tmp_path, capsys):
     assert d["y"].min() == 0.0
 
 
+@pytest.mark.slow  # 10 s on a whole chromosome; bgzip FASTA and strand merging stay in the fast tier elsewhere
 def test_bedmethyl_chr20_bgzip_merge(td, examples, tmp_path, capsys):
     calls = td / "rrbsH1hESC_hg19_chr20-22Y.bedMethyl"
     rows = [ln.split("\t") for ln in open(calls) if ln.startswith("chr20\t")]

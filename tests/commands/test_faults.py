@@ -493,6 +493,7 @@ def test_file_size_limit(cmd, model, td, tmp_path):
     assert_fault(rc, err, 1, out.name, ["file too large"], dirs=(tmp_path,), kept=kept)
 
 
+@pytest.mark.slow  # 17 s (a child starting TensorFlow); a full disk on a file stays fast: test_file_size_limit
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full to fill")
 def test_full_disk_on_stdout(td, tmp_path):
     with open("/dev/full", "w") as full:
@@ -509,7 +510,11 @@ def _wait_for(pred, proc, seconds=240, step=0.01):
     return False
 
 
-@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    "sig,code",
+    # SIGINT in the fast tier; SIGTERM (14 s, the same path) slow
+    [pytest.param(signal.SIGTERM, 143, marks=pytest.mark.slow), (signal.SIGINT, 130)],
+)
 def test_signal_during_genome_prediction_in_process(sig, code, td, tmp_path, capsys, monkeypatch):
     """The fast counterpart of the real processes below: the signal arrives while the second chunk is predicted,
     after the first was written to the temporary file."""
