@@ -144,7 +144,7 @@ def _planted_group(rng, n, fraction, scores_at_site=1.0, width=200):
     return seq, scores
 
 
-@pytest.mark.slow  # 12 s of motif discovery on 800 windows; the enrichment check's own test stays fast
+@pytest.mark.slow  # 12 s on 800 windows (runs in test-slow); discovery itself stays fast: test_discover_finds_...
 def test_a_motif_of_the_other_group_is_not_reported_for_this_one(monkeypatch):
     """A network that learned "site -> hyper" puts hypo windows' highest contributions on the site where it
     occurs by chance. Here 25% of the hypo windows and 80% of the hyper windows hold it: the hypo peaks are
