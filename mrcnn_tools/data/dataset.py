@@ -8,16 +8,19 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mrcnn_tools import __version__
+from mrcnn_tools.data.schema import (
+    ARRAYS,
+    CONTEXT_ARRAYS,
+    CONTEXT_DTYPES,
+    SAMPLES,
+    SCHEMA,
+    check_context,
+    check_samples,
+)
 from mrcnn_tools.encoding import ENCODING_NAME
 from mrcnn_tools.errors import DatasetError
 from mrcnn_tools.genome.codes import check_dataset_genome, chrom_runs
 from mrcnn_tools.io import check_readable, require_regular_file, save_npz
-
-SCHEMA = "mrcnn-dataset/1"
-ARRAYS = ("seq", "y", "coverage", "chrom", "pos", "strand", "cgi")
-# optional: observed neighbours (mrcnn-encode --context K), (N, 2K) each; see mrcnn_tools/data/neighbours.py
-CONTEXT_ARRAYS = ("context_level", "context_dist", "context_coverage")
-CONTEXT_DTYPES = {"context_level": np.float32, "context_dist": np.int32, "context_coverage": np.int32}
 
 
 @dataclass
@@ -27,8 +30,9 @@ class Dataset:
     Attributes
     ----------
     seq : uint8 (N, W) base codes (T=0, C=1, G=2, A=3, N=4)
-    y : float32 (N,) methylation level 0..1, NaN = no label
-    coverage : int32 (N,) reads (methylated + unmethylated), 0 when unknown
+    y : float32 (N,) methylation level 0..1, NaN = no label; (N, S) with several samples, NaN = not observed
+    coverage : int32 (N,) reads (methylated + unmethylated), 0 when unknown; (N, S) with several samples,
+        0 = not observed
     chrom : str (N,)
     pos : int64 (N,) 0-based position of the site's C on the + strand ('-' sites: the G)
     strand : str (N,) '+', '-' or '.' (strands merged; window read on +)
@@ -37,6 +41,8 @@ class Dataset:
     context_level : float32 (N, 2K) or None, levels of the K observed neighbours on each side (NaN = missing)
     context_dist : int32 (N, 2K) or None, neighbour position minus site position (0 = missing)
     context_coverage : int32 (N, 2K) or None, neighbour reads (0 = missing or unknown)
+        With several samples the three context arrays are (N, S, 2K): each sample's own neighbours.
+    samples : str (S,) or None, the sample names of a multi-sample dataset (None: one sample, 1-D ``y``)
     """
 
     seq: np.ndarray
@@ -50,6 +56,7 @@ class Dataset:
     context_level: np.ndarray = None
     context_dist: np.ndarray = None
     context_coverage: np.ndarray = None
+    samples: np.ndarray = None
     genome_codes = None  # GenomeCodes the windows of a sites-only dataset are cut from (use_genome)
     _sites = None
     _chrom_codes = None
@@ -64,7 +71,19 @@ class Dataset:
     @property
     def context_k(self):
         """Observed neighbours on each side (``--context K``), or None for a dataset without context."""
-        return None if self.context_dist is None else int(self.context_dist.shape[1]) // 2
+        return None if self.context_dist is None else int(self.context_dist.shape[-1]) // 2
+
+    @property
+    def n_samples(self):
+        """S, the number of samples (1 for a one-sample dataset, whose ``y`` is 1-D)."""
+        return 1 if self.samples is None else len(self.samples)
+
+    @property
+    def sample_names(self):
+        """The sample names as a list of str; for one sample ``[meta['sample']]`` or ``['sample']``."""
+        if self.samples is None:
+            return [str(self.meta.get("sample", "sample"))]
+        return [str(s) for s in self.samples]
 
     def context(self, index=None):
         """{name: array (n, 2K)} of the context arrays, of the rows *index* (all when None)."""
@@ -82,7 +101,8 @@ class Dataset:
 
     def subset(self, index):
         """A new Dataset with the rows selected by a boolean mask or an index array (copied)."""
-        out = Dataset(**{k: getattr(self, k)[index] for k in _present(self)}, meta=dict(self.meta))
+        arrays = {k: getattr(self, k)[index] for k in _present(self)}
+        out = Dataset(**arrays, meta=dict(self.meta), samples=self.samples)
         out.genome_codes = getattr(self, "genome_codes", None)
         return out
 
@@ -169,12 +189,16 @@ class Dataset:
             raise DatasetError("no dataset to concatenate")
         if any(p.context_k != parts[0].context_k for p in parts):
             raise DatasetError("datasets joined must all have the same --context (or none)")
+        if any(p.sample_names != parts[0].sample_names for p in parts):
+            raise DatasetError("datasets joined must all have the same samples, in the same order")
         keys = _present(parts[0])
         arrays = {k: np.concatenate([getattr(p, k) for p in parts]) for k in keys}
-        return cls(**arrays, meta=dict(meta if meta is not None else parts[0].meta))
+        return cls(**arrays, meta=dict(meta if meta is not None else parts[0].meta), samples=parts[0].samples)
 
     def arrays(self):
         context = {k: getattr(self, k).astype(CONTEXT_DTYPES[k], copy=False) for k in _present(self)[len(ARRAYS) :]}
+        if self.samples is not None:
+            context[SAMPLES] = np.asarray(self.samples).astype(str)
         return {
             **context,
             "schema": np.array(SCHEMA),
@@ -250,6 +274,10 @@ class Rows:
     def meta(self):
         return self.base.meta
 
+    samples = property(lambda self: self.base.samples)
+    n_samples = property(lambda self: self.base.n_samples)
+    sample_names = property(lambda self: self.base.sample_names)
+
     flank = property(lambda self: self.base.flank)
     context_k = property(lambda self: self.base.context_k)
 
@@ -312,7 +340,7 @@ def load_dataset(path):
             missing = [k for k in ARRAYS + ("meta",) if k not in keys and k != "seq"]
             if missing:
                 raise DatasetError(f"{path}: arrays {', '.join(missing)} are missing; re-encode with mrcnn-encode")
-            arrays = {k: npz[k] for k in ARRAYS + CONTEXT_ARRAYS if k in keys}
+            arrays = {k: npz[k] for k in ARRAYS + CONTEXT_ARRAYS + (SAMPLES,) if k in keys}
             meta = json.loads(str(npz["meta"]))
             if "seq" not in arrays:
                 arrays["seq"] = np.empty((len(arrays["y"]), 0), np.uint8)
@@ -321,32 +349,14 @@ def load_dataset(path):
     n = len(arrays["y"])
     if arrays["seq"].ndim != 2 or arrays["seq"].dtype != np.uint8:
         raise DatasetError(f"{path}: 'seq' must be a uint8 (N, W) array; re-encode with mrcnn-encode")
-    bad = [k for k in arrays if len(arrays[k]) != n]
+    bad = [k for k in arrays if k != SAMPLES and len(arrays[k]) != n]
     if bad:
         raise DatasetError(f"{path}: arrays {', '.join(bad)} do not have {n} rows; the file is damaged")
-    _check_context(arrays, path)
+    check_samples(arrays, path)
+    check_context(arrays, path)
     meta.setdefault("flank", arrays["seq"].shape[1] // 2)
     meta["source"] = os.path.abspath(path)
     return Dataset(**arrays, meta=meta)
-
-
-def _check_context(arrays, path):
-    """The context arrays are all there or all absent, of one (N, 2K) shape."""
-    have = [k for k in CONTEXT_ARRAYS if k in arrays]
-    if not have:
-        return
-    if len(have) < len(CONTEXT_ARRAYS):
-        missing = [k for k in CONTEXT_ARRAYS if k not in arrays]
-        raise DatasetError(
-            f"{path}: context arrays {', '.join(missing)} are missing; re-encode with mrcnn-encode --context K"
-        )
-    shapes = {arrays[k].shape for k in CONTEXT_ARRAYS}
-    shape = arrays["context_dist"].shape
-    if len(shapes) > 1 or len(shape) != 2 or shape[1] % 2 or shape[1] == 0:
-        raise DatasetError(
-            f"{path}: context arrays must all be (N, 2K); found {sorted(shapes)}; the file is "
-            "damaged, re-encode with mrcnn-encode --context K"
-        )
 
 
 def load_datasets(paths):
@@ -365,6 +375,11 @@ def load_datasets(paths):
                 f"{p}: context of {d.context_k} neighbours a side differs from {paths[0]} "
                 f"({first.context_k}); encode all parts with the same --context"
             )
+        if d.sample_names != first.sample_names:
+            raise DatasetError(
+                f"{p}: samples {', '.join(d.sample_names)} differ from {paths[0]} ({', '.join(first.sample_names)}); "
+                "datasets used together must hold the same samples in the same order"
+            )
         if d.has_windows != first.has_windows:
             raise DatasetError(
                 f"{p}: {'has' if d.has_windows else 'has no'} stored windows but {paths[0]} "
@@ -380,4 +395,4 @@ def load_datasets(paths):
         arrays[k] = np.concatenate([getattr(d, k) for d in parts])
         for d in parts:
             setattr(d, k, None)
-    return Dataset(**arrays, meta=meta)
+    return Dataset(**arrays, meta=meta, samples=first.samples)
