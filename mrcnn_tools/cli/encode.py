@@ -10,6 +10,7 @@ from mrcnn_tools.cli.options import add_alias, fraction, non_negative_int, posit
 from mrcnn_tools.data.arrays import release_free_memory
 from mrcnn_tools.data.encode import encode_dataset
 from mrcnn_tools.data.options import DEFAULTS, EncodeOptions, option_help
+from mrcnn_tools.data.samples import samples_from
 from mrcnn_tools.errors import UsageError
 
 PROG = "mrcnn-encode"
@@ -22,17 +23,14 @@ def get_parser():
         "(docs/FORMATS.md §3) for mrcnn-train, mrcnn-predict and mrcnn-eval.\n\n"
         "example:\n  mrcnn-encode --genome hg19.fa.gz --calls sample.bismark.cov.gz --cgi cpgIslands.bed "
         "--chroms chr20 -o chr20.npz",
-        parents=[genome_parser(), selection_parser(), seed_parser()],
+        parents=[genome_parser(required=False), selection_parser(), seed_parser()],
     )
+    parser.set_defaults(genome=None)
+    next(a for a in parser._actions if a.dest == "genome").help = option_help("genome")
     src = parser.add_argument_group("input")
-    src.add_argument(
-        "-c",
-        "--calls",
-        metavar="FILE",
-        help="methylation calls (Bismark, MethylDackel, modkit, modbam2bed, ENCODE bedMethyl, "
-        "methylKit, BSseeker2 CGmap, methylpy allc, BISCUIT, count tables, bedGraph, TSV; see "
-        "README); .gz read transparently; - for stdin",
-    )
+    src.add_argument("-c", "--calls", action="append", metavar="FILE", help=option_help("calls"))
+    src.add_argument("--sample-names", metavar="A,B,...", help=option_help("sample_names"))
+    src.add_argument("--calls-list", metavar="SHEET", help=option_help("calls_list"))
     src.add_argument("--all-cpgs", action="store_true", help=option_help("all_cpgs"))
     src.add_argument(
         "--context", type=non_negative_int, default=DEFAULTS.context, metavar="K", help=option_help("context")
@@ -54,6 +52,9 @@ def get_parser():
         "--max-n-fraction", type=fraction, default=DEFAULTS.max_n_fraction, help=option_help("max_n_fraction")
     )
     flt.add_argument("--max-sites", type=positive_int, metavar="N", help=option_help("max_sites"))
+    flt.add_argument(
+        "--min-samples", type=positive_int, default=DEFAULTS.min_samples, metavar="K", help=option_help("min_samples")
+    )
     flt.add_argument(
         "--min-cpg-fraction", type=fraction, default=DEFAULTS.min_cpg_fraction, help=option_help("min_cpg_fraction")
     )
@@ -88,6 +89,7 @@ def options_from(args):
         windows=not args.no_windows,
         max_n_fraction=args.max_n_fraction,
         max_sites=args.max_sites,
+        min_samples=args.min_samples,
         seed=args.seed,
     )
 
@@ -96,11 +98,17 @@ def _body(args, log):
 
     if not args.output.endswith(".npz"):
         raise UsageError(f"-o {args.output}: the dataset is an NPZ file; give a name ending in .npz")
+    samples = None
+    if args.calls or args.calls_list:
+        samples = samples_from(args.calls, args.sample_names, args.calls_list, args.calls_format)
+    elif args.sample_names:
+        raise UsageError("--sample-names names the --calls files; give --calls FILE for each sample")
+    inputs = [s.path for s in samples or []] + [p for p in (args.calls_list, args.cgi) if p]
     extra = {
         "command": " ".join(shlex.quote(a) for a in [PROG, *sys.argv[1:]]) if sys.argv else PROG,
-        "inputs": [os.path.basename(p) for p in (args.calls, args.cgi) if p],
+        "inputs": [os.path.basename(p) for p in inputs],
     }
-    data, summary = encode_dataset(args.genome, args.calls, options_from(args), cgi_path=args.cgi, extra_meta=extra)
+    data, summary = encode_dataset(args.genome, samples, options_from(args), cgi_path=args.cgi, extra_meta=extra)
     for line in summary.lines():
         log.info(line)
     if len(data) == 0:

@@ -12,15 +12,18 @@ Memory is that of one chromosome's work besides the calls and the dataset's arra
 """
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 
 from mrcnn_tools.calls.formats import ALTERNATIVE, BY_NAME
 from mrcnn_tools.calls.readers import detect_format, read_calls
 from mrcnn_tools.data.arrays import Summary, WindowCutter, release_free_memory
+from mrcnn_tools.data.cohort import encode_samples
 from mrcnn_tools.data.dataset import make_meta
 from mrcnn_tools.data.neighbours import add_chosen_context, add_neighbours
 from mrcnn_tools.data.options import DEFAULTS
+from mrcnn_tools.data.samples import Sample, default_sample_name
 from mrcnn_tools.data.sites import PlacedCalls, all_cpg_sites
 from mrcnn_tools.errors import GenomeMismatchError, InputFormatError, UsageError
 from mrcnn_tools.genome.fasta import Genome
@@ -37,10 +40,12 @@ def encode_dataset(genome_path, calls=None, options=None, *, cgi_path=None, extr
 
     Parameters
     ----------
-    genome_path : str
-        Genome FASTA.
-    calls : str, optional
-        Methylation calls (``-`` = stdin), read as ``options`` say (format, modification code, level scale).
+    genome_path : str or None
+        Genome FASTA; None with ``options.windows`` False: the sites as the calls give them, unchecked.
+    calls : str or list of Sample, optional
+        Methylation calls (``-`` = stdin), read as ``options`` say (format, modification code, level scale); or
+        the samples (:func:`~mrcnn_tools.data.samples.samples_from`): several give one dataset of S samples
+        (:func:`~mrcnn_tools.data.cohort.encode_samples`), one is encoded as its file alone.
     options : EncodeOptions, optional
         Everything else, with its defaults (:class:`~mrcnn_tools.data.options.EncodeOptions`): the same as
         mrcnn-encode's.
@@ -59,8 +64,18 @@ def encode_dataset(genome_path, calls=None, options=None, *, cgi_path=None, extr
         Neither calls nor all_cpgs; reading options or a context without calls.
     """
     opts = options if options is not None else DEFAULTS
+    if isinstance(calls, (list, tuple)):
+        if len(calls) > 1 or genome_path is None:
+            return encode_samples(genome_path, calls, opts, cgi_path=cgi_path, extra_meta=extra_meta)
+        opts = replace(opts, calls_format=calls[0].calls_format or opts.calls_format) if calls else opts
+        calls = calls[0].path if calls else None
+    elif calls and genome_path is None:
+        sample = Sample(default_sample_name(calls), calls, opts.calls_format)
+        return encode_samples(None, [sample], opts, cgi_path=cgi_path, extra_meta=extra_meta)
     if not calls and not opts.all_cpgs:
         raise UsageError("give --calls FILE, or --all-cpgs to encode every CpG of the genome")
+    if genome_path is None:
+        raise UsageError("--all-cpgs needs --genome FASTA: the CpGs are found in the genome")
     if (opts.calls_format or opts.mod_code or opts.level_scale or opts.context) and not calls:
         raise UsageError("--calls-format, --mod-code, --level-scale and --context apply to --calls only")
     cgi = IntervalSet(read_bed(cgi_path)) if cgi_path else None

@@ -48,6 +48,8 @@ class EncodeOptions:
         Drop sites whose window has a larger fraction of N inside the chromosome.
     max_sites : int or None
         Keep a random subset of at most this many sites (*seed*).
+    min_samples : int
+        With several samples, keep the sites observed in at least this many of them (after ``min_coverage``).
     seed : int or None
         Seed of the subsample (None: a different one each run).
     """
@@ -104,6 +106,9 @@ class EncodeOptions:
         "short contigs are kept); 0 = no N at all, 1 = keep all (default {default})",
     )
     max_sites: int = _opt(None, "keep at most N sites: a random subset of those selected (--seed)")
+    min_samples: int = _opt(
+        1, "several samples: keep the sites observed (after --min-coverage) in at least K samples (default {default})"
+    )
     seed: int = 0
 
     def __post_init__(self):
@@ -112,6 +117,8 @@ class EncodeOptions:
 
         if int(self.flank) < 1:
             bad("flank", "a positive number of bases")
+        if int(self.min_samples) < 1:
+            bad("min_samples", "at least 1")
         for name in ("min_coverage", "context", "seed"):
             if getattr(self, name) is not None and int(getattr(self, name)) < 0:
                 bad(name, "a number >= 0")
@@ -141,7 +148,25 @@ class EncodeOptions:
 DEFAULTS = EncodeOptions()
 
 
+# the inputs' help (given beside the options, not in them)
+INPUT_HELP = {
+    "calls": "methylation calls (Bismark, MethylDackel, modkit, modbam2bed, ENCODE bedMethyl, methylKit, BSseeker2 "
+    "CGmap, methylpy allc, BISCUIT, count tables, bedGraph, TSV; see README); .gz read transparently; - for stdin; "
+    "repeat it for several samples (one dataset, y of shape (N, S))",
+    "sample_names": "names of the --calls samples, comma-separated, in their order (default: each file's name up "
+    "to its first dot)",
+    "calls_list": "sample sheet instead of --calls: one line a sample, tab-separated 'sample, path[, format]' "
+    "(header optional; paths relative to the sheet's folder)",
+    "genome": "genome FASTA, plain or bgzip-compressed (the .fai is built beside it when absent, or in "
+    "$MRCNN_CACHE_DIR or ~/.cache/mrcnn-tools when its directory is read-only); optional with --no-windows: the "
+    "sites are then taken as the calls give them, unchecked",
+}
+
+
 def option_help(name):
-    """The help of option *name* (a field of :class:`EncodeOptions`), its default filled in where it says so."""
+    """The help of option *name* (a field of :class:`EncodeOptions`, or an input of :data:`INPUT_HELP`), its
+    default filled in where it says so."""
+    if name in INPUT_HELP:
+        return INPUT_HELP[name]
     f = {f.name: f for f in fields(EncodeOptions)}[name]
     return f.metadata.get("help", "").replace("{default}", str(f.default))

@@ -26,7 +26,7 @@ from mrcnn_tools.errors import GenomeMismatchError
 from mrcnn_tools.genome.cpgs import cpg_sites
 from mrcnn_tools.genome.regions import Selection
 
-__all__ = ["Sites", "PlacedCalls", "all_cpg_sites"]
+__all__ = ["Sites", "PlacedCalls", "all_cpg_sites", "merge_calls"]
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
     return by_chrom
 
 
-def _merge(pos, strand, m, u, level, keep_strands, has_counts, summary):
+def merge_calls(pos, strand, m, u, level, keep_strands, has_counts, summary):
     """Sum counts per site (duplicates, and both strands of a CpG unless keep_strands); sorted by site."""
     minus = strand < 0
     call_code = pos * 2 + minus
@@ -250,7 +250,9 @@ class PlacedCalls:
         # counts may be float32 in Calls: summed as float64, as they always were
         m, u = calls.count_m[ix].astype(np.float64), calls.count_u[ix].astype(np.float64)
         level = None if calls.level is None else calls.level[ix]
-        sites = Sites(name, *_merge(pos, strand, m, u, level, self.options.keep_strands, calls.has_counts, summary))
+        sites = Sites(
+            name, *merge_calls(pos, strand, m, u, level, self.options.keep_strands, calls.has_counts, summary)
+        )
         del m, u
         if calls.has_counts:
             keep = (sites.coverage >= self.options.min_coverage) & (sites.coverage > 0)
