@@ -15,7 +15,8 @@ def get_parser():
         PROG,
         f"Evaluate predictions as in the paper: RMSE/MAE for all sites and by group ({DESCRIPTION}); "
         "sensitivity, specificity, accuracy, ROC AUC, AUPRC and MCC at a cutoff, for CpG-island and other sites; "
-        "calibration. Several prediction files are compared on the sites they share.\n\n"
+        "calibration. Several prediction files are compared on the sites they share. Predictions of several samples "
+        "(a sample column) are evaluated pooled and per sample.\n\n"
         "example:\n  mrcnn-predict -m model.keras test.npz | mrcnn-eval - --out-dir eval/",
     )
     parser.add_argument(
@@ -64,9 +65,13 @@ def _body(args, log):
             report.skipped,
             " or below --min-coverage" if args.min_coverage else "",
         )
+    if report.unpredicted:
+        log.info("of them %d labelled without a prediction (NA) in some file", report.unpredicted)
     for r in report.rows:
-        if r["group"] == "all":
+        if r["group"] == "all" and r.get("sample", "pooled") == "pooled":
             log.info("%s: n %d RMSE %.4f MAE %.4f AUC %s", r["model"], r["n"], r["rmse"], r["mae"], fmt(r["auc"]))
+    if report.samples:
+        log.info("%d samples: metrics pooled and per sample (the sample column of metrics.tsv)", len(report.samples))
     log.info(
         "wrote metrics.tsv, metrics.json, calibration.tsv%s to %s", "" if args.no_plots else " and plots", args.out_dir
     )

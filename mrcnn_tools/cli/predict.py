@@ -8,9 +8,10 @@ from mrcnn_tools.cli.common import compute_parser, genome_parser, make_parser, r
 from mrcnn_tools.cli.options import add_alias, positive_int
 from mrcnn_tools.errors import UsageError
 from mrcnn_tools.genome.regions import IntervalSet, read_bed
+from mrcnn_tools.models.precision import PRECISIONS
 from mrcnn_tools.prediction.chroms import CHROM_NAMES
 from mrcnn_tools.prediction.files import OUTPUT_FORMATS
-from mrcnn_tools.prediction.options import DEFAULTS, PredictOptions, option_help
+from mrcnn_tools.prediction.options import BASELINES, DEFAULTS, PredictOptions, option_help
 from mrcnn_tools.prediction.predict import predict_to_files
 
 PROG = "mrcnn-predict"
@@ -43,12 +44,8 @@ def get_parser():
         "(mrcnn-encode --no-windows) are cut from",
     )
     parser.add_argument("-m", "--model", help="model from mrcnn-train (.keras or .skops; a pickle is refused)")
-    parser.add_argument(
-        "--baseline",
-        choices=("neighbours",),
-        help="instead of a model: the distance-weighted average of the observed neighbours of each "
-        "site of datasets encoded with --context K (NA where a site has none)",
-    )
+    parser.add_argument("--baseline", choices=BASELINES, help=option_help("baseline"))
+    parser.add_argument("--impute-missing", action="store_true", help=option_help("impute_missing"))
     parser.add_argument("-o", "--output", default="-", metavar="FILE", help="predictions file (- = stdout; .gz = gzip)")
     parser.add_argument(
         "--output-format",
@@ -64,6 +61,7 @@ def get_parser():
         help=option_help("chrom_names"),
     )
     parser.add_argument("--bigwig", metavar="FILE.bw", help="also write the predictions as a bigWig")
+    parser.add_argument("--out-dir", metavar="DIR", help="datasets: one SAMPLE.bedGraph and SAMPLE.bw per sample")
     parser.add_argument(
         "--shard",
         metavar="I/N",
@@ -74,6 +72,7 @@ def get_parser():
     parser.add_argument("--keep-strands", action="store_true", help=option_help("keep_strands"))
     parser.add_argument("--cache-dir", metavar="DIR", help=option_help("cache_dir"))
     parser.add_argument("--chunk-size", type=positive_int, default=DEFAULTS.chunk_size, help=option_help("chunk_size"))
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision, help=option_help("precision"))
     return parser
 
 
@@ -82,7 +81,7 @@ def _body(args, log):
     if not args.datasets and not args.genome:
         raise UsageError("give dataset NPZ files, or --genome to predict every CpG of the genome")
     if bool(args.model) == bool(args.baseline):
-        raise UsageError("give a model (-m MODEL) or --baseline neighbours, one of them")
+        raise UsageError("give a model (-m MODEL) or --baseline neighbours|samples, one of them")
     options = PredictOptions(
         output_format=args.output_format,
         chrom_names=args.chrom_names,
@@ -93,7 +92,10 @@ def _body(args, log):
         chunk_size=args.chunk_size,
         batch_size=args.batch_size,
         threads=args.threads,
+        precision=args.precision,
         progress=not args.quiet,
+        baseline=args.baseline,
+        impute_missing=args.impute_missing,
     )
     result = predict_to_files(
         args.model,
@@ -103,6 +105,7 @@ def _body(args, log):
         bigwig=args.bigwig,
         cgi=IntervalSet(read_bed(args.cgi)) if args.cgi and not args.datasets else None,
         options=options,
+        out_dir=args.out_dir,
     )
     shard = f" (shard {args.shard[0]}/{args.shard[1]})" if args.shard else ""
     log.info("predicted %d sites%s", result.rows, shard)

@@ -117,36 +117,40 @@ def calibration(y, p, bins=10):
     return rows
 
 
-def evaluate(y, p, cgi=None, cutoff=0.5, label="model"):
+def evaluate(y, p, cgi=None, cutoff=0.5, label="model", sample=None):
     """All metrics of one model, one row per group.
 
     Parameters
     ----------
     y, p : numpy.ndarray (n,) truth and prediction
     cgi : numpy.ndarray int8 (n,), optional, 1 island / 0 not / -1 unknown
+    sample : str, optional
+        The sample the entries are of (predictions of several samples), recorded in each row as ``sample``.
 
     Returns
     -------
-    list of dict rows: model, group, then regression and classification metrics
+    list of dict rows: model, (sample,) group, then regression and classification metrics
     """
     y = np.asarray(y, np.float64)
     p = np.asarray(p, np.float64)
     rows = []
+    who = label if sample is None else f"{label} {sample}"  # names the warnings of one sample
+    first = {"model": label} if sample is None else {"model": label, "sample": sample}
     for name, test in REGRESSION_GROUPS:
         m = test(y)
-        row = {"model": label, "group": name, **regression_metrics(y[m], p[m])}
+        row = {**first, "group": name, **regression_metrics(y[m], p[m])}
         if name == "all":
-            row.update(classification_metrics(y, p, cutoff, label, "all"))
+            row.update(classification_metrics(y, p, cutoff, who, "all"))
         rows.append(row)
     if cgi is not None and (np.asarray(cgi) >= 0).any():
         for name, value in (("cgi", 1), ("non-cgi", 0)):
             m = np.asarray(cgi) == value
             rows.append(
                 {
-                    "model": label,
+                    **first,
                     "group": name,
                     **regression_metrics(y[m], p[m]),
-                    **classification_metrics(y[m], p[m], cutoff, label, name),
+                    **classification_metrics(y[m], p[m], cutoff, who, name),
                 }
             )
     return rows

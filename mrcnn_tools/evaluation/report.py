@@ -34,14 +34,18 @@ METRIC_COLUMNS = (
     "mcc",
 )
 CALIBRATION_COLUMNS = ("bin", "lo", "hi", "n", "mean_prediction", "mean_truth")
+# predictions of several samples (a ``sample`` column): the metrics pooled over every (site, sample) entry, then
+# those of each sample; the table gets a sample column after the model's
+SAMPLE, POOLED = "sample", "pooled"
 
 
 @dataclass
 class EvalReport:
     """What :func:`evaluate_files` computed and wrote.
 
-    ``rows``: one dict per model and group (keys :data:`METRIC_COLUMNS`); ``calibration``: model -> bins;
-    ``files``: the paths written, in order.
+    ``rows``: one dict per model and group (keys :data:`METRIC_COLUMNS`; with several samples also ``sample``,
+    :data:`POOLED` for the entries of all samples together); ``calibration``: model -> bins; ``files``: the paths
+    written, in order. ``samples``: the sample names (None for predictions of one sample).
     """
 
     sites: int
@@ -50,6 +54,8 @@ class EvalReport:
     rows: list
     calibration: dict
     files: list = field(default_factory=list)
+    samples: list = None
+    unpredicted: int = 0  # of the skipped: labelled, but a prediction is NA
 
 
 def fmt(value):
@@ -78,19 +84,22 @@ def model_labels(paths, labels=None):
 
 
 def align(frames):
-    """The frames re-indexed on the sites all of them have, keyed on chromosome (chr22 = 22) and start.
+    """The frames re-indexed on the sites all of them have, keyed on chromosome (chr22 = 22) and start (and the
+    sample, for predictions of several samples).
 
     Returns
     -------
     (list of pandas.DataFrame, pandas.Index)
-        Each frame indexed by (key_chrom, start), duplicates dropped; the shared index, in the first's order.
+        Each frame indexed by (key_chrom, start[, sample]), duplicates dropped; the shared index, in the first's
+        order.
     """
 
     keyed = []
     for df in frames:
         df = df.copy()
         df["key_chrom"] = [canonical_chrom(c) for c in df["chrom"].astype(str)]
-        keyed.append(df.drop_duplicates(["key_chrom", "start"]).set_index(["key_chrom", "start"]))
+        key = ["key_chrom", "start"] + ([SAMPLE] if SAMPLE in df else [])
+        keyed.append(df.drop_duplicates(key).set_index(key))
     common = keyed[0].index
     for df in keyed[1:]:
         common = common.intersection(df.index)
@@ -107,9 +116,10 @@ def _write_tables(out_dir, report, cutoff, inputs):
             f"## mrcnn-eval: {report.sites} sites, cutoff {cutoff:g}; groups by true level: "
             f"{', '.join(lv.describe() for lv in reversed(LEVELS))}\n"
         )
-        fh.write("#" + "\t".join(METRIC_COLUMNS) + "\n")
+        cols = METRIC_COLUMNS if report.samples is None else (METRIC_COLUMNS[0], SAMPLE, *METRIC_COLUMNS[1:])
+        fh.write("#" + "\t".join(cols) + "\n")
         for r in report.rows:
-            fh.write("\t".join(fmt(r.get(c, float("nan"))) for c in METRIC_COLUMNS) + "\n")
+            fh.write("\t".join(fmt(r.get(c, float("nan"))) for c in cols) + "\n")
     cal_path = os.path.join(out_dir, "calibration.tsv")
     with atomic_path(cal_path) as tmp, open(tmp, "w") as fh:
         fh.write("#model\t" + "\t".join(CALIBRATION_COLUMNS) + "\n")
@@ -136,7 +146,7 @@ def _write_plots(out_dir, report, models, cgi, cutoff):
         report.files.append(os.path.join(out_dir, name))
         return report.files[-1]
 
-    rows = report.rows
+    rows = [r for r in report.rows if r.get(SAMPLE, POOLED) == POOLED]  # several samples: all entries pooled
     plots.error_boxplot(models, out("error_by_group.png"))
     plots.group_bars(
         [r for r in rows if r["group"] in ("all", "hyper", "mid", "hypo")],
@@ -196,6 +206,12 @@ def evaluate_files(paths, out_dir, *, labels=None, cutoff=0.5, min_coverage=0, p
 
     labels = model_labels(paths, labels)
     frames = [read_predictions(p) for p in paths]
+    several = [SAMPLE in df for df in frames]
+    if any(several) and not all(several):
+        raise UsageError(
+            f"{paths[several.index(not several[0])]}: predictions of one sample and of several (a sample column) "
+            "cannot be compared; give files of the same samples"
+        )
     os.makedirs(out_dir, exist_ok=True)
     keyed, common = align(frames)
     base = keyed[0].loc[common]
@@ -205,16 +221,25 @@ def evaluate_files(paths, out_dir, *, labels=None, cutoff=0.5, min_coverage=0, p
         if "coverage" not in base:
             raise UsageError("--min-coverage needs a coverage column in the predictions")
         keep &= base["coverage"].to_numpy() >= min_coverage
+    labelled = keep.copy()
+    for df in keyed:  # a baseline's NA (no neighbour, no other sample): left out for every model alike
+        keep &= np.isfinite(df.loc[common]["prediction"].to_numpy(np.float64))
+    unpredicted = int((labelled & ~keep).sum())
     if not keep.any():
-        raise MrcnnError(f"{paths[0]}: no site with a label to evaluate")
+        raise MrcnnError(f"{paths[0]}: no site with a label (and a prediction) to evaluate")
     y = y[keep]
     cgi = base["cgi"].to_numpy()[keep] if "cgi" in base else None
-    report = EvalReport(int(len(y)), int((~keep).sum()), len(common), [], {})
+    sample = base.index.get_level_values(SAMPLE).astype(str).to_numpy()[keep] if several[0] else None
+    names = None if sample is None else sorted(set(sample))
+    report = EvalReport(int(len(y)), int((~keep).sum()), len(common), [], {}, samples=names, unpredicted=unpredicted)
     models = {}
     for label, df in zip(labels, keyed):
         p = df.loc[common]["prediction"].to_numpy(np.float64)[keep]
         models[label] = (y, p)
-        report.rows += metrics.evaluate(y, p, cgi, cutoff=cutoff, label=label)
+        report.rows += metrics.evaluate(y, p, cgi, cutoff=cutoff, label=label, sample=None if names is None else POOLED)
+        for name in names or ():
+            m = sample == name
+            report.rows += metrics.evaluate(y[m], p[m], None if cgi is None else cgi[m], cutoff, label, sample=name)
         report.calibration[label] = metrics.calibration(y, p)
     _write_tables(out_dir, report, cutoff, paths)
     if plots:

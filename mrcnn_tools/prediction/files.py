@@ -3,40 +3,53 @@ TSV read by mrcnn-eval. The one home of its columns, their order, the header and
 
 TSV: a header line ``#chrom start end strand prediction [y_true coverage cgi]``, then one row per site:
 0-based ``start``, ``end = start + 1``, ``strand`` ``+``/``-``/``.``, levels rounded to :data:`DECIMALS`
-decimals and written in NumPy's shortest form, a missing label as ``NA``. bedGraph: ``chrom start end
-prediction`` without header. bigWig: the bedGraph's values (pybigtools).
+decimals and written in NumPy's shortest form, a missing label as ``NA``. A dataset of several samples gives
+the long table ``#chrom start end strand sample prediction y_true coverage [cgi]``: one row per (site, sample).
+bedGraph: ``chrom start end prediction`` without header. bigWig: the bedGraph's values (pybigtools); several
+samples: one of each per sample in a directory (:class:`SampleTracks`).
 """
 
 import os
+import shutil
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pybigtools
 
-from mrcnn_tools.errors import InputFormatError
+from mrcnn_tools.errors import InputFormatError, UsageError
 from mrcnn_tools.io import atomic_path, check_readable, open_text
 
 DECIMALS = 6
 OUTPUT_FORMATS = ("tsv", "bedgraph")
 COLUMNS = ("chrom", "start", "end", "strand", "prediction")
+SAMPLE = "sample"  # several samples: after strand, before prediction
 EXTRA_COLUMNS = ("y_true", "coverage", "cgi")  # in this order, when the data has them
 REQUIRED = ("chrom", "start", "prediction", "y_true")  # what mrcnn-eval needs
 NUMERIC = ("start", "prediction", "y_true", "coverage", "cgi")
 
 
-def header(extra_cols):
-    """The TSV header line (with its newline) for the extra columns *extra_cols*."""
-    return "#" + "\t".join([*COLUMNS, *[c for c in EXTRA_COLUMNS if c in extra_cols]]) + "\n"
+def columns(extra_cols=(), samples=False):
+    """The TSV columns, in order, for the extra columns *extra_cols* (and the ``sample`` column)."""
+    base = (*COLUMNS[:4], SAMPLE, COLUMNS[4]) if samples else COLUMNS
+    return [*base, *[c for c in EXTRA_COLUMNS if c in extra_cols]]
 
 
-def _frame(fmt, extra, chrom, pos, strand, pred, y=None, coverage=None, cgi=None):
+def header(extra_cols, samples=False):
+    """The TSV header line (with its newline) for the extra columns *extra_cols* (and the ``sample`` column)."""
+    return "#" + "\t".join(columns(extra_cols, samples)) + "\n"
+
+
+def _frame(fmt, extra, chrom, pos, strand, pred, y=None, coverage=None, cgi=None, sample=None):
 
     start = np.asarray(pos, np.int64)
     cols = {"chrom": np.broadcast_to(np.asarray(chrom), start.shape), "start": start, "end": start + 1}
     if fmt == "tsv":
         cols["strand"] = strand
+        if sample is not None:
+            cols[SAMPLE] = sample
     # rounded float64 is written by NumPy's shortest repr, in C; a float_format would format in Python
     cols["prediction"] = np.round(np.asarray(pred, np.float64), DECIMALS)
     if fmt == "tsv":
@@ -61,23 +74,30 @@ class PredictionWriter:
         Extra TSV columns of :data:`EXTRA_COLUMNS` to write.
     bigwig_fh : text file, optional
         Receives ``chrom start end prediction`` rows, to become a bigWig with :func:`write_bigwig`.
+    samples : sequence of str, optional
+        The names of several samples: the TSV's ``sample`` column.
+    tracks : SampleTracks, optional
+        Also receives each sample's rows, for its own bedGraph and bigWig.
     """
 
-    def __init__(self, fh, fmt, extra_cols=(), bigwig_fh=None):
+    def __init__(self, fh, fmt, extra_cols=(), bigwig_fh=None, samples=None, tracks=None):
         self.fh, self.fmt, self.extra, self.bw = fh, fmt, tuple(extra_cols), bigwig_fh
+        self.samples = None if samples is None else np.asarray(samples, str)
+        self.tracks = tracks
         self.rows = 0
         self._pool = ThreadPoolExecutor(1)
         self._pending = None
-        if fmt == "tsv":
-            fh.write(header(self.extra))
+        if fmt == "tsv" and fh is not None:
+            fh.write(header(self.extra, samples is not None))
 
-    def write(self, chrom, pos, strand, pred, y=None, coverage=None, cgi=None):
+    def write(self, chrom, pos, strand, pred, y=None, coverage=None, cgi=None, sample=None):
         """Queue one chunk: *chrom* str or str (k,), *pos* int (k,) 0-based, *strand* str (k,) ('+', '-',
-        '.'), *pred* float (k,), and for the extra columns *y* float (k,) (NaN = NA), *coverage*, *cgi* int (k,).
+        '.'), *pred* float (k,), and for the extra columns *y* float (k,) (NaN = NA), *coverage*, *cgi* int (k,);
+        with several samples *sample* int (k,), each row's sample (an index into *samples*).
         """
         self.flush()
         self.rows += len(pos)
-        self._pending = self._pool.submit(self._write, chrom, pos, strand, pred, y, coverage, cgi)
+        self._pending = self._pool.submit(self._write, chrom, pos, strand, pred, y, coverage, cgi, sample)
 
     def flush(self):
         if self._pending is not None:
@@ -88,14 +108,79 @@ class PredictionWriter:
         self.flush()
         self._pool.shutdown()
 
-    def _write(self, chrom, pos, strand, pred, y, coverage, cgi):
+    def _write(self, chrom, pos, strand, pred, y, coverage, cgi, sample):
         if len(pos) == 0:
             return
-        frame = _frame(self.fmt, self.extra, chrom, pos, strand, pred, y, coverage, cgi)
+        if self.tracks is not None:
+            self.tracks.write(chrom, pos, pred, sample)
+        if self.fh is None:
+            return
+        names = None if sample is None or self.samples is None else self.samples[sample]
+        frame = _frame(self.fmt, self.extra, chrom, pos, strand, pred, y, coverage, cgi, names)
         frame.to_csv(self.fh, sep="\t", header=False, index=False, na_rep="NA")
         if self.bw is not None:
             # a bigWig has no missing value: a site without a prediction (the neighbour baseline) is left out
             frame[["chrom", "start", "end", "prediction"]].dropna().to_csv(self.bw, sep="\t", header=False, index=False)
+
+
+class SampleTracks:
+    """One bedGraph and one bigWig per sample in a directory: ``DIR/SAMPLE.bedGraph`` and ``DIR/SAMPLE.bw``.
+
+    Rows are kept in temporary bedGraphs until :meth:`close` writes the files (each atomically).
+
+    Parameters
+    ----------
+    out_dir : str
+    names : sequence of str
+        The samples, each the stem of its files.
+    stack : contextlib.ExitStack
+        Owns the temporary files.
+
+    Raises
+    ------
+    UsageError
+        A sample name that cannot name a file.
+    """
+
+    def __init__(self, out_dir, names, stack):
+        bad = [n for n in names if not n or os.sep in n or n in (".", "..") or "\0" in n]
+        if bad:
+            raise UsageError(
+                f"sample name '{bad[0]}' cannot name a file in --out-dir {out_dir}; rename the samples "
+                "(mrcnn-encode --sample-names)"
+            )
+        self.out_dir, self.names = out_dir, list(names)
+        tmp = stack.enter_context(tempfile.TemporaryDirectory())
+        self._paths = [os.path.join(tmp, f"{i}.bedGraph") for i in range(len(self.names))]
+        self._fhs = [stack.enter_context(open(p, "w")) for p in self._paths]
+        self.files = []
+
+    def write(self, chrom, pos, pred, sample):
+        """Rows *chrom* str (k,), *pos* int (k,), *pred* float (k,) of the samples *sample* int (k,) (sorted
+        by chromosome and position within each sample); a row without a prediction (NaN) is left out."""
+        start = np.asarray(pos, np.int64)
+        frame = pd.DataFrame(
+            {
+                "chrom": np.broadcast_to(np.asarray(chrom), start.shape),
+                "start": start,
+                "end": start + 1,
+                "prediction": np.round(np.asarray(pred, np.float64), DECIMALS),
+            }
+        )
+        sample = np.zeros(len(start), np.int64) if sample is None else np.asarray(sample)
+        for s in np.unique(sample):
+            frame[sample == s].dropna().to_csv(self._fhs[s], sep="\t", header=False, index=False)
+
+    def close(self, sizes):
+        """Write every sample's bedGraph and bigWig (chromosome sizes *sizes*: name -> length)."""
+        for name, fh, tmp in zip(self.names, self._fhs, self._paths):
+            fh.close()
+            bedgraph = os.path.join(self.out_dir, f"{name}.bedGraph")
+            with atomic_path(bedgraph) as part:
+                shutil.copyfile(tmp, part)
+            bw = os.path.join(self.out_dir, f"{name}.bw")
+            write_bigwig(tmp, bw, sizes)
+            self.files += [bedgraph, bw]
 
 
 def write_bigwig(bedgraph_path, bigwig_path, sizes):
@@ -156,7 +241,13 @@ def read_predictions(path):
             raise InputFormatError(f"column(s) {', '.join(missing)} missing from the header{hint}", path, 1)
         try:
             df = pd.read_csv(
-                fh, sep="\t", header=None, names=cols, dtype={"chrom": str}, na_values=["NA"], keep_default_na=False
+                fh,
+                sep="\t",
+                header=None,
+                names=cols,
+                dtype={"chrom": str, SAMPLE: str},
+                na_values={c: ["NA"] for c in cols if c not in ("chrom", SAMPLE)},  # a sample may be named NA
+                keep_default_na=False,
             )
         except pd.errors.ParserError as exc:
             raise InputFormatError(f"cannot parse: {exc}", path) from None

@@ -8,8 +8,11 @@ from dataclasses import dataclass, field, fields
 
 from mrcnn_tools.errors import UsageError
 from mrcnn_tools.genome.regions import Selection
+from mrcnn_tools.models.precision import PRECISIONS
 from mrcnn_tools.prediction.chroms import CHROM_NAMES
 from mrcnn_tools.prediction.files import OUTPUT_FORMATS
+
+BASELINES = ("neighbours", "samples")
 
 
 def _opt(default, text):
@@ -38,8 +41,14 @@ class PredictOptions:
         the same bit for bit whatever both are.
     threads : int or None
         CPU threads for TensorFlow and NumPy/BLAS (None: all cores).
+    precision : {'float32', 'bf16'}
+        What a Keras model computes in (:mod:`mrcnn_tools.models.precision`).
     progress : bool
         Show progress (a bar on a terminal, else a log line about every 30 s).
+    baseline : {'neighbours', 'samples'} or None
+        Without a model: the neighbour average, or (several samples) the mean of the other samples at the CpG.
+    impute_missing : bool
+        Several samples: also write the (site, sample) entries not observed.
     """
 
     output_format: str = _opt(
@@ -68,13 +77,34 @@ class PredictOptions:
         "predictions do not depend on it)",
     )
     threads: int = None
+    precision: str = _opt(
+        "float32",
+        "what the model computes in: bf16 = bfloat16 through TensorFlow's oneDNN (convolutions and products in "
+        "bf16, sums in float32), faster on CPUs with AVX512-BF16 or AMX (refused, exit 1, on others); levels "
+        "differ from float32 by ~1e-3, and stay the same whatever --batch-size, --chunk-size or --shard",
+    )
     progress: bool = False
+    baseline: str = _opt(
+        None,
+        "instead of a model, for datasets: neighbours = the distance-weighted average of the observed neighbours "
+        "of each site (encoded with --context K), per sample; samples = the mean of the other samples' observed "
+        "levels at the CpG (datasets of several samples); NA where there is none",
+    )
+    impute_missing: bool = _opt(
+        False,
+        "several samples: also predict the (site, sample) entries not observed (y_true NA, coverage 0); "
+        "without it, one row per observed entry",
+    )
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
             raise UsageError(f"output format '{self.output_format}': give one of {', '.join(OUTPUT_FORMATS)}")
         if self.chrom_names not in CHROM_NAMES:
             raise UsageError(f"chromosome names '{self.chrom_names}': give one of {', '.join(CHROM_NAMES)}")
+        if self.precision not in PRECISIONS:
+            raise UsageError(f"precision '{self.precision}': give one of {', '.join(PRECISIONS)}")
+        if self.baseline not in (None, *BASELINES):
+            raise UsageError(f"baseline '{self.baseline}': give one of {', '.join(BASELINES)}")
         for name in ("chunk_size", "batch_size"):
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{name} {getattr(self, name)}: give a positive number")

@@ -19,10 +19,18 @@ from mrcnn_tools.genome.regions import Selection
 from mrcnn_tools.io import open_output
 from mrcnn_tools.models import registry
 from mrcnn_tools.models.files import check_model_fits, load_model, read_model_meta
+from mrcnn_tools.models.precision import check_precision, use_precision
 from mrcnn_tools.prediction.chroms import ChromNamer
-from mrcnn_tools.prediction.files import PredictionWriter, write_bigwig
+from mrcnn_tools.prediction.files import PredictionWriter, SampleTracks, write_bigwig
 from mrcnn_tools.prediction.options import PredictOptions
 from mrcnn_tools.prediction.predictors import Predictor, WindowRows, context_predictor
+from mrcnn_tools.prediction.samples import (
+    SamplesBaseline,
+    check_sample_options,
+    for_samples,
+    long_rows,
+    model_samples,
+)
 from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -124,6 +132,7 @@ class PredictResult:
     output: str
     bigwig: str = None
     shard: tuple = None
+    tracks: list = None  # --out-dir: each sample's bedGraph and bigWig
 
 
 def _dataset_chunks(data, shard, sort, chunk_size):
@@ -143,10 +152,17 @@ def _dataset_chunks(data, shard, sort, chunk_size):
     return len(rows), chunks, sizes
 
 
-def _write_dataset(predictor, writer, chunks, names, progress):
+def _write_dataset(predictor, writer, chunks, names, progress, impute_missing=False):
     for part in chunks:
         pred = predictor.predict_rows(part)
-        writer.write(names.array(part.chrom), part.pos, part.strand, pred, part.y, part.coverage, part.cgi)
+        if part.samples is None:
+            writer.write(names.array(part.chrom), part.pos, part.strand, pred, part.y, part.coverage, part.cgi)
+        else:  # one row per (site, sample): observed entries, or all of them with --impute-missing
+            r = long_rows(part.y, part.coverage, pred, impute_missing)
+            chrom, site = names.array(part.chrom)[r.site], r.site
+            writer.write(
+                chrom, part.pos[site], part.strand[site], r.prediction, r.y, r.coverage, part.cgi[site], r.sample
+            )
         progress.update(len(part))
 
 
@@ -169,20 +185,28 @@ def _write_genome(predictor, sites, writer, cgi, chunk_size, names, progress):
         progress.update(total - progress.done)
 
 
-def _predictor(model_path, data, datasets, batch_size, threads):
+def _predictor(model_path, data, datasets, batch_size, threads, precision="float32"):
     """What predicts each chunk (a :class:`~mrcnn_tools.prediction.predictors.RowPredictor`): the model, a model
     over observed neighbours, or without a model the distance-weighted average of the neighbours of a context
-    dataset (``--baseline neighbours``)."""
+    dataset (``--baseline neighbours``). *precision* ``bf16`` is checked against the CPU before the model loads."""
 
+    if precision != "float32":
+        arch = read_model_meta(model_path).get("arch") if model_path else registry.NEIGHBOUR_BASELINE
+        if arch in ("kmer-gbr", registry.NEIGHBOUR_BASELINE):
+            raise UsageError(f"--precision {precision} is for Keras models; {arch} computes in float64 anyway")
+        check_precision(precision)
     if model_path is None:
         return context_predictor(None, {"arch": registry.NEIGHBOUR_BASELINE}, data, datasets[0])
     model, meta = load_model(model_path, threads=threads)
     if meta.get("arch") in registry.CONTEXT_NAMES:
+        use_precision(precision)  # before its function is first traced and run
         return context_predictor(model, meta, data, datasets[0] if datasets else None, genome_mode=not datasets)
-    return Predictor(model, meta, batch_size=batch_size)
+    return Predictor(model, meta, batch_size=batch_size, precision=precision)
 
 
-def predict_to_files(model_path, datasets=(), *, genome_path=None, output="-", bigwig=None, cgi=None, options=None):
+def predict_to_files(
+    model_path, datasets=(), *, genome_path=None, output="-", bigwig=None, cgi=None, options=None, out_dir=None
+):
     """Predict the sites of datasets, or every CpG of a genome, into a predictions file (and a bigWig).
 
     Parameters
@@ -202,6 +226,9 @@ def predict_to_files(model_path, datasets=(), *, genome_path=None, output="-", b
         Genome mode: CpG islands for the cgi column.
     options : PredictOptions, optional
         Everything else, with its defaults (:class:`~mrcnn_tools.prediction.options.PredictOptions`).
+    out_dir : str, optional
+        Datasets: also one ``SAMPLE.bedGraph`` and ``SAMPLE.bw`` per sample in this directory (it must exist).
+        With several samples and ``options.output_format`` bedgraph, these replace *output*.
 
     Returns
     -------
@@ -216,10 +243,17 @@ def predict_to_files(model_path, datasets=(), *, genome_path=None, output="-", b
     opts = options if options is not None else PredictOptions()
     if model_path is None and not datasets:
         raise UsageError(
-            "--baseline neighbours predicts the sites of datasets with context (mrcnn-encode "
-            "--context K); give them, or a model (-m) for genome mode"
+            f"--baseline {opts.baseline or 'neighbours'} predicts the sites of datasets (mrcnn-encode "
+            "--context K, or several samples); give them, or a model (-m) for genome mode"
         )
+    if out_dir and not datasets:
+        raise UsageError("--out-dir holds one track per sample of datasets; in genome mode give -o (and --bigwig)")
     meta = read_model_meta(model_path) if model_path else {"arch": registry.NEIGHBOUR_BASELINE}
+    if model_samples(meta) and not datasets:
+        raise UsageError(
+            f"{model_path} predicts {len(model_samples(meta))} samples at once; genome mode predicts one: give "
+            "a dataset of its samples (mrcnn-encode --all-cpgs --calls ... --no-windows) instead"
+        )
     if datasets:
         data = load_datasets(list(datasets))
         if model_path:
@@ -228,6 +262,7 @@ def predict_to_files(model_path, datasets=(), *, genome_path=None, output="-", b
             raise MrcnnError(f"{datasets[0]}: the dataset is empty; nothing to predict")
         if genome_path or registry.reads_sequence(meta.get("arch")):
             attach_genome(data, genome_path, datasets[0], opts.cache_dir)
+        check_sample_options(data, opts, bigwig, out_dir)
         extra = (["y_true", "coverage"] if np.isfinite(data.y).any() else []) + (
             ["cgi"] if (data.cgi >= 0).any() else []
         )
@@ -239,17 +274,33 @@ def predict_to_files(model_path, datasets=(), *, genome_path=None, output="-", b
         selection.check(genome)  # --region chr99:1-1000: the one error of every command, before any work
         extra = ["cgi"] if cgi is not None else []
         names = ChromNamer(opts.chrom_names, genome.chromosomes())
-    predictor = _predictor(model_path, data if datasets else None, datasets, opts.batch_size, opts.threads)
+    if opts.baseline == "samples":
+        predictor = SamplesBaseline(data, datasets[0])
+    else:
+        predictor = _predictor(
+            model_path, data if datasets else None, datasets, opts.batch_size, opts.threads, opts.precision
+        )
+    if datasets:  # several samples: the model's matched to the dataset's by name, (n, S) predictions
+        predictor = for_samples(predictor, meta, data, model_path, datasets[0])
     with contextlib.ExitStack() as stack:
         bw_fh = bw_path = None
         if bigwig:
             bw_path = os.path.join(stack.enter_context(tempfile.TemporaryDirectory()), "pred.bedGraph")
             bw_fh = stack.enter_context(open(bw_path, "w"))
-        writer = PredictionWriter(stack.enter_context(open_output(output)), opts.output_format, extra, bw_fh)
+        several = datasets and data.samples is not None
+        tracks = SampleTracks(out_dir, data.sample_names, stack) if out_dir else None
+        fh = (
+            None
+            if several and out_dir and opts.output_format == "bedgraph"
+            else stack.enter_context(open_output(output))
+        )
+        samples = data.sample_names if several else None
+        writer = PredictionWriter(fh, opts.output_format, extra, bw_fh, samples, tracks)
         if datasets:
-            total, chunks, sizes = _dataset_chunks(data, opts.shard, bigwig is not None, opts.chunk_size)
+            sort = bigwig is not None or tracks is not None
+            total, chunks, sizes = _dataset_chunks(data, opts.shard, sort, opts.chunk_size)
             with Progress("predicting", total, "CpG", log=log, enabled=opts.progress) as progress:
-                _write_dataset(predictor, writer, chunks, names, progress)
+                _write_dataset(predictor, writer, chunks, names, progress, opts.impute_missing)
         else:
             sites = GenomeSites(
                 genome,
@@ -271,4 +322,6 @@ def predict_to_files(model_path, datasets=(), *, genome_path=None, output="-", b
         if bigwig:
             bw_fh.close()
             write_bigwig(bw_path, bigwig, {names(c): n for c, n in sizes.items()})
-    return PredictResult(writer.rows, output, bigwig, opts.shard)
+        if tracks is not None:
+            tracks.close({names(c): n for c, n in sizes.items()})
+    return PredictResult(writer.rows, output, bigwig, opts.shard, tracks.files if tracks is not None else None)
