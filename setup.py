@@ -36,6 +36,8 @@ setup(
         # Keras safe mode (no code from model files) had bypasses fixed up to 3.12
         "keras>=3.12",
         "matplotlib>=3.5",
+        # mrcnn-predict --variants reads VCF/BCF (plain or bgzip) through it
+        "pysam>=0.22",
     ],
     extras_require={
         # Tomtom matching in mrcnn-filters2meme (--jaspar, --motif-db) and its --method modisco; both are on

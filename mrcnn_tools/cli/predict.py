@@ -5,7 +5,7 @@ import re
 import sys
 
 from mrcnn_tools.cli.common import compute_parser, genome_parser, make_parser, run, selection, selection_parser
-from mrcnn_tools.cli.options import add_alias, positive_int
+from mrcnn_tools.cli.options import add_alias, non_negative_int, positive_int
 from mrcnn_tools.errors import UsageError
 from mrcnn_tools.genome.regions import IntervalSet, read_bed
 from mrcnn_tools.models.precision import PRECISIONS
@@ -13,6 +13,7 @@ from mrcnn_tools.prediction.chroms import CHROM_NAMES
 from mrcnn_tools.prediction.files import OUTPUT_FORMATS
 from mrcnn_tools.prediction.options import BASELINES, DEFAULTS, PredictOptions, option_help
 from mrcnn_tools.prediction.predict import predict_to_files
+from mrcnn_tools.prediction.variants import variant_effects_to_file
 
 PROG = "mrcnn-predict"
 
@@ -73,6 +74,11 @@ def get_parser():
     parser.add_argument("--cache-dir", metavar="DIR", help=option_help("cache_dir"))
     parser.add_argument("--chunk-size", type=positive_int, default=DEFAULTS.chunk_size, help=option_help("chunk_size"))
     parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULTS.precision, help=option_help("precision"))
+    g = parser.add_argument_group("variant effects")
+    g.add_argument("--variants", metavar="VCF", help=option_help("variants"))
+    g.add_argument("--null", type=non_negative_int, default=DEFAULTS.null, metavar="N", help=option_help("null"))
+    g.add_argument("--skip-ref-mismatch", action="store_true", help=option_help("skip_ref_mismatch"))
+    g.add_argument("--seed", type=non_negative_int, default=0, help=option_help("seed"))
     return parser
 
 
@@ -96,7 +102,14 @@ def _body(args, log):
         progress=not args.quiet,
         baseline=args.baseline,
         impute_missing=args.impute_missing,
+        skip_ref_mismatch=args.skip_ref_mismatch,
+        null=args.null,
     )
+    if args.variants:  # variant effects: the library checks what they need (a model, --genome, no datasets)
+        effects = variant_effects_to_file(
+            args.model, args.genome, args.variants, args.output, seed=args.seed, options=options, datasets=args.datasets
+        )
+        return log.info("%s", effects.summary())
     result = predict_to_files(
         args.model,
         datasets=args.datasets,

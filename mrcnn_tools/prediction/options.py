@@ -14,6 +14,12 @@ from mrcnn_tools.prediction.files import OUTPUT_FORMATS
 
 BASELINES = ("neighbours", "samples")
 
+VARIANTS_HELP = (
+    "variant effects (with -m and --genome): a VCF/BCF (plain or bgzip); one row per variant and CpG whose window "
+    "contains it: the predicted level on each allele and their delta (docs/FORMATS.md, Variant effects)"
+)
+SEED_HELP = "random seed (the draws of --null): the same inputs and seed give the same output"
+
 
 def _opt(default, text):
     return field(default=default, metadata={"help": text})
@@ -45,6 +51,10 @@ class PredictOptions:
         What a Keras model computes in (:mod:`mrcnn_tools.models.precision`).
     progress : bool
         Show progress (a bar on a terminal, else a log line about every 30 s).
+    skip_ref_mismatch : bool
+        Variant effects: skip the records whose REF disagrees with the genome (counted) instead of stopping.
+    null : int
+        Variant effects: random SNVs of the empirical null (0: none; :mod:`mrcnn_tools.prediction.variant_null`).
     baseline : {'neighbours', 'samples'} or None
         Without a model: the neighbour average, or (several samples) the mean of the other samples at the CpG.
     impute_missing : bool
@@ -95,6 +105,15 @@ class PredictOptions:
         "several samples: also predict the (site, sample) entries not observed (y_true NA, coverage 0); "
         "without it, one row per observed entry",
     )
+    skip_ref_mismatch: bool = _opt(
+        False,
+        "--variants: skip (and count) the records whose REF disagrees with the genome instead of stopping at them",
+    )
+    null: int = _opt(
+        0,
+        "--variants: an empirical null of N random SNVs at the same distances from CpGs (matched base changes, "
+        "--seed), giving each row the percentile of its |delta| among them: what makes a delta meaningful",
+    )
 
     def __post_init__(self):
         if self.output_format not in OUTPUT_FORMATS:
@@ -115,4 +134,8 @@ DEFAULTS = PredictOptions()
 
 def option_help(name):
     """The help of option *name* (a field of :class:`PredictOptions`)."""
-    return {f.name: f.metadata.get("help", "") for f in fields(PredictOptions)}[name]
+    return {
+        "variants": VARIANTS_HELP,
+        "seed": SEED_HELP,
+        **{f.name: f.metadata.get("help", "") for f in fields(PredictOptions)},
+    }[name]

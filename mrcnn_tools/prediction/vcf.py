@@ -1,0 +1,176 @@
+"""Variants in: VCF or BCF, plain or bgzip, read with pysam one record at a time (bounded memory).
+
+Each record is split into one :class:`Variant` per ALT allele (multi-allelic records); REF and ALT are trimmed of
+the bases they share (suffix, then prefix), so that an indel is the bases it removes (``ref``) and inserts
+(``alt``) at 0-based ``start`` of the chromosome. Symbolic alleles (``<DEL>``, ``*``, breakends), alleles with
+letters other than ACGTN and changes longer than the model's flank are counted and skipped.
+"""
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+
+from mrcnn_tools.encoding import N, encode_bytes
+from mrcnn_tools.errors import InputFormatError
+from mrcnn_tools.io import check_readable
+
+_BASES = frozenset("ACGTN")
+
+
+@dataclass
+class Variant:
+    """One ALT allele of a VCF record, trimmed.
+
+    Attributes
+    ----------
+    chrom : str
+        As the VCF names it.
+    pos : int
+        1-based POS of the record, as in the VCF.
+    id, ref_text, alt_text, filter : str
+        ID (``.`` when none), REF and this ALT as written, FILTER (``PASS``, ``.``, or ``;``-joined names).
+    start : int
+        0-based position of the first changed reference base (of the insertion point for an insertion).
+    ref, alt : numpy.ndarray, uint8 (r,), (a,)
+        The changed bases as codes after trimming (r = 0: insertion; a = 0: deletion).
+    """
+
+    chrom: str
+    pos: int
+    id: str
+    ref_text: str
+    alt_text: str
+    filter: str
+    start: int
+    ref: np.ndarray
+    alt: np.ndarray
+
+    @property
+    def is_snv(self):
+        return len(self.ref) == 1 and len(self.alt) == 1
+
+    def name(self):
+        return f"{self.chrom}:{self.pos} {self.ref_text}>{self.alt_text}"
+
+
+def trim(pos0, ref, alt):
+    """Remove the bases REF and ALT share: suffix first, then prefix.
+
+    Returns
+    -------
+    (start, ref, alt) : (int, str, str)
+        0-based start of the changed bases and the changed bases themselves.
+    """
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    k = 0
+    while k < len(ref) and k < len(alt) and ref[k] == alt[k]:
+        k += 1
+    return pos0 + k, ref[k:], alt[k:]
+
+
+def _skip_reason(ref, alt, max_change):
+    if alt is None or alt in (".", "*") or alt.startswith("<") or "[" in alt or "]" in alt:
+        return "symbolic ALT"
+    if not set(ref) <= _BASES or not set(alt) <= _BASES:
+        return "letters other than ACGTN"
+    if max(len(ref), len(alt)) > max_change + 1:
+        return f"longer than {max_change} bases"
+    return None
+
+
+class VariantReader:
+    """Stream the variants of a VCF/BCF file.
+
+    Parameters
+    ----------
+    path : str
+        VCF or BCF, plain or bgzip-compressed.
+    max_change : int
+        Alleles changing more bases than this (the model's flank) are skipped.
+
+    Attributes
+    ----------
+    records : int
+        VCF records read.
+    skipped : dict
+        Reason -> number of alleles skipped.
+    """
+
+    def __init__(self, path, max_change=200):
+        self.path, self.max_change = path, max_change
+        self.records = 0
+        self.skipped = {}
+
+    def _open(self):
+        import pysam  # noqa: PLC0415 (heavy: only when variants are read)
+
+        check_readable(self.path, "VCF")
+        if os.path.isdir(self.path):
+            raise InputFormatError("a directory, not a VCF file; give a .vcf, .vcf.gz or .bcf file", self.path)
+        pysam.set_verbosity(0)  # htslib's warnings (contigs not in the header) are not the user's concern here
+        try:
+            return pysam.VariantFile(self.path)
+        except (ValueError, OSError) as exc:
+            raise InputFormatError(
+                f"not a readable VCF/BCF file ({exc}); give a VCF (plain or bgzip) or a BCF with its '#CHROM' header",
+                self.path,
+            ) from None
+
+    def skip(self, reason, n=1):
+        self.skipped[reason] = self.skipped.get(reason, 0) + n
+
+    def __iter__(self):
+        """Yield :class:`Variant`, one per ALT allele, in file order."""
+        vf = self._open()
+        with vf:
+            it = iter(vf)
+            while True:
+                try:
+                    rec = next(it)
+                except StopIteration:
+                    return
+                except (ValueError, OSError) as exc:
+                    where = f"after record {self.records} " if self.records else ""
+                    raise InputFormatError(
+                        f"{where}a record is not valid VCF ({exc}); check the file (bcftools view) and rerun",
+                        self.path,
+                    ) from None
+                self.records += 1
+                ref = (rec.ref or "").upper()
+                filt = ";".join(rec.filter.keys()) or "."
+                for alt_text in rec.alts or (None,):
+                    alt = alt_text.upper() if alt_text else None
+                    why = _skip_reason(ref, alt, self.max_change)
+                    if why:
+                        self.skip(why)
+                        continue
+                    start, r, a = trim(rec.pos - 1, ref, alt)
+                    if not r and not a:
+                        self.skip("ALT equal to REF")
+                        continue
+                    ref_codes, alt_codes = encode_bytes(r), encode_bytes(a)
+                    yield Variant(
+                        rec.chrom, rec.pos, rec.id or ".", rec.ref, alt_text, filt, start, ref_codes, alt_codes
+                    )
+
+
+def ref_mismatch(codes, variant):
+    """Whether *variant*'s REF disagrees with the chromosome *codes* (uint8 (L,)): a base other than N in both
+    that differs, or REF beyond the chromosome's end. The trimmed bases are checked (the shared ones too, below)."""
+    ref = encode_bytes(variant.ref_text.upper())
+    p0 = variant.pos - 1
+    if p0 < 0 or p0 + len(ref) > len(codes):
+        return True
+    genome = codes[p0 : p0 + len(ref)]
+    known = (ref != N) & (genome != N)
+    return bool((ref[known] != genome[known]).any())
+
+
+def in_gap(codes, variant):
+    """Whether every reference base the variant changes (or, for an insertion, both neighbours) is N."""
+    lo, hi = variant.start, variant.start + max(len(variant.ref), 1)
+    if not len(variant.ref):
+        lo = max(lo - 1, 0)
+    return bool((codes[lo:hi] == N).all()) if hi > lo else True
