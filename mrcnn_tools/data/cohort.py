@@ -15,7 +15,7 @@ import logging
 import numpy as np
 
 from mrcnn_tools import __version__
-from mrcnn_tools.calls.formats import ALTERNATIVE
+from mrcnn_tools.calls.formats import ALTERNATIVE, BY_NAME
 from mrcnn_tools.calls.readers import read_calls
 from mrcnn_tools.data.arrays import Summary, WindowCutter, release_free_memory, subsample
 from mrcnn_tools.data.dataset import Dataset, make_meta
@@ -98,7 +98,15 @@ def encode_samples(genome_path, samples, options=None, *, cgi_path=None, extra_m
             if s.calls_format or opts.calls_format or alt is None or i in first_errors:
                 raise first_errors.get(i, exc) from None
             first_errors[i] = exc
-            log.info("%s: the calls do not fit as %s; reading them as %s", s.path, calls[i].format, alt)
+            fmt = calls[i].format
+            log.info(
+                "%s: the calls do not fit as %s (%s); reading them as %s (%s)",
+                s.path,
+                fmt,
+                BY_NAME[fmt].coords,
+                alt,
+                BY_NAME[alt].coords,
+            )
             calls[i] = None
             calls[i] = read_calls(s.path, alt, **reading)
 

@@ -96,8 +96,16 @@ def samples_from(calls=None, sample_names=None, calls_list=None, calls_format=No
 
 
 def _check_unique(samples, where, lines=None):
+    """Refuse a name given twice, or one that cannot name a file or a TSV field (a tab, a line end, a slash)."""
     seen = {}
     for i, s in enumerate(samples):
+        bad = [c for c in ("\t", "\n", "\r", "/") if c in s.name]
+        if bad or s.name in (".", ".."):
+            at = f" (line {lines[i]})" if lines else ""
+            raise UsageError(
+                f"{where}: the sample name {s.name!r}{at} cannot name a file or a column; give a name without tabs, "
+                "line ends or slashes"
+            )
         if s.name in seen:
             first = seen[s.name]
             at = f" (lines {lines[first]} and {lines[i]})" if lines else f" ({samples[first].path} and {s.path})"
@@ -142,6 +150,8 @@ def read_sample_sheet(path, calls_format=None):
             if fmt is not None and fmt not in FORMATS:
                 raise InputFormatError(f"{where}: unknown format '{fmt}'; give one of {', '.join(FORMATS)}")
             file = fields[1] if os.path.isabs(fields[1]) or fields[1] == "-" else os.path.join(folder, fields[1])
+            if file != "-" and not os.path.isfile(file):
+                raise InputFormatError(f"{where}: {file}: no such file; give the path of the sample's calls")
             samples.append(Sample(fields[0], file, fmt))
             lines.append(number)
     if not samples:

@@ -72,6 +72,20 @@ def test_mixed_formats_with_genome_in_a_sheet(td, tmp_path, capsys):
     assert all(np.array_equal(d.coverage[:, 0], d.coverage[:, t]) for t in range(3))
 
 
+def test_a_sample_read_the_other_way_when_the_genome_says_so(td, tmp_path, capsys):
+    # MethylDackel's bedGraph without its track line is detected as Bismark's merged .cov (1-based); the reference
+    # settles it for that sample alone, as for one sample (README, mrcnn-encode)
+    bare = tmp_path / "md.txt"
+    bare.write_text("".join(ln for ln in (td / "toy.methyldackel.bedGraph").open() if not ln.startswith("track")))
+    out = tmp_path / "m.npz"
+    argv = ["--genome", td / "toy.fa", "--calls", td / "toy.bismark.cov", "--calls", bare, "--flank", "3", "-o", out]
+    rc, err = run_main(main, [*argv, "--min-coverage", "2"], capsys)
+    assert rc == 0 and any("reading them as methyldackel" in ln for ln in err)
+    d = load_dataset(out)
+    assert d.meta["formats"] == ["bismark-cov", "methyldackel"] and list(d.pos) == [1, 5, 9, 13, 17]
+    np.testing.assert_array_equal(d.y[:, 0], d.y[:, 1])
+
+
 def test_cells_with_their_sequence(tmp_path, capsys):
     cells = sorted(bundled("cells").glob("cell_*.cov.gz"))
     fasta = tmp_path / "19.fa"

@@ -143,19 +143,27 @@ def test_default_names_sheet_and_errors(tmp_path):
         samples_from(["a", "b", "c"], "x,y")
     (tmp_path / "sub").mkdir()
     sheet = tmp_path / "sub" / "sheet.tsv"
-    sheet.write_text("sample\tpath\tformat\n# comment\n\nliver\tl.cov\tbismark-cov\nlung\t/abs/g.bed\n")
+    for name in ("sub/l.cov", "g.bed", "x.cov", "y.cov", "z.cov"):
+        (tmp_path / name).write_text("")
+    sheet.write_text(f"sample\tpath\tformat\n# comment\n\nliver\tl.cov\tbismark-cov\nlung\t{tmp_path / 'g.bed'}\n")
     got = read_sample_sheet(str(sheet), "bedmethyl")
     assert got == [
         Sample("liver", str(tmp_path / "sub" / "l.cov"), "bismark-cov"),
-        Sample("lung", "/abs/g.bed", "bedmethyl"),
+        Sample("lung", str(tmp_path / "g.bed"), "bedmethyl"),
     ]
-    sheet.write_text("a\tx.cov\nb y.cov\n")
+    sheet.write_text("a\t../x.cov\nb\tnosuch.cov\n")
+    with pytest.raises(InputFormatError, match=r"sheet.tsv line 2: .*nosuch.cov: no such file"):
+        read_sample_sheet(str(sheet))
+    sheet.write_text("a/b\t../x.cov\n")
+    with pytest.raises(UsageError, match=r"sample name 'a/b' \(line 1\) cannot name a file"):
+        read_sample_sheet(str(sheet))
+    sheet.write_text("a\t../x.cov\nb ../y.cov\n")
     with pytest.raises(InputFormatError, match=r"sheet.tsv line 2: expected 'sample<TAB>path"):
         read_sample_sheet(str(sheet))
-    sheet.write_text("a\tx.cov\nb\ty.cov\tnosuch\n")
+    sheet.write_text("a\t../x.cov\nb\t../y.cov\tnosuch\n")
     with pytest.raises(InputFormatError, match="line 2: unknown format 'nosuch'"):
         read_sample_sheet(str(sheet))
-    sheet.write_text("a\tx.cov\nb\ty.cov\na\tz.cov\n")
+    sheet.write_text("a\t../x.cov\nb\t../y.cov\na\t../z.cov\n")
     with pytest.raises(UsageError, match=r"'a' is given twice \(lines 1 and 3\)"):
         read_sample_sheet(str(sheet))
 
