@@ -59,14 +59,14 @@ def _body(args, log):
     )
     if len(args.predictions) > 1:
         log.info("%d sites shared by all %d files", report.shared, len(args.predictions))
-    if report.skipped:
+    if report.skipped > report.unpredicted:
         log.info(
             "skipped %d sites without a label%s",
-            report.skipped,
+            report.skipped - report.unpredicted,
             " or below --min-coverage" if args.min_coverage else "",
         )
     if report.unpredicted:
-        log.info("of them %d labelled without a prediction (NA) in some file", report.unpredicted)
+        log.info("skipped %d labelled sites without a prediction (NA) in some file", report.unpredicted)
     for r in report.rows:
         if r["group"] == "all" and r.get("sample", "pooled") == "pooled":
             log.info("%s: n %d RMSE %.4f MAE %.4f AUC %s", r["model"], r["n"], r["rmse"], r["mae"], fmt(r["auc"]))
