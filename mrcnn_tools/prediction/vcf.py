@@ -6,14 +6,19 @@ the bases they share (suffix, then prefix), so that an indel is the bases it rem
 letters other than ACGTN and changes longer than the model's flank are counted and skipped.
 """
 
+import contextlib
+import gzip
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass
 
 import numpy as np
 
 from mrcnn_tools.encoding import N, encode_bytes
 from mrcnn_tools.errors import InputFormatError
-from mrcnn_tools.io import check_readable
+from mrcnn_tools.genome.bgzf import is_bgzf
+from mrcnn_tools.io import check_readable, is_gzip
 
 _BASES = frozenset("ACGTN")
 
@@ -110,9 +115,20 @@ class VariantReader:
         if os.path.isdir(self.path):
             raise InputFormatError("a directory, not a VCF file; give a .vcf, .vcf.gz or .bcf file", self.path)
         pysam.set_verbosity(0)  # htslib's warnings (contigs not in the header) are not the user's concern here
+        path = self.path
+        if os.path.isfile(path) and is_gzip(path) and not is_bgzf(path):
+            # plain gzip (not bgzip): htslib cannot read it as a VCF; decompressed to a temporary file as read
+            self._plain = tempfile.NamedTemporaryFile(suffix=".vcf")
+            try:
+                with gzip.open(path, "rb") as src:
+                    shutil.copyfileobj(src, self._plain, 1 << 20)
+            except (OSError, EOFError) as exc:
+                raise InputFormatError(f"not a readable gzip file ({exc}); check the download", self.path) from None
+            self._plain.flush()
+            path = self._plain.name
         try:
-            return pysam.VariantFile(self.path)
-        except (ValueError, OSError) as exc:
+            return pysam.VariantFile(path)
+        except (ValueError, OSError, NotImplementedError) as exc:
             raise InputFormatError(
                 f"not a readable VCF/BCF file ({exc}); give a VCF (plain or bgzip) or a BCF with its '#CHROM' header",
                 self.path,
@@ -123,15 +139,18 @@ class VariantReader:
 
     def __iter__(self):
         """Yield :class:`Variant`, one per ALT allele, in file order."""
+        self._plain = None
         vf = self._open()
-        with vf:
+        with vf, contextlib.ExitStack() as stack:
+            if self._plain is not None:
+                stack.callback(self._plain.close)
             it = iter(vf)
             while True:
                 try:
                     rec = next(it)
                 except StopIteration:
                     return
-                except (ValueError, OSError) as exc:
+                except (ValueError, OSError, NotImplementedError) as exc:
                     where = f"after record {self.records} " if self.records else ""
                     raise InputFormatError(
                         f"{where}a record is not valid VCF ({exc}); check the file (bcftools view) and rerun",

@@ -1,12 +1,15 @@
 """mrcnn-predict --variants as users run it: VCF, bgzip VCF and BCF in, the effects table out; REF mismatch refused in
 one line or counted with --skip-ref-mismatch; models over observed neighbours refused in one line."""
 
+import shutil
+
 import numpy as np
 import pytest
 from helpers import bundled, run_main
 
 from mrcnn_tools.cli.predict import main
 from mrcnn_tools.prediction import variants as variants_module
+from mrcnn_tools.prediction.vcf import VariantReader
 
 FLANK = 6
 META = {"arch": "kmer-gbr", "flank": FLANK}
@@ -131,3 +134,26 @@ def test_real_models_batch_size_independent(tmp_path, capsys, model):
         assert rc == 0, err
         texts.append(out.read_text())
     assert texts[0] == texts[1] and texts[0].count("\n") > len(rows)
+
+
+def test_real_indels_and_multiallelic_record(tmp_path, capsys, monkeypatch):
+    """Debian vt-examples on hg19 chr20: one insertion written two ways scores alike; a multi-allelic record splits."""
+    meta = {"arch": "kmer-gbr", "flank": 200}
+    monkeypatch.setattr(variants_module, "read_model_meta", lambda path: dict(meta))
+    monkeypatch.setattr(variants_module, "load_model", lambda path, **kw: (FakeModel(), dict(meta)))
+    fake_model = "fake.skops"
+    for name in ("20_46.65-46.7M.fa", "vt_chr20_46.65-46.7M.vcf.gz"):
+        shutil.copy(bundled("variants", name), tmp_path / name)
+    out = tmp_path / "e.tsv"
+    argv = ["-m", fake_model, "--genome", tmp_path / "20_46.65-46.7M.fa", "--variants"]
+    rc, err = run_main(main, [*argv, tmp_path / "vt_chr20_46.65-46.7M.vcf.gz", "-o", out], capsys)
+    assert rc == 0 and "from 3 alleles of 3 VCF records" in err[-1]
+    rows = [ln.split("\t") for ln in out.read_text().splitlines()[1:]]
+    two_ways = {p: [r[6:] for r in rows if r[1] == p] for p in ("46687122", "46687123")}
+    assert two_ways["46687122"] and two_ways["46687122"] == two_ways["46687123"]
+    assert {r[0] for r in rows} == {"20"} and all(r[4] in ("CTCC", "TTA", "TAT") for r in rows)
+    alleles = [
+        (v.ref_text, v.alt_text, v.start, len(v.ref), len(v.alt))
+        for v in VariantReader(str(bundled("variants", "vt_decompose_multi.vcf")))
+    ]
+    assert alleles == [("TG", "TGG", 1219477, 0, 1), ("TG", "T", 1219477, 1, 0)]
