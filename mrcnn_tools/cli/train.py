@@ -58,6 +58,7 @@ def get_parser():
         help=option_help("context_dropout"),
     )
     fit.add_argument("--rc-augment", action="store_true", help=option_help("rc_augment"))
+    fit.add_argument("--binary", action="store_true", help=option_help("binary"))
     fit.add_argument("--dense-units", type=positive_int, default=DEFAULTS.dense_units, help=option_help("dense_units"))
     fit.add_argument("--filters", type=positive_int, default=DEFAULTS.filters, help=option_help("filters"))
     run_g = parser.add_argument_group("checkpoints and hardware")

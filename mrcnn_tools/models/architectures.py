@@ -61,6 +61,7 @@ def build_mrcnn(
     dense_units=64,
     dropout=0.3,
     seed=0,
+    samples=1,
 ):
     """MRCNN as in the paper's Fig. 1.
 
@@ -72,10 +73,12 @@ def build_mrcnn(
     ----------
     window : int
         Positions per window (2*flank); must be a perfect square.
+    samples : int
+        Outputs: 1 (the paper's one linear output), or one sigmoid output per sample of a multi-sample dataset.
 
     Returns
     -------
-    keras.Model taking uint8 (N, window), giving float32 (N, 1)
+    keras.Model taking uint8 (N, window), giving float32 (N, 1), or (N, samples) in (0, 1)
     """
     keras = keras_module()
     check_window("mrcnn", window)
@@ -94,12 +97,15 @@ def build_mrcnn(
     x = L.Flatten(name="flatten")(x)
     x = L.Dense(dense_units, activation="relu", kernel_initializer=init(seed + 4), name="dense")(x)
     x = L.Dropout(dropout, seed=seed + 5, name="dropout")(x)
-    outputs = L.Dense(1, activation=None, kernel_initializer=init(seed + 6), name="level")(x)
+    outputs = _output(L, samples, init(seed + 6))(x)
     return keras.Model(inputs, outputs, name="mrcnn")
 
 
-def build_simple_cnn(window=400, *, filters=(32, 32), kernel_size=8, pool_size=4, dense_units=64, dropout=0.3, seed=0):
-    """The paper's baseline: convolution, pooling, convolution, pooling, dense, output (ReLU, MSE)."""
+def build_simple_cnn(
+    window=400, *, filters=(32, 32), kernel_size=8, pool_size=4, dense_units=64, dropout=0.3, seed=0, samples=1
+):
+    """The paper's baseline: convolution, pooling, convolution, pooling, dense, output (ReLU, MSE); with several
+    *samples* one sigmoid output each, as :func:`build_mrcnn`."""
     keras = keras_module()
     init = keras.initializers.GlorotUniform
     L = keras.layers
@@ -112,5 +118,13 @@ def build_simple_cnn(window=400, *, filters=(32, 32), kernel_size=8, pool_size=4
     x = L.Flatten(name="flatten")(x)
     x = L.Dense(dense_units, activation="relu", kernel_initializer=init(seed + 2), name="dense")(x)
     x = L.Dropout(dropout, seed=seed + 3, name="dropout")(x)
-    outputs = L.Dense(1, activation=None, kernel_initializer=init(seed + 4), name="level")(x)
+    outputs = _output(L, samples, init(seed + 4))(x)
     return keras.Model(inputs, outputs, name="simple_cnn")
+
+
+def _output(layers, samples, init):
+    """The output layer: one linear unit (one sample, trained with MSE), or one sigmoid unit per sample (trained
+    with the masked binomial loss of mrcnn_tools.models.samples)."""
+    if samples <= 1:
+        return layers.Dense(1, activation=None, kernel_initializer=init, name="level")
+    return layers.Dense(int(samples), activation="sigmoid", kernel_initializer=init, name="level")

@@ -6,7 +6,7 @@ import numpy as np
 
 from mrcnn_tools.data.neighbours import check_context
 from mrcnn_tools.models.context import context_meta
-from mrcnn_tools.models.inputs import batched_dataset
+from mrcnn_tools.models.inputs import batched_dataset, training_labels
 
 
 def _base_rows(data):
@@ -21,20 +21,33 @@ def model_inputs(data, rows, with_codes):
     -------
     dict: ``codes`` uint8 (n, W) (when *with_codes*), ``context_level`` float32 (n, 2K) with missing
     neighbours as 0 (the model masks them by ``context_dist == 0``), ``context_dist`` int32,
-    ``context_coverage`` int32
+    ``context_coverage`` int32. With S >= 2 samples the context arrays are (n, S, 2K) and two more inputs hold
+    every sample's own entry at the site: ``sample_level`` float32 (n, S) (not observed: 0) and
+    ``sample_coverage`` int32 (n, S) (0 = not observed; an observed entry without a count, as from a level-only
+    format, counts as 1). The model masks entry s itself when it predicts sample s (leave-one-out).
     """
     x = {
         "context_level": np.nan_to_num(data.context_level[rows], nan=0.0),
         "context_dist": data.context_dist[rows].astype(np.int32, copy=False),
         "context_coverage": data.context_coverage[rows].astype(np.int32, copy=False),
     }
+    if data.samples is not None:
+        x["sample_level"], x["sample_coverage"] = sample_entries(data.y[rows], data.coverage[rows])
     if with_codes:
         source, _ = data.window_source()
         x["codes"] = source[rows] if isinstance(source, np.ndarray) else source.take(rows, data.flank)
     return x
 
 
-def context_tf_dataset(data, batch_size, *, with_codes=True, **kwargs):
+def sample_entries(y, coverage):
+    """(level float32 (n, S), NaN -> 0; coverage int32 (n, S): 0 where not observed, at least 1 where observed)."""
+    observed = ~np.isnan(y)
+    level = np.where(observed, y, 0.0).astype(np.float32)
+    cov = np.where(observed, np.maximum(np.asarray(coverage, np.int64), 1), 0).astype(np.int32)
+    return level, cov
+
+
+def context_tf_dataset(data, batch_size, *, with_codes=True, binary=False, **kwargs):
     """A tf.data pipeline of ({inputs}, labels) batches over a Dataset or Rows view with context arrays.
 
     Batches are shuffled and gathered as for the windows alone (:func:`mrcnn_tools.models.inputs.batched_dataset`:
@@ -42,23 +55,27 @@ def context_tf_dataset(data, batch_size, *, with_codes=True, **kwargs):
 
     Returns
     -------
-    tf.data.Dataset of (dict of (b, ...) arrays as :func:`model_inputs`, float32 (b,)), repeating
+    tf.data.Dataset of (dict of (b, ...) arrays as :func:`model_inputs`, float32 labels (b,), or (b, S, 2) with
+    several samples (:func:`mrcnn_tools.models.inputs.training_labels`)), repeating
     """
 
     base, rows = _base_rows(data)
-    k2 = base.context_dist.shape[1]
+    shape = base.context_dist.shape[1:]  # (2K,), or (S, 2K) with several samples
     spec = {
-        "context_level": (np.float32, (k2,)),
-        "context_dist": (np.int32, (k2,)),
-        "context_coverage": (np.int32, (k2,)),
+        "context_level": (np.float32, shape),
+        "context_dist": (np.int32, shape),
+        "context_coverage": (np.int32, shape),
     }
+    if base.samples is not None:
+        spec["sample_level"] = (np.float32, shape[:1])
+        spec["sample_coverage"] = (np.int32, shape[:1])
     if with_codes:
         spec["codes"] = (np.uint8, (base.window,))
 
     def gather(i):
         return model_inputs(base, i if rows is None else rows[i], with_codes)
 
-    return batched_dataset(data.y, batch_size, gather, spec, **kwargs)
+    return batched_dataset(training_labels(data, binary), batch_size, gather, spec, **kwargs)
 
 
 def context_settings(kwargs, data, val=None, path="dataset", val_path="validation"):

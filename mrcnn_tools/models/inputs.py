@@ -36,8 +36,8 @@ def batched_dataset(y, batch_size, gather_inputs, spec, *, shuffle=False, seed=0
 
     Parameters
     ----------
-    y : numpy.ndarray, float (n,)
-        Labels of the rows trained on.
+    y : numpy.ndarray, float (n,) or (n, ...)
+        Labels of the rows trained on (several samples: float32 (n, S, 2), see :func:`training_labels`).
     gather_inputs : callable
         ``gather_inputs(i)`` with *i* sorted int indices into *y* returns the inputs of those rows: one array, or a
         dict name -> array when *spec* is a dict (a model with named inputs).
@@ -46,7 +46,7 @@ def batched_dataset(y, batch_size, gather_inputs, spec, *, shuffle=False, seed=0
 
     Returns
     -------
-    tf.data.Dataset of (inputs, float32 (b,)), repeating, prefetched
+    tf.data.Dataset of (inputs, float32 (b, ...) labels), repeating, prefetched
     """
     import tensorflow as tf
 
@@ -65,7 +65,7 @@ def batched_dataset(y, batch_size, gather_inputs, spec, *, shuffle=False, seed=0
         *parts, t = tf.numpy_function(gather_np, [i], (*[tf.as_dtype(d) for d, _ in specs], tf.float32), stateful=False)
         for part, (_, shape) in zip(parts, specs):
             part.set_shape((None, *shape))
-        t.set_shape((None,))
+        t.set_shape((None, *y.shape[1:]))
         return (dict(zip(names, parts)) if named else parts[0]), t
 
     idx = index_batches(len(y), batch_size, shuffle=shuffle, seed=seed, first_epoch=first_epoch)
@@ -80,7 +80,7 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0,
     seq : numpy.ndarray, uint8, shape (N, W), or SiteWindows
         Stored windows, or the sites of a sites-only dataset whose windows are cut from the genome codes
         batch by batch (:class:`mrcnn_tools.genome.codes.SiteWindows`; *flank* is then needed).
-    y : numpy.ndarray, float32, shape (n,)
+    y : numpy.ndarray, float32, shape (n,) or (n, S, 2)
         Labels of the rows trained on.
     rows : numpy.ndarray of int, shape (n,), optional
         Which rows of *seq* (a view from :func:`mrcnn_tools.data.splits.split_validation`); all when None.
@@ -101,7 +101,37 @@ def make_tf_dataset(seq, y, batch_size, *, shuffle=False, seed=0, first_epoch=0,
     )
 
 
-def input_pipeline(data, batch_size, **kwargs):
-    """:func:`make_tf_dataset` over a Dataset or Rows view, stored windows or cut from the genome."""
+def input_pipeline(data, batch_size, binary=False, **kwargs):
+    """:func:`make_tf_dataset` over a Dataset or Rows view, stored windows or cut from the genome; the labels of
+    :func:`training_labels`."""
     source, rows = data.window_source()
-    return make_tf_dataset(source, data.y, batch_size, rows=rows, flank=data.flank, **kwargs)
+    return make_tf_dataset(source, training_labels(data, binary), batch_size, rows=rows, flank=data.flank, **kwargs)
+
+
+# several samples: an entry's reads beyond this many weigh as this many in the loss (its level kept), so that a few
+# deep entries do not outweigh the many shallow ones that the model is judged on too
+MAX_READS = 20
+
+
+def is_binary(y):
+    """Whether the labels of a multi-sample dataset are single-cell calls: every observed level is 0 or 1.
+
+    Parameters
+    ----------
+    y : numpy.ndarray, float (n, S), NaN = not observed
+    """
+    values = y[~np.isnan(y)]
+    return bool(values.size) and bool(np.all((values == 0) | (values == 1)))
+
+
+def training_labels(data, binary=False):
+    """What a model of *data* is trained against: ``y`` (n,) for one sample; for S samples float32 (n, S, 2) of
+    (level, NaN -> 0; weight: the entry's reads, at most :data:`MAX_READS`, or 1 per call when *binary*; 0 where
+    not observed). An observed entry without a count (level-only formats) weighs one read."""
+    y = data.y
+    if data.samples is None:
+        return y
+    seen = ~np.isnan(y)
+    reads = np.clip(np.asarray(data.coverage, np.float64), 1.0, MAX_READS)
+    weight = np.where(seen, 1.0 if binary else reads, 0.0)
+    return np.stack([np.where(seen, y, 0.0), weight], axis=-1).astype(np.float32)

@@ -12,6 +12,7 @@ from mrcnn_tools.models.architectures import MRCNN_DEFAULTS, build_mrcnn, build_
 from mrcnn_tools.models.context import CONTEXT_DEFAULTS, build_context_model, context_layers
 from mrcnn_tools.models.context_inputs import context_tf_dataset
 from mrcnn_tools.models.inputs import input_pipeline
+from mrcnn_tools.models.samples import SAMPLE_DEFAULTS, build_samples_model, sample_layers
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,11 @@ class Architecture:
     name : str
         The ``--arch`` value, recorded as ``arch`` in the model's metadata.
     build : callable or None
-        ``build(window, seed=0, **hyper_parameters) -> keras.Model`` taking uint8 codes (N, window) (and the
-        neighbour arrays for context models); None for a scikit-learn model (k-mer GBR, fit by training.fit).
+        ``build(window, seed=0, samples=1, **hyper_parameters) -> keras.Model`` taking uint8 codes (N, window) (and
+        the neighbour arrays for context models), with one output per sample; None for a scikit-learn model (k-mer
+        GBR, fit by training.fit).
     pipeline : callable or None
-        ``pipeline(data, batch_size, *, shuffle=False, seed=0, first_epoch=0) -> tf.data.Dataset`` of
+        ``pipeline(data, batch_size, *, binary=False, shuffle=False, seed=0, first_epoch=0) -> tf.data.Dataset`` of
         (inputs, labels) from a Dataset or Rows view; None for a scikit-learn model.
     layers : tuple of callables
         Register the custom Keras layers the model holds (for Keras' safe loading of its file).
@@ -55,7 +57,10 @@ class Architecture:
 
 
 def _context(name, with_codes):
-    def build(window, seed=0, **kwargs):
+    def build(window, seed=0, samples=1, embedding=None, sample_dropout=None, **kwargs):
+        if samples > 1:  # one output per sample: mrcnn_tools.models.samples
+            more = {k: v for k, v in dict(embedding=embedding, sample_dropout=sample_dropout).items() if v is not None}
+            return build_samples_model(name, window, samples=samples, seed=seed, **kwargs, **more)
         return build_context_model(name, window, seed=seed, **kwargs)
 
     def pipeline(data, batch_size, **kwargs):
@@ -65,18 +70,20 @@ def _context(name, with_codes):
         name,
         build,
         pipeline,
-        layers=(one_hot_layer, context_layers),
+        layers=(one_hot_layer, context_layers, sample_layers),
         reads_sequence=with_codes,
         reads_context=True,
-        defaults=CONTEXT_DEFAULTS,
+        defaults={**CONTEXT_DEFAULTS, **SAMPLE_DEFAULTS},
     )
 
 
 ARCHITECTURES = {
     a.name: a
     for a in (
-        Architecture("mrcnn", build_mrcnn, input_pipeline, layers=(one_hot_layer,), defaults=MRCNN_DEFAULTS),
-        Architecture("simple-cnn", build_simple_cnn, input_pipeline, layers=(one_hot_layer,)),
+        Architecture(
+            "mrcnn", build_mrcnn, input_pipeline, layers=(one_hot_layer, sample_layers), defaults=MRCNN_DEFAULTS
+        ),
+        Architecture("simple-cnn", build_simple_cnn, input_pipeline, layers=(one_hot_layer, sample_layers)),
         _context("mrcnn-context", with_codes=True),
         _context("context-only", with_codes=False),
         Architecture("kmer-gbr", None, None, suffix=".skops"),

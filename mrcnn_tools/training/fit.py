@@ -37,7 +37,9 @@ class TrainConfig:
     :class:`mrcnn_tools.training.options.TrainOptions` (whose defaults these are).
 
     ``batch_size`` is the global batch (split among replicas); ``threads`` None leaves TensorFlow's default;
-    ``strategy`` is auto, mirrored or multi-worker; ``model_kwargs`` are the architecture's hyper-parameters.
+    ``strategy`` is auto, mirrored or multi-worker; ``model_kwargs`` are the architecture's hyper-parameters
+    (``samples``: S outputs for a multi-sample dataset); ``binary``: the labels are single-cell calls, each
+    observed call weighing one in the loss (else its reads).
     """
 
     arch: str = DEFAULTS.arch
@@ -52,6 +54,7 @@ class TrainConfig:
     strategy: str = DEFAULTS.strategy
     model_kwargs: dict = field(default_factory=dict)
     rc_augment: bool = False
+    binary: bool = False
 
     def __post_init__(self):
         self.model_kwargs = dict(self.model_kwargs or {})  # None allowed; never the caller's dict
@@ -71,13 +74,13 @@ def get_strategy(name):
 
 
 def _summary(train, val, split, paths):
-    y = train.y
+    y = train.y  # several samples: NaN = not observed
     return {
         "n_train": int(len(train)),
         "n_val": int(len(val)) if val is not None else 0,
         "split": split,
-        "train_label_mean": float(np.mean(y)),
-        "train_label_sd": float(np.std(y)),
+        "train_label_mean": float(np.nanmean(y)),
+        "train_label_sd": float(np.nanstd(y)),
         "datasets": [os.path.basename(p) for p in paths],
         "genome": train.meta.get("genome"),
         "genome_checksum": train.meta.get("genome_checksum"),
@@ -124,10 +127,17 @@ def train_keras(train, val, config, *, meta, extra_callbacks=()):
     if not run.done:
         n_train, steps = len(train), -(-len(train) // config.batch_size)
         feed = registry.get(config.arch).pipeline
-        train_ds = feed(train, config.batch_size, shuffle=True, seed=config.seed, first_epoch=run.state["epoch"])
+        train_ds = feed(
+            train,
+            config.batch_size,
+            binary=config.binary,
+            shuffle=True,
+            seed=config.seed,
+            first_epoch=run.state["epoch"],
+        )
         if config.rc_augment:  # every batch seen on both strands (mrcnn_tools.data.strand)
             train_ds = with_reverse_complements(train_ds)
-        val_ds = feed(val, config.batch_size) if val is not None else None
+        val_ds = feed(val, config.batch_size, binary=config.binary) if val is not None else None
         recorder = epoch_callback(keras, run, n_train, steps)
         try:
             model.fit(

@@ -45,6 +45,9 @@ class TrainOptions:
         Context models: the probability of hiding an observed neighbour in training.
     rc_augment : bool
         Every batch also reverse-complemented (mrcnn, simple-cnn).
+    binary : bool
+        Several samples: the labels are single-cell calls, trained with a cross-entropy per observed call (else a
+        binomial likelihood of the read counts); detected when every observed level is 0 or 1.
     seed, threads : int, int or None
     history, checkpoint_dir : str or None
         The per-epoch history TSV; the directory of the checkpoint saved after every epoch.
@@ -97,6 +100,12 @@ class TrainOptions:
         False,
         "show every batch also reverse-complemented (strands merged: both orientations are the same site); "
         "recorded in the model, whose predictions then average both orientations",
+    )
+    binary: bool = _opt(
+        False,
+        "datasets of several samples: the levels are single-cell calls (0/1), each observed call weighs one in a "
+        "cross-entropy (default: a binomial likelihood of the read counts; chosen anyway when every observed "
+        "level is 0 or 1)",
     )
     seed: int = 0
     threads: int = None

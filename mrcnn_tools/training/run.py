@@ -4,6 +4,8 @@ split that is honest about overlapping windows, a model trained and saved with w
 import logging
 from dataclasses import dataclass
 
+import numpy as np
+
 from mrcnn_tools.data.attach import attach_genome
 from mrcnn_tools.data.dataset import load_dataset, load_datasets
 from mrcnn_tools.data.neighbours import check_context
@@ -13,6 +15,7 @@ from mrcnn_tools.models import registry
 from mrcnn_tools.models.architectures import check_window
 from mrcnn_tools.models.context_inputs import context_settings
 from mrcnn_tools.models.files import check_model_suffix, save_keras_model, save_sklearn_model
+from mrcnn_tools.models.inputs import is_binary
 from mrcnn_tools.training.distributed import chief_path
 from mrcnn_tools.training.fit import TrainConfig, base_meta, train_keras, train_sklearn, write_history
 from mrcnn_tools.training.options import DEFAULTS
@@ -54,19 +57,22 @@ def model_kwargs(arch, filters, dense_units, dropout, context_dropout=0.0):
     return {}
 
 
-def _load(datasets, validation, genome, cache_dir, needs_windows=True):
-
+def _load(datasets, validation, genome, cache_dir, needs_windows=True, check=None):
+    """(training data, validation data or None), labelled; *check* (the datasets' first look) runs on the
+    training data as read, before any genome is attached."""
     data = load_datasets(list(datasets))
+    if check is not None:
+        check(data)
     if not (needs_windows or genome):
         return _load_without_windows(data, datasets[0], validation)
     codes = attach_genome(data, genome, datasets[0], cache_dir)
     # sites-only: the genome offsets replace names, strands, coverage (most of a site's bytes at genome scale)
-    data = labelled(data.drop_site_details(), datasets[0])
+    data = _labelled(_drop_details(data), datasets[0])
     val = None
     if validation:
         val = load_dataset(validation)
         attach_genome(val, genome, validation, cache_dir, codes)
-        val = labelled(val.drop_site_details(), validation)
+        val = _labelled(_drop_details(val), validation)
         if val.window != data.window:  # a data mismatch, as between training files: exit 1, not 2
             raise DatasetError(
                 f"{validation}: window {val.window} differs from the training data's "
@@ -77,8 +83,60 @@ def _load(datasets, validation, genome, cache_dir, needs_windows=True):
 
 def _load_without_windows(data, path, validation):
 
-    val = labelled(load_dataset(validation), validation) if validation else None
-    return labelled(data, path), val
+    val = _labelled(load_dataset(validation), validation) if validation else None
+    return _labelled(data, path), val
+
+
+def _drop_details(data):
+    """What training does not read dropped (one sample); several samples keep their coverage (the loss weights)."""
+    return data.drop_site_details() if data.samples is None else data
+
+
+def _labelled(data, path):
+    """The sites with a label: one sample, :func:`labelled`; several, the sites observed in at least one sample."""
+    if data.samples is None:
+        return labelled(data, path)
+    keep = (~np.isnan(data.y)).any(axis=1)
+    if not keep.any():
+        raise DatasetError(f"{path}: no sample is observed at any site; encode training data with --calls")
+    return data if keep.all() else data.rows(keep)
+
+
+def _samples(data, opts, path):
+    """(S, binary) of the training data: its samples, and whether its labels are single-cell calls (--binary, or
+    detected: every observed level 0 or 1), with the refusals of what one model of several samples cannot do.
+
+    Raises
+    ------
+    UsageError
+        --binary with one sample; several samples with kmer-gbr or --strategy multi-worker.
+    """
+    if data.samples is None:
+        if opts.binary:
+            raise UsageError(
+                f"{path}: --binary applies to datasets of several samples (single cells encoded with repeated "
+                "--calls); this one holds one sample"
+            )
+        return 1, False
+    s = data.n_samples
+    if opts.arch == "kmer-gbr":
+        raise UsageError(
+            f"{path}: kmer-gbr fits one sample, this dataset holds {s}; use --arch context-only, mrcnn-context, "
+            "mrcnn or simple-cnn (one output per sample), or encode each sample on its own"
+        )
+    if opts.strategy == "multi-worker":
+        raise UsageError(f"{path}: --strategy multi-worker trains one sample only; this dataset holds {s}")
+    binary = opts.binary
+    if not binary and is_binary(data.y):
+        binary = True
+        log.info("every observed level is 0 or 1: single-cell calls, trained with a cross-entropy per call (--binary)")
+    log.info(
+        "%d samples (%s), one output each; loss: %s",
+        s,
+        ", ".join(data.sample_names),
+        "cross-entropy per call" if binary else "binomial likelihood of the read counts",
+    )
+    return s, binary
 
 
 def train_model(datasets, output, options=DEFAULTS):
@@ -117,7 +175,23 @@ def train_model(datasets, output, options=DEFAULTS):
     kwargs = model_kwargs(
         arch, opts.filters, opts.dense_units, opts.dropout, opts.context_dropout
     )  # options checked before any work
-    data, val_data = _load(datasets, opts.validation, opts.genome, opts.cache_dir, needs_windows=spec.reads_sequence)
+    found = []
+    data, val_data = _load(
+        datasets,
+        opts.validation,
+        opts.genome,
+        opts.cache_dir,
+        needs_windows=spec.reads_sequence,
+        check=lambda d: found.extend(_samples(d, opts, datasets[0])),
+    )
+    n_samples, binary = found
+    if val_data is not None and val_data.sample_names != data.sample_names:
+        raise DatasetError(
+            f"{opts.validation}: samples {', '.join(val_data.sample_names)} differ from the training data's "
+            f"({', '.join(data.sample_names)}); encode both with the same --calls and --sample-names"
+        )
+    if n_samples > 1:
+        kwargs["samples"] = n_samples
     if spec.reads_context:  # before the validation split, which takes a while at genome scale
         check_context(data, None, datasets[0])
     if spec.is_keras:
@@ -156,6 +230,7 @@ def train_model(datasets, output, options=DEFAULTS):
         strategy=opts.strategy,
         model_kwargs=kwargs,
         rc_augment=opts.rc_augment,
+        binary=binary,
     )
 
     context_meta = {}
@@ -164,6 +239,8 @@ def train_model(datasets, output, options=DEFAULTS):
             config.model_kwargs, train, val, datasets[0], opts.validation or "validation"
         )
     meta = dict(base_meta(config, train, val, split, list(datasets)), **context_meta)
+    if n_samples > 1:  # prediction matches a dataset's samples to these by name
+        meta.update(samples=train.sample_names, binary=binary)
     if arch == "kmer-gbr":
         model, rows = train_sklearn(train, val, config)
         meta["history"] = rows

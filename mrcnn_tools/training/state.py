@@ -18,6 +18,7 @@ import time
 from mrcnn_tools.errors import ModelError, UsageError
 from mrcnn_tools.io import atomic_path
 from mrcnn_tools.models.registry import build_model
+from mrcnn_tools.models.samples import compile_args
 from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -89,10 +90,9 @@ class TrainingRun:
         config = self.config
         if not config.resume:
             model = build_model(config.arch, window, seed=config.seed, **config.model_kwargs)
-            model.compile(
+            model.compile(  # MSE for one sample; several: the masked binomial / cross-entropy loss
                 optimizer=keras.optimizers.Adam(config.learning_rate),
-                loss="mse",
-                metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+                **compile_args(keras, config.model_kwargs.get("samples", 1)),
                 jit_compile=False,
             )
             return model
