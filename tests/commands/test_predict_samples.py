@@ -108,6 +108,7 @@ def test_bedgraph_and_bigwig_per_sample_into_a_new_out_dir(cohort, tmp_path, cap
     assert rc == 0 and len(list((tmp_path / "bg").iterdir())) == 2 * data.n_samples
 
 
+@pytest.mark.slow  # ~1 s: evaluate_files on the long table is checked fast in tests/unit/evaluation/test_samples.py
 def test_eval_reads_the_long_tsv_pooled_and_per_sample(cohort, tmp_path, capsys):
     npz, data = cohort
     for b in ("samples", "neighbours"):
