@@ -217,6 +217,8 @@ def train_model(datasets, output, options=DEFAULTS):
             100 * leaks / len(val),
             train.window,
         )
+    # TrainConfig is the older, fit-level copy of these options (field by field; also what the multi-worker loop and
+    # the checkpoint read): to be folded into TrainOptions, kept apart for now
     config = TrainConfig(
         arch=arch,
         epochs=opts.epochs,
