@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mrcnn_tools.encoding import decode, extract_windows, find_cpgs
+from mrcnn_tools.encoding import N, extract_windows, find_cpgs
 from mrcnn_tools.errors import GenomeMismatchError, MrcnnError, UsageError
 from mrcnn_tools.genome.cpgs import STRAND_TEXT
 from mrcnn_tools.genome.fasta import Genome
@@ -24,7 +24,7 @@ from mrcnn_tools.models.files import load_model, read_model_meta
 from mrcnn_tools.prediction.options import PredictOptions
 from mrcnn_tools.prediction.predictors import Predictor, WindowRows
 from mrcnn_tools.prediction.variant_null import NullWriter
-from mrcnn_tools.prediction.vcf import VariantReader, in_gap, ref_mismatch
+from mrcnn_tools.prediction.vcf import VariantReader, checked_variants
 from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,6 @@ COLUMNS = (
     "cpg_change",
 )
 DECIMALS = 6
-MISMATCHES_NAMED = 3  # records named in the REF mismatch error
 
 
 def _sites(seg, lo, keep_strands):
@@ -59,8 +58,34 @@ def _sites(seg, lo, keep_strands):
     return pos, strand
 
 
-def variant_sites(codes, variant, flank, keep_strands=False):
-    """The CpG sites whose window contains *variant*, on both alleles, and their windows.
+@dataclass
+class SitePlan:
+    """The sites of one variant on both alleles (:func:`plan_sites`), before their windows are cut.
+
+    Attributes
+    ----------
+    rows : list of (cpg_start int, strand int, ref_index int or -1, alt_index int or -1)
+        One per site, sorted by position: ``cpg_start`` 0-based on the reference (a CpG gained inside inserted
+        bases is placed at the first reference base after them); the index of its window among the reference /
+        alternative sites below, -1 on the allele without the CpG.
+    ref_pos, ref_strand : numpy.ndarray, int64 (n_ref,), int8 (n_ref,)
+        Reference sites, in chromosome coordinates.
+    alt_seg : numpy.ndarray, uint8 (2 * margin + len(alt),)
+        The alternative haplotype around the variant, N beyond the chromosome's ends.
+    alt_pos, alt_strand : numpy.ndarray, int64 (n_alt,), int8 (n_alt,)
+        Alternative sites, as positions in *alt_seg*.
+    """
+
+    rows: list
+    ref_pos: np.ndarray
+    ref_strand: np.ndarray
+    alt_seg: np.ndarray
+    alt_pos: np.ndarray
+    alt_strand: np.ndarray
+
+
+def plan_sites(codes, variant, flank, keep_strands=False):
+    """The CpG sites whose window contains *variant*, on both alleles (:class:`SitePlan`).
 
     Parameters
     ----------
@@ -69,17 +94,10 @@ def variant_sites(codes, variant, flank, keep_strands=False):
     variant : mrcnn_tools.prediction.vcf.Variant
     flank : int
     keep_strands : bool
-
-    Returns
-    -------
-    rows : list of (cpg_start int, strand int, ref_index int or -1, alt_index int or -1)
-        One per site, sorted by position: ``cpg_start`` 0-based on the reference (a CpG gained inside inserted
-        bases is placed at the first reference base after them); the index of its window in *ref_windows* /
-        *alt_windows*, -1 on the allele without the CpG.
-    ref_windows, alt_windows : numpy.ndarray, uint8 (n_ref, 2*flank), (n_alt, 2*flank)
     """
     p, r, a = variant.start, len(variant.ref), len(variant.alt)
-    lo, hi = max(0, p - 2 * flank - 4), min(len(codes), p + r + 2 * flank + 4)
+    margin = 2 * flank + 4  # every site whose window reaches the variant, and its whole window
+    lo, hi = max(0, p - margin), min(len(codes), p + r + margin)
     alt_seg = np.concatenate([codes[lo:p], variant.alt, codes[p + r : hi]])
     ref_pos, ref_strand = _sites(codes[lo:hi], lo, keep_strands)
     alt_pos, alt_strand = _sites(alt_seg, lo, keep_strands)
@@ -107,10 +125,36 @@ def variant_sites(codes, variant, flank, keep_strands=False):
         s = x if x < p else (x - a + r if x >= p + a else p + min(x - p, r))
         rows.append((s, int(alt_strand[j]), -1, len(alt_take)))
         alt_take.append(j)
-    order = sorted(range(len(rows)), key=lambda k: (rows[k][0], -rows[k][1]))
-    ref_windows = extract_windows(codes, ref_pos[ref_take], flank, ref_strand[ref_take])
-    alt_windows = extract_windows(alt_seg, alt_pos[alt_take] - lo, flank, alt_strand[alt_take])
-    return [rows[k] for k in order], ref_windows, alt_windows
+    rows.sort(key=lambda row: (row[0], -row[1]))
+    # the segment padded with N to its full width where it meets a chromosome end, so that windows cut from
+    # segments laid end to end read N there, as genome mode does beyond the ends
+    left, right = lo - (p - margin), (p + r + margin) - hi
+    if left or right:
+        alt_seg = np.concatenate([np.full(left, N, np.uint8), alt_seg, np.full(right, N, np.uint8)])
+    shift = lo - left
+    return SitePlan(
+        rows,
+        ref_pos[ref_take],
+        ref_strand[ref_take],
+        alt_seg,
+        alt_pos[alt_take] - shift,
+        alt_strand[alt_take],
+    )
+
+
+def variant_sites(codes, variant, flank, keep_strands=False):
+    """:func:`plan_sites` with the windows cut, one variant alone (the scorer cuts a batch's windows at once).
+
+    Returns
+    -------
+    rows : list of (cpg_start, strand, ref_index, alt_index)
+        As :attr:`SitePlan.rows`.
+    ref_windows, alt_windows : numpy.ndarray, uint8 (n_ref, 2*flank), (n_alt, 2*flank)
+    """
+    plan = plan_sites(codes, variant, flank, keep_strands)
+    ref_windows = extract_windows(codes, plan.ref_pos, flank, plan.ref_strand)
+    alt_windows = extract_windows(plan.alt_seg, plan.alt_pos, flank, plan.alt_strand)
+    return plan.rows, ref_windows, alt_windows
 
 
 def _fmt(value):
@@ -159,27 +203,46 @@ class EffectScorer:
 
     def batches(self, items):
         """Score a stream of ``(Variant, FASTA chromosome name)``, predicting about ``chunk_size`` windows at a
-        time. Yields lists of (variant, cpg_start, strand, ref_pred, alt_pred), None for the allele without the
-        CpG, and the number of variants of the list."""
-        parts, windows, n = [], [], 0
-        for variant, chrom in items:
+        time (one chromosome per batch). Yields lists of (variant, cpg_start, strand, ref_pred, alt_pred), None for
+        the allele without the CpG, and the number of variants of the list."""
+        plans, chrom, n = [], None, 0
+        for variant, name in items:
+            if plans and (name != chrom or n >= self.chunk_size):
+                yield self._predict(chrom, plans), len(plans)
+                plans, n = [], 0
+            chrom = name
             self.chroms[chrom] = None
-            rows, rw, aw = variant_sites(self.genome.codes(chrom), variant, self.flank, self.keep_strands)
-            parts.append((variant, rows, n, n + len(rw)))
-            windows += [rw, aw]
-            n += len(rw) + len(aw)
-            if n >= self.chunk_size:
-                yield self._predict(parts, windows, n), len(parts)
-                parts, windows, n = [], [], 0
-        if parts:
-            yield self._predict(parts, windows, n), len(parts)
+            plan = plan_sites(self.genome.codes(chrom), variant, self.flank, self.keep_strands)
+            plans.append((variant, plan))
+            n += len(plan.ref_pos) + len(plan.alt_pos)
+        if plans:
+            yield self._predict(chrom, plans), len(plans)
 
-    def _predict(self, parts, windows, n):
-        pred = self.predictor.predict_rows(WindowRows(np.concatenate(windows))) if n else np.empty(0, np.float32)
+    def _predict(self, chrom, plans):
+        """Cut the batch's windows at once (the reference from the chromosome, the alternative from the variants'
+        segments laid end to end) and predict them together."""
+        ref_counts = np.array([len(p.ref_pos) for _, p in plans])
+        alt_counts = np.array([len(p.alt_pos) for _, p in plans])
+        ref_pos = np.concatenate([p.ref_pos for _, p in plans])
+        ref_strand = np.concatenate([p.ref_strand for _, p in plans])
+        seg_len = np.array([len(p.alt_seg) for _, p in plans])
+        seg_start = np.repeat(np.cumsum(seg_len) - seg_len, alt_counts)
+        alt_pos = np.concatenate([p.alt_pos for _, p in plans]) + seg_start
+        alt_strand = np.concatenate([p.alt_strand for _, p in plans])
+        segs = np.concatenate([p.alt_seg for _, p in plans])
+        windows = np.concatenate(
+            [
+                extract_windows(self.genome.codes(chrom), ref_pos, self.flank, ref_strand),
+                extract_windows(segs, alt_pos, self.flank, alt_strand),
+            ]
+        )
+        pred = self.predictor.predict_rows(WindowRows(windows)) if len(windows) else np.empty(0, np.float32)
+        ref0 = np.cumsum(ref_counts) - ref_counts
+        alt0 = np.cumsum(alt_counts) - alt_counts + len(ref_pos)
         return [
-            (v, s, st, None if i < 0 else pred[ref0 + i], None if j < 0 else pred[alt0 + j])
-            for v, rows, ref0, alt0 in parts
-            for s, st, i, j in rows
+            (v, s, st, None if i < 0 else pred[r0 + i], None if j < 0 else pred[a0 + j])
+            for (v, plan), r0, a0 in zip(plans, ref0.tolist(), alt0.tolist())
+            for s, st, i, j in plan.rows
         ]
 
     @staticmethod
@@ -208,57 +271,6 @@ def check_variant_model(meta, model_path):
             f"{model_path}: a {arch} model predicts from observed neighbours, which a variant does not change; "
             "score variants with a model that reads the sequence alone (mrcnn, simple-cnn, kmer-gbr)"
         )
-
-
-def _mismatch_error(path, fasta, named, checked):
-    where = "; ".join(named)
-    return GenomeMismatchError(
-        f"{path}: REF disagrees with the genome {fasta} ({where}; {len(named)} of the first {checked} variants): "
-        "the VCF is probably on another assembly (e.g. GRCh38 vs hg19) or another version of it; give the FASTA "
-        "the variants were called on, or --skip-ref-mismatch to skip such records"
-    )
-
-
-def checked_variants(reader, genome, result, skip_mismatch, vcf_path):
-    """The variants of *reader* on the genome's chromosomes, their REF checked against it.
-
-    Yields
-    ------
-    (Variant, str)
-        Each variant with the FASTA's name of its chromosome.
-    """
-    named, checked, first = [], 0, 0
-    for v in reader:
-        result.variants += 1
-        chrom = genome.resolve(v.chrom)
-        if chrom is None:
-            reader.skip("chromosome not in the genome")
-            continue
-        codes = genome.codes(chrom)
-        checked += 1
-        if ref_mismatch(codes, v):
-            result.ref_mismatches += 1
-            if not skip_mismatch:
-                named.append(f"{v.name()}, genome {_genome_text(codes, v)}")
-                if len(named) >= MISMATCHES_NAMED:
-                    break
-            continue
-        if named:
-            if checked - first > 10000:  # enough to name the first ones; the rest of the file is not needed
-                break
-            continue
-        first = checked
-        if in_gap(codes, v):
-            reader.skip("in an N gap of the genome")
-            continue
-        yield v, chrom
-    if named:
-        raise _mismatch_error(vcf_path, genome.path, named, checked)
-
-
-def _genome_text(codes, v):
-    p0 = v.pos - 1
-    return decode(codes[p0 : p0 + len(v.ref_text)]) if 0 <= p0 < len(codes) else "beyond its end"
 
 
 def header(with_null):

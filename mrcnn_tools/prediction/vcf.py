@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mrcnn_tools.encoding import N, encode_bytes
-from mrcnn_tools.errors import InputFormatError
+from mrcnn_tools.encoding import N, decode, encode_bytes
+from mrcnn_tools.errors import GenomeMismatchError, InputFormatError
 from mrcnn_tools.genome.bgzf import is_bgzf
 from mrcnn_tools.io import check_readable, is_gzip
 
 _BASES = frozenset("ACGTN")
+MISMATCHES_NAMED = 3  # records named in the REF mismatch error
 
 
 @dataclass
@@ -193,3 +194,54 @@ def in_gap(codes, variant):
     if not len(variant.ref):
         lo = max(lo - 1, 0)
     return bool((codes[lo:hi] == N).all()) if hi > lo else True
+
+
+def _mismatch_error(path, fasta, named, checked):
+    where = "; ".join(named)
+    return GenomeMismatchError(
+        f"{path}: REF disagrees with the genome {fasta} ({where}; {len(named)} of the first {checked} variants): "
+        "the VCF is probably on another assembly (e.g. GRCh38 vs hg19) or another version of it; give the FASTA "
+        "the variants were called on, or --skip-ref-mismatch to skip such records"
+    )
+
+
+def checked_variants(reader, genome, result, skip_mismatch, vcf_path):
+    """The variants of *reader* on the genome's chromosomes, their REF checked against it.
+
+    Yields
+    ------
+    (Variant, str)
+        Each variant with the FASTA's name of its chromosome.
+    """
+    named, checked, first = [], 0, 0
+    for v in reader:
+        result.variants += 1
+        chrom = genome.resolve(v.chrom)
+        if chrom is None:
+            reader.skip("chromosome not in the genome")
+            continue
+        codes = genome.codes(chrom)
+        checked += 1
+        if ref_mismatch(codes, v):
+            result.ref_mismatches += 1
+            if not skip_mismatch:
+                named.append(f"{v.name()}, genome {_genome_text(codes, v)}")
+                if len(named) >= MISMATCHES_NAMED:
+                    break
+            continue
+        if named:
+            if checked - first > 10000:  # enough to name the first ones; the rest of the file is not needed
+                break
+            continue
+        first = checked
+        if in_gap(codes, v):
+            reader.skip("in an N gap of the genome")
+            continue
+        yield v, chrom
+    if named:
+        raise _mismatch_error(vcf_path, genome.path, named, checked)
+
+
+def _genome_text(codes, v):
+    p0 = v.pos - 1
+    return decode(codes[p0 : p0 + len(v.ref_text)]) if 0 <= p0 < len(codes) else "beyond its end"
