@@ -7,7 +7,10 @@ the FASTA's directory is not writable. Every process of a job array maps the sam
 operating system holds one copy in its page cache and a process starts without reading the FASTA.
 
 Layout: ``NAME.CHECKSUM.codes`` holds the chromosomes' codes one after the other (docs/FORMATS.md §2: T=0, C=1,
-G=2, A=3, N=4), ``NAME.CHECKSUM.codes.json`` their offsets and lengths and the FASTA's size and mtime.
+G=2, A=3, N=4), ``NAME.CHECKSUM.codes.json`` their offsets and lengths, the FASTA's size and mtime, and each
+chromosome's cumulative CpG counts by block of ``cpg_block`` bases (``cpgs``: what a shard of genome-mode prediction
+needs to find its sites without reading the rest). An index written before the counts existed gets them on first
+use (counted from the codes, not the FASTA).
 """
 
 import json
@@ -18,16 +21,16 @@ import tempfile
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from mrcnn_tools.encoding import COMPLEMENT, extract_windows, minus_mask
 from mrcnn_tools.errors import GenomeMismatchError, MrcnnError
+from mrcnn_tools.genome.cpgs import CPG_BLOCK, cpg_block_counts
 from mrcnn_tools.genome.fasta import Genome, canonical_chrom
 from mrcnn_tools.genome.fasta import cache_dir as user_cache_dir
+from mrcnn_tools.genome.windows import SiteWindows
 
 log = logging.getLogger(__name__)
 
 FORMAT = "mrcnn-genome-codes/1"
 ENV_CACHE_DIR = "MRCNN_CACHE_DIR"
-CHUNK = 16384  # rows per gather: keeps each block in cache (as encoding.extract_windows)
 
 
 def candidate_dirs(fasta, cache_dir=None):
@@ -96,6 +99,55 @@ class GenomeCodes:
         self.codes = np.memmap(path, dtype=np.uint8, mode="r", shape=(total,))
         self._key = {canonical_chrom(n): i for i, n in enumerate(self.names)}
         self._view = {}
+        self._cpgs = None
+
+    def chrom(self, name):
+        """One chromosome's codes: a read-only view into the file (pages are read when used).
+
+        Returns
+        -------
+        numpy.ndarray, uint8, shape (length,)
+        """
+        i = self._key.get(canonical_chrom(name))
+        if i is None:
+            raise GenomeMismatchError(f"chromosome {name} is not in the genome {self.fasta}")
+        return np.asarray(self.codes[self.offsets[i] : self.offsets[i] + self.lengths[i]])
+
+    def cpg_counts(self, name):
+        """``(block, cum)``: the cumulative CpG counts of chromosome *name* by block of *block* bases
+        (:func:`mrcnn_tools.genome.cpgs.cpg_block_counts`; ``cum[-1]`` is its number of CpGs), from the index.
+
+        An index from before the counts: counted from the codes once, and added to the index where it can be
+        rewritten (atomically), so the next process finds them.
+        """
+        if self._cpgs is None:
+            if "cpg_block" in self.index:
+                self._cpgs = [np.asarray(c["cpgs"], np.int64) for c in self.index["chroms"]]
+            else:
+                self._cpgs = [cpg_block_counts(self.chrom(n), CPG_BLOCK) for n in self.names]
+                self._add_counts()
+        self.chrom(name)  # a clear error for a chromosome not in the genome
+        return int(self.index.get("cpg_block", CPG_BLOCK)), self._cpgs[self._key[canonical_chrom(name)]]
+
+    def _add_counts(self):
+        index = dict(self.index, cpg_block=CPG_BLOCK)
+        index["chroms"] = [dict(c, cpgs=k.tolist()) for c, k in zip(self.index["chroms"], self._cpgs)]
+        prefix = "." + os.path.basename(self.path) + ".json."
+        tmp = None
+        try:
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(self.path), prefix=prefix, suffix=".part")
+            with os.fdopen(fd, "w") as fh:
+                json.dump(index, fh, indent=1)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, self.path + ".json")
+        except OSError as exc:  # a read-only cache, a full disk: counted again by the next process
+            log.info("%s: the CpG counts are not kept (%s)", self.path, exc)
+            return
+        finally:
+            if tmp is not None and os.path.exists(tmp):
+                os.remove(tmp)
+        self.index = index
+        log.info("added the CpG counts to %s.json", self.path)
 
     def __len__(self):
         return len(self.codes)
@@ -176,91 +228,6 @@ def chrom_runs(chrom):
     return np.array(names, dtype=chrom.dtype), np.repeat(run_code.astype(small), lengths)
 
 
-class SiteWindows:
-    """Sites of a dataset as offsets into a :class:`GenomeCodes`; cuts their windows on demand.
-
-    Parameters
-    ----------
-    genome : GenomeCodes
-    chrom_id : int16 (n,)
-    pos : int64 (n,) 0-based site positions
-    strand : str or int8 (n,); minus windows are reverse-complemented
-    names : str array, optional
-        Chromosome name of each ``chrom_id`` as the dataset spells it (default: the genome's).
-    """
-
-    def __init__(self, genome, chrom_id, pos, strand, source="dataset", names=None):
-        self.genome = genome
-        self.names = np.asarray(genome.names if names is None else names)  # by chrom_id, as the dataset spells them
-        pos = np.asarray(pos, np.int64)
-        lengths = genome.lengths[chrom_id]
-        bad = (pos < 0) | (pos >= lengths)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise GenomeMismatchError(
-                f"{source}: site {genome.names[chrom_id[i]]}:{pos[i] + 1} lies outside the chromosome "
-                f"({lengths[i]} bp) of {genome.fasta}; give the FASTA the dataset was encoded with"
-            )
-        self.chrom_id = chrom_id
-        self.gpos = genome.offsets[chrom_id]
-        self.gpos += pos
-        self.minus = minus_mask(strand) if strand is not None else np.zeros(len(pos), bool)
-
-    def __len__(self):
-        return len(self.gpos)
-
-    def take(self, rows, flank, out=None):
-        """Windows of the sites *rows* (index array; None = all), cut from the codes.
-
-        The windows of :func:`mrcnn_tools.encoding.extract_windows`, bit for bit. That function pads the span of
-        the sites it is given, which for a training batch drawn from the whole genome would copy whole
-        chromosomes; here each window is read from the file where it lies, and only sites within *flank* of a
-        chromosome end go through ``extract_windows``.
-
-        Returns
-        -------
-        numpy.ndarray, uint8, shape (len(rows), 2*flank)
-        """
-        if rows is None:
-            gpos, cid, minus = self.gpos, self.chrom_id, self.minus
-        else:
-            gpos, cid, minus = self.gpos[rows], self.chrom_id[rows], self.minus[rows]
-        n = len(gpos)
-        if out is None:
-            out = np.empty((n, 2 * flank), np.uint8)
-        if n == 0 or flank == 0:
-            return out
-        g = self.genome
-        view = g.sliding(flank)
-        start = g.offsets[cid]
-        end = start + g.lengths[cid]
-        for i in range(0, n, CHUNK):
-            p, block = gpos[i : i + CHUNK], out[i : i + CHUNK]
-            s, e = start[i : i + CHUNK], end[i : i + CHUNK]
-            inner = (p - flank >= s) & (p + flank + 1 <= e)
-            if inner.all():
-                block[:, :flank] = view[p - flank]
-                block[:, flank:] = view[p + 1]
-            else:
-                k = np.flatnonzero(inner)
-                block[k, :flank] = view[p[k] - flank]
-                block[k, flank:] = view[p[k] + 1]
-                # near a chromosome end (rare): extract_windows on that chromosome alone pads with N, never reading
-                # the neighbouring one; grouped by chromosome and end, so each call spans at most a few windows
-                k = np.flatnonzero(~inner)
-                local = p[k] - s[k]
-                groups = cid[i : i + CHUNK][k].astype(np.int64) * 2 + (local < flank)
-                for key in np.unique(groups):
-                    sel = groups == key
-                    c = int(key // 2)
-                    chrom = g.codes[g.offsets[c] : g.offsets[c] + g.lengths[c]]
-                    block[k[sel]] = extract_windows(chrom, local[sel], flank)
-            m = np.flatnonzero(minus[i : i + CHUNK])
-            if len(m):
-                block[m] = COMPLEMENT[block[m, ::-1]]
-        return out
-
-
 def _find(fasta, checksum, cache_dir):
     stamp = _stamp(fasta)
     name = f"{os.path.basename(fasta)}.{checksum}.codes"
@@ -297,7 +264,8 @@ def _build(genome, directory, name):
             for chrom in genome.chromosomes():
                 codes = genome.codes(chrom)
                 fh.write(memoryview(np.ascontiguousarray(codes, np.uint8)))
-                chroms.append({"name": chrom, "offset": offset, "length": int(len(codes))})
+                cpgs = cpg_block_counts(codes, CPG_BLOCK).tolist()
+                chroms.append({"name": chrom, "offset": offset, "length": int(len(codes)), "cpgs": cpgs})
                 offset += len(codes)
         index = {
             "format": FORMAT,
@@ -305,6 +273,7 @@ def _build(genome, directory, name):
             "checksum": genome.checksum(),
             **_stamp(genome.path),
             "total": offset,
+            "cpg_block": CPG_BLOCK,
             "chroms": chroms,
         }
         fdj, tmpj = tempfile.mkstemp(dir=directory, prefix="." + name + ".json.", suffix=".part")

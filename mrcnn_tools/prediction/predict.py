@@ -13,7 +13,8 @@ from mrcnn_tools.data.attach import attach_genome
 from mrcnn_tools.data.dataset import load_datasets
 from mrcnn_tools.encoding import extract_windows
 from mrcnn_tools.errors import MrcnnError, UsageError
-from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags, cpg_sites
+from mrcnn_tools.genome.codes import open_genome_codes
+from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags, cpg_site_range, cpg_sites
 from mrcnn_tools.genome.fasta import Genome, canonical_chrom
 from mrcnn_tools.genome.regions import Selection
 from mrcnn_tools.io import open_output
@@ -45,7 +46,11 @@ def shard_range(total, shard):
 
 
 class GenomeSites:
-    """The CpGs of a genome in a selection (and a shard), streamed in chunks, one chromosome in memory at a time.
+    """The CpGs of a genome in a selection (and a shard), streamed in chunks, one chromosome at a time.
+
+    The bases are read from the genome's memory-mapped codes (:func:`~mrcnn_tools.genome.codes.open_genome_codes`,
+    built once per genome), whose index holds the CpG counts of every chromosome by block: a shard (without
+    regions) reads only the blocks of its own sites, never the chromosomes before them.
 
     Parameters
     ----------
@@ -55,15 +60,22 @@ class GenomeSites:
         Whether a chromosome (by name) is selected.
     keep_strands : bool
     shard : (int, int), optional
-        With a shard, a first pass counts the CpGs so that every shard gets a contiguous, equal part of the whole.
+        Every shard gets a contiguous, equal part of the sites (counted from the index; with regions, in them).
+    codes : GenomeCodes, optional
+        The genome's codes, when already open.
+    cache_dir : str, optional
+        Where the codes are kept (:func:`~mrcnn_tools.genome.codes.open_genome_codes`).
     """
 
-    def __init__(self, genome, *, regions=None, chroms_ok=None, keep_strands=False, shard=None):
+    def __init__(
+        self, genome, *, regions=None, chroms_ok=None, keep_strands=False, shard=None, codes=None, cache_dir=None
+    ):
         self.genome, self.regions, self.keep_strands = genome, regions, keep_strands
+        self.codes = codes if codes is not None else open_genome_codes(genome.path, cache_dir=cache_dir, genome=genome)
         self.names = [c for c in genome.chromosomes() if chroms_ok is None or chroms_ok(c)]
         self.counts = self.bounds = None
         if shard is not None:
-            self.counts = [len(self._sites(c)[0]) for c in self.names]
+            self.counts = [self._count(c) for c in self.names]
             self.bounds = shard_range(sum(self.counts), shard)
         lengths = genome.lengths()
         self._offset, done = {}, 0
@@ -72,8 +84,24 @@ class GenomeSites:
             done += self._covered(c, lengths[c])
         self.bp = done
 
-    def _sites(self, name):
-        return cpg_sites(self.genome.codes(name), name, self.regions, self.keep_strands)
+    def chrom_codes(self, name):
+        """Chromosome *name* as uint8 codes (a view of the memory-mapped file)."""
+        return self.codes.chrom(name)
+
+    def _count(self, name):
+        """Sites of chromosome *name*: from the index, or (with regions) found in the regions' bases."""
+        if self.regions is None:
+            return int(self.codes.cpg_counts(name)[1][-1]) * (2 if self.keep_strands else 1)
+        return len(self._sites(name)[0])
+
+    def _sites(self, name, a=0, b=None):
+        """Sites *a* to *b* - 1 of chromosome *name* (all by default), as :func:`cpg_sites` orders them."""
+        if self.regions is not None:
+            pos, strand = cpg_sites(self.chrom_codes(name), name, self.regions, self.keep_strands)
+            return pos[a:b], strand[a:b]
+        block, cum = self.codes.cpg_counts(name)
+        b = int(cum[-1]) * (2 if self.keep_strands else 1) if b is None else b
+        return cpg_site_range(self.chrom_codes(name), cum, block, a, b, self.keep_strands)
 
     def _covered(self, name, end):
         """Selected bases of chromosome *name* before position *end*."""
@@ -99,28 +127,31 @@ class GenomeSites:
         """Yield ``(chrom, pos int64 (k,), strand int8 (k,))``; windows are cut by the caller (it knows the flank)."""
         seen = 0
         for k, name in enumerate(self.names):
-            if self.counts is not None:
+            if self.counts is None:
+                pos, strand = self._sites(name)
+            else:
                 lo, hi = self.bounds
-                if seen >= hi or seen + self.counts[k] <= lo:
-                    seen += self.counts[k]
+                a, b = max(lo - seen, 0), min(hi - seen, self.counts[k])
+                seen += self.counts[k]
+                if a >= b:
                     continue
-            pos, strand = self._sites(name)
-            if self.counts is not None:
-                a, b = max(lo - seen, 0), min(hi - seen, len(pos))
-                seen += len(pos)
-                pos, strand = pos[a:b], strand[a:b]
+                pos, strand = self._sites(name, a, b)
             for i in range(0, len(pos), chunk_size):
                 yield name, pos[i : i + chunk_size], strand[i : i + chunk_size]
 
 
-def genome_chunks(genome, *, regions=None, chroms_ok=None, keep_strands=False, chunk_size=65536, shard=None):
-    """Stream the CpGs of a genome in chunks, one chromosome in memory at a time (:meth:`GenomeSites.chunks`).
+def genome_chunks(
+    genome, *, regions=None, chroms_ok=None, keep_strands=False, chunk_size=65536, shard=None, cache_dir=None
+):
+    """Stream the CpGs of a genome in chunks, one chromosome at a time (:meth:`GenomeSites.chunks`).
 
     Yields
     ------
     (chrom, pos int64 (k,), strand int8 (k,))
     """
-    sites = GenomeSites(genome, regions=regions, chroms_ok=chroms_ok, keep_strands=keep_strands, shard=shard)
+    sites = GenomeSites(
+        genome, regions=regions, chroms_ok=chroms_ok, keep_strands=keep_strands, shard=shard, cache_dir=cache_dir
+    )
     yield from sites.chunks(chunk_size)
 
 
@@ -170,7 +201,7 @@ def _write_genome(predictor, sites, writer, cgi, chunk_size, names, progress):
 
     flank = predictor.flank
     for chrom, pos, strand in sites.chunks(chunk_size):
-        pred = predictor.predict_rows(WindowRows(extract_windows(sites.genome.codes(chrom), pos, flank, strand)))
+        pred = predictor.predict_rows(WindowRows(extract_windows(sites.chrom_codes(chrom), pos, flank, strand)))
         writer.write(
             names(chrom),
             pos,
@@ -308,6 +339,7 @@ def predict_to_files(
                 chroms_ok=selection.chrom_ok,
                 keep_strands=opts.keep_strands,
                 shard=opts.shard,
+                cache_dir=opts.cache_dir,
             )
             total, unit = sites.total()
             with Progress("predicting", total, unit, log=log, enabled=opts.progress) as progress:
