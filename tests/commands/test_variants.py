@@ -5,9 +5,10 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import bundled, run_main
+from helpers import TINY_KERAS, bundled, run_main, run_quietly
 
 from mrcnn_tools.cli.predict import main
+from mrcnn_tools.cli.train import main as train
 from mrcnn_tools.prediction import variants as variants_module
 from mrcnn_tools.prediction.vcf import VariantReader
 
@@ -157,3 +158,39 @@ def test_real_indels_and_multiallelic_record(tmp_path, capsys, monkeypatch):
         for v in VariantReader(str(bundled("variants", "vt_decompose_multi.vcf")))
     ]
     assert alleles == [("TG", "TGG", 1219477, 0, 1), ("TG", "T", 1219477, 1, 0)]
+
+
+@pytest.mark.slow
+def test_rc_augment_model_deltas_equal_genome_mode(tmp_path, capsys):
+    """A model trained with --rc-augment (both orientations averaged): the deltas are genome mode's on the mutated
+    genome, CpG by CpG."""
+    model = tmp_path / "rc.keras"
+    argv = [bundled("train_small.npz"), "--arch", "simple-cnn", *TINY_KERAS, "--rc-augment", "--seed", "1", "-o", model]
+    assert run_quietly(train, argv)[0] == 0
+    fa = bundled("22_20-21M.fa")
+    head, *lines = open(fa).read().splitlines()
+    seq = "".join(lines)
+    off, i = 20_000_000, 100_000
+    while seq[i : i + 2] != "CG":
+        i += 1
+    q = i + 7  # a SNV 7 bp downstream of the C
+    alt = "A" if seq[q].upper() != "A" else "C"
+    vcf = tmp_path / "v.vcf"
+    vcf.write_text(HEADER.replace("chrT", "chr22") + f"chr22\t{off + q + 1}\tx\t{seq[q]}\t{alt}\t.\tPASS\t.\n")
+    mutated = tmp_path / "alt.fa"
+    mutated.write_text(head + "\n" + seq[:q] + alt + seq[q + 1 :] + "\n")
+    rc, err = run_main(main, ["-m", model, "--genome", fa, "--variants", vcf, "-o", tmp_path / "e.tsv"], capsys)
+    assert rc == 0, err
+    region = f"chr22:{off + q - 400}-{off + q + 400}"
+    levels = {}
+    for name, genome in (("ref", tmp_path / "ref.fa"), ("alt", mutated)):
+        if name == "ref":
+            shutil.copy(fa, genome)
+        out = tmp_path / f"{name}.tsv"
+        assert run_main(main, ["-m", model, "--genome", genome, "--region", region, "-o", out], capsys)[0] == 0
+        levels[name] = {int(r.split("\t")[1]): r.split("\t")[4] for r in out.read_text().splitlines()[1:]}
+    rows = [r.split("\t") for r in (tmp_path / "e.tsv").read_text().splitlines()[1:]]
+    assert any(int(r[6]) == off + i for r in rows)
+    for r in rows:
+        s = int(r[6])
+        assert (r[9], r[10]) == (levels["ref"][s], levels["alt"][s])
