@@ -94,7 +94,7 @@ def _drop_details(data):
 
 def _labelled(data, path):
     """The sites with a label: one sample, :func:`labelled`; several, the sites observed in at least one sample."""
-    if data.samples is None:
+    if data.samples is None or len(data) == 0:
         return labelled(data, path)
     keep = (~np.isnan(data.y)).any(axis=1)
     if not keep.any():

@@ -20,6 +20,7 @@ def _cohort(tmp_path, name="cohort.npz", **kwargs):
     return path
 
 
+@pytest.mark.slow  # a training (about 2 s unloaded; the fast tier has the model's file round trip in tests/unit/models)
 def test_context_only_one_output_per_sample(tmp_path, capsys):
     data = _cohort(tmp_path, n=60, names=("liver", "lung", "brain"))
     model = tmp_path / "m.keras"
@@ -61,3 +62,18 @@ def test_kmer_gbr_and_binary_one_sample_refused(tmp_path, capsys):
     single.save(str(one))
     rc, err = run_main(train, [one, "--arch", "context-only", "--binary", "-o", tmp_path / "m.keras", *QUICK], capsys)
     assert rc == 2 and len(err) == 1 and "--binary applies to datasets of several samples" in err[0]
+
+
+@pytest.mark.slow  # three short trainings
+@pytest.mark.parametrize("arch", ["mrcnn", "simple-cnn", "mrcnn-context"])
+def test_sequence_architectures_one_output_per_sample(tmp_path, capsys, arch):
+    """Windows stored in the dataset: the sequence networks (and mrcnn-context) train on several samples too."""
+    data = tiny_cohort(n=40)
+    data.seq = np.random.default_rng(0).integers(0, 4, (40, 100)).astype(np.uint8)
+    data.meta["flank"] = 50
+    data.save(str(tmp_path / "w.npz"))
+    model = tmp_path / "m.keras"
+    rc, err = run_main(train, [tmp_path / "w.npz", "--arch", arch, "-o", model, *QUICK], capsys)
+    assert rc == 0, err
+    net, meta = load_model(str(model))
+    assert meta["samples"] == ["a", "b", "c"] and net.output.shape[-1] == 3

@@ -6,6 +6,7 @@ import pytest
 from cohort_data import tiny_cohort
 
 from mrcnn_tools.models.context_inputs import model_inputs, sample_entries
+from mrcnn_tools.models.files import load_model, save_keras_model
 from mrcnn_tools.models.inputs import MAX_READS, is_binary, training_labels
 from mrcnn_tools.models.registry import build_model
 from mrcnn_tools.models.samples import sample_layers
@@ -74,7 +75,7 @@ def _randomised(model, seed=1):
     return model
 
 
-@pytest.mark.parametrize("arch", ["context-only", "mrcnn-context"])
+@pytest.mark.parametrize("arch", ["context-only", pytest.param("mrcnn-context", marks=pytest.mark.slow)])
 def test_output_shape_and_leave_one_out(arch):
     """Changing y[i, s] (level and coverage, observed or not) never changes output s of row i; it does change the
     other samples' outputs (they read it)."""
@@ -121,3 +122,16 @@ def test_sequence_networks_take_several_samples(arch):
     model = build_model(arch, 100, seed=0, samples=4)
     out = np.asarray(model.predict(np.zeros((3, 100), np.uint8), verbose=0))
     assert out.shape == (3, 4) and ((out > 0) & (out < 1)).all()
+
+
+def test_model_file_round_trip(tmp_path):
+    """A model of several samples saved as mrcnn-train saves it: its samples and binary come back, and so do its
+    predictions (its custom layers load in Keras' safe mode)."""
+    data = tiny_cohort(n=8, k=2)
+    model = _randomised(build_model("context-only", 0, seed=0, k=2, samples=3))
+    meta = {"arch": "context-only", "flank": 0, "samples": ["a", "b", "c"], "binary": True, "context": {"k": 2}}
+    path = save_keras_model(model, str(tmp_path / "m.keras"), meta)
+    loaded, got = load_model(path)
+    assert got["samples"] == ["a", "b", "c"] and got["binary"] is True
+    x = model_inputs(data, np.arange(8), with_codes=False)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
