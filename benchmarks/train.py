@@ -6,7 +6,13 @@ For each architecture, in child processes (so that each peak RSS is its own):
   naive       float32 one-hot numpy arrays (N, W, 4) given to model.fit
   model-alone a compiled train step repeated on one batch already in memory (the CPU's compute limit)
 Prints samples/s (second epoch) and bytes of memory per training site above the process before the data.
-Usage: python benchmarks/train.py [--sites 100000] [--batch-size 512]
+--ab: one process, MRCNN, epochs alternated between the cases, medians (CPU seconds and wall) and ratios:
+  pipeline    as above (what mrcnn-train does)
+  fair        what a competent user writes: model.fit on the stored uint8 code arrays (numpy), the same model
+  naive       as above (float32 one-hot arrays)
+  bf16        the pipeline with TensorFlow's oneDNN bfloat16 auto mixed precision (only where the CPU has native
+              bf16: models/precision.py), with the held-out RMSE of both after the same epochs
+Usage: python benchmarks/train.py [--sites 100000] [--batch-size 512] [--ab [--rounds 5]]
 """
 
 import argparse
@@ -18,9 +24,11 @@ import sys
 import time
 
 import numpy as np
+from _common import write_section
 
 from mrcnn_tools.models.backend import load_tensorflow
 from mrcnn_tools.models.inputs import make_tf_dataset
+from mrcnn_tools.models.precision import native_bf16, use_precision
 from mrcnn_tools.models.registry import build_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -39,11 +47,7 @@ def child(case, arch, sites, batch):
     keras.utils.set_random_seed(0)
     model = build_model(arch, 400)
     if case == "naive":  # the same layers after the one-hot, fed float32 one-hot arrays
-        inp = keras.Input((400, 4))
-        x = inp
-        for layer in model.layers[2:]:
-            x = layer(x)
-        model = keras.Model(inp, x)
+        model = onehot_model(model)
     model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=False)
     rng = np.random.default_rng(0)
     if case == "model-alone":  # one batch in memory, nothing else
@@ -76,12 +80,88 @@ def child(case, arch, sites, batch):
     return {"samples_per_s": steps * batch / times[-1], "peak_rss_mb": rss_mb()}
 
 
+def onehot_model(model):
+    """The same layers after the one-hot, taking float32 one-hot (N, W, 4): what a naive pipeline trains."""
+    import keras
+
+    inp = keras.Input((model.input_shape[1], 4))
+    x = inp
+    for layer in model.layers[2:]:
+        x = layer(x)
+    return keras.Model(inp, x)
+
+
+def ab(sites, batch, rounds):
+    """Epochs of each case alternated in this one process; prints medians and ratios to the pipeline."""
+    load_tensorflow()
+    import keras
+
+    lines = []
+
+    def say(text):
+        print(text, flush=True)
+        lines.append(text)
+
+    rng = np.random.default_rng(0)
+    # learnable labels: the GC fraction near the centre, so the held-out RMSE says whether bf16 still learns
+    seq = rng.integers(0, 4, (sites + 4096, 400), dtype=np.uint8)
+    y = ((seq[:, 150:250] == 1) | (seq[:, 150:250] == 2)).mean(1).astype(np.float32)
+    (seq, y), (test_seq, test_y) = (seq[:sites], y[:sites]), (seq[sites:], y[sites:])
+    steps = sites // batch
+
+    def compiled(one_hot=False):
+        keras.utils.set_random_seed(0)
+        model = build_model("mrcnn", 400)
+        model = onehot_model(model) if one_hot else model
+        model.compile(keras.optimizers.Adam(1e-3), "mse", jit_compile=False)
+        return model
+
+    data = make_tf_dataset(seq, y, batch, shuffle=True, seed=0)
+    onehot = np.eye(4, dtype=np.float32)[seq]
+    cases = {
+        "pipeline": (compiled(), dict(x=data, steps_per_epoch=steps), "float32"),
+        "fair: fit on code arrays": (compiled(), dict(x=seq, y=y, batch_size=batch, shuffle=True), "float32"),
+        "naive: float32 one-hot": (compiled(True), dict(x=onehot, y=y, batch_size=batch, shuffle=True), "float32"),
+    }
+    if native_bf16():
+        cases["bf16 pipeline"] = (compiled(), dict(x=data, steps_per_epoch=steps), "bf16")
+    times = {k: [] for k in cases}
+    for r in range(rounds + 1):  # round 0 traces and warms: not counted
+        for k in cases if r % 2 == 0 else reversed(list(cases)):
+            model, fit, precision = cases[k]
+            use_precision(precision)
+            c, w = time.process_time(), time.perf_counter()
+            model.fit(epochs=1, verbose=0, **fit)
+            if r:
+                times[k].append((time.process_time() - c, time.perf_counter() - w))
+    use_precision("float32")
+    say(f"MRCNN, {sites:,} synthetic sites, batch {batch}, {rounds} alternated epochs each (after one not counted):")
+    base = None
+    for k, v in times.items():
+        model, _, precision = cases[k]
+        cpu, wall = np.median(np.array(v), axis=0)
+        base = base or (cpu, wall)
+        x = np.eye(4, dtype=np.float32)[test_seq] if k.startswith("naive") else test_seq
+        use_precision(precision)
+        rmse = float(np.sqrt(np.mean((model.predict(x, batch_size=1024, verbose=0)[:, 0] - test_y) ** 2)))
+        use_precision("float32")
+        rate = f"{steps * batch / cpu:7,.0f} samples per CPU s ({base[0] / cpu:.2f}x)"
+        say(f"  {k:26s} {rate}, {steps * batch / wall:7,.0f}/s wall ({base[1] / wall:.2f}x); held-out RMSE {rmse:.4f}")
+    if "bf16 pipeline" not in cases:
+        say("  bf16: not measured, this CPU has no native bfloat16 (avx512_bf16/amx_bf16)")
+    write_section("train-ab", "```text\n$ python benchmarks/train.py --ab\n" + "\n".join(lines) + "\n```")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sites", type=int, default=100000)
     ap.add_argument("--batch-size", type=int, default=512)
     ap.add_argument("--child", nargs=2, metavar=("CASE", "ARCH"), help=argparse.SUPPRESS)
+    ap.add_argument("--ab", action="store_true", help="only the alternated comparisons (one process)")
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
+    if args.ab:
+        return ab(args.sites, args.batch_size, args.rounds)
     if args.child:
         print(json.dumps(child(*args.child, args.sites, args.batch_size)))
         return
