@@ -244,6 +244,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-write", action="store_true", help="print only; leave docs/REPRODUCTION.md alone")
+    ap.add_argument("--section", default="cohort", help="the section of docs/REPRODUCTION.md written (one per set run)")
     a = ap.parse_args(argv)
     fractions = [float(f) for f in a.fractions.split(",")]
     parts = []
@@ -254,7 +255,7 @@ def main(argv=None):
     print(text)
     if not a.no_write:
         cmd = f"python benchmarks/cohort.py --sets {a.sets} --fractions {a.fractions} --epochs {a.epochs}"
-        write_section("cohort", f"`{cmd}` (seed {a.seed}):\n\n{text}")
+        write_section(a.section, f"`{cmd} --section {a.section}` (seed {a.seed}):\n\n{text}")
     return 0
 
 

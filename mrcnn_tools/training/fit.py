@@ -59,6 +59,26 @@ class TrainConfig:
     def __post_init__(self):
         self.model_kwargs = dict(self.model_kwargs or {})  # None allowed; never the caller's dict
 
+    @classmethod
+    def from_options(cls, options, model_kwargs=None, binary=False):
+        """The fit-level copy of a run's :class:`~mrcnn_tools.training.options.TrainOptions` (the one place it is
+        made; TrainConfig is to be folded into TrainOptions), with the architecture's hyper-parameters."""
+        return cls(
+            arch=options.arch,
+            epochs=options.epochs,
+            batch_size=options.batch_size,
+            learning_rate=options.rate,
+            patience=options.patience,
+            seed=options.seed,
+            threads=options.threads,
+            checkpoint_dir=options.checkpoint_dir,
+            resume=options.resume,
+            strategy=options.strategy,
+            model_kwargs=model_kwargs,
+            rc_augment=options.rc_augment,
+            binary=binary,
+        )
+
 
 def get_strategy(name):
     """TensorFlow's distribution strategy by name (auto: Mirrored when several GPUs are visible)."""

@@ -217,23 +217,8 @@ def train_model(datasets, output, options=DEFAULTS):
             100 * leaks / len(val),
             train.window,
         )
-    # TrainConfig is the older, fit-level copy of these options (field by field; also what the multi-worker loop and
-    # the checkpoint read): to be folded into TrainOptions, kept apart for now
-    config = TrainConfig(
-        arch=arch,
-        epochs=opts.epochs,
-        batch_size=opts.batch_size,
-        learning_rate=opts.rate,
-        patience=opts.patience,
-        seed=opts.seed,
-        threads=opts.threads,
-        checkpoint_dir=opts.checkpoint_dir,
-        resume=opts.resume,
-        strategy=opts.strategy,
-        model_kwargs=kwargs,
-        rc_augment=opts.rc_augment,
-        binary=binary,
-    )
+    # TrainConfig: the older, fit-level copy of the options (also what the multi-worker loop and the checkpoint read)
+    config = TrainConfig.from_options(opts, kwargs, binary)
 
     context_meta = {}
     if spec.reads_context:

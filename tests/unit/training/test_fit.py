@@ -16,6 +16,7 @@ from mrcnn_tools.models import backend
 from mrcnn_tools.prediction.predict import shard_range
 from mrcnn_tools.training.distributed import replica_rows
 from mrcnn_tools.training.fit import TrainConfig
+from mrcnn_tools.training.options import TrainOptions
 from mrcnn_tools.training.state import TrainingRun
 
 
@@ -44,6 +45,20 @@ def test_train_config_is_a_dataclass_with_the_cli_defaults():
     assert config.model_kwargs == {}
     kwargs = {"dropout": 0.1}
     assert TrainConfig(model_kwargs=kwargs).model_kwargs is not kwargs
+
+
+def test_train_config_from_options_copies_every_setting():
+    opts = TrainOptions(arch="context-only", epochs=7, batch_size=16, patience=2, seed=3, threads=1, rc_augment=False)
+    config = TrainConfig.from_options(opts, {"k": 5}, binary=True)
+    assert (config.arch, config.epochs, config.batch_size, config.patience, config.seed) == (
+        "context-only",
+        7,
+        16,
+        2,
+        3,
+    )
+    assert (config.learning_rate, config.threads, config.model_kwargs, config.binary) == (1e-3, 1, {"k": 5}, True)
+    assert TrainConfig.from_options(TrainOptions(arch="kmer-gbr")).learning_rate == 0.1
 
 
 def test_early_stopping_keeps_the_best_weights_and_writes_the_checkpoint(tmp_path):
