@@ -9,8 +9,9 @@ step runs as its own process under ``/usr/bin/time -f %M`` (peak RSS):
   codes     building the memory-mapped genome codes (once per genome; later runs map the file)
   train     mrcnn-train SITES.npz --genome FASTA (MRCNN, batch 128), the real command with model.fit capped at
             a fixed number of steps (the loaded sites, split, leak check and input pipeline are all there)
-  predict   mrcnn-predict --genome FASTA --output-format bedgraph --shard 1/K: reads every chromosome (the shard's
-            first pass counts all CpGs) and predicts the first ~50k of them (MRCNN on 2 cores is the slow part)
+  predict   mrcnn-predict --genome FASTA --output-format bedgraph --shard K/K: the last ~50k CpGs of the genome; the
+            shard counts its sites from the genome codes' index and reads only their blocks, so its time and memory
+            should not grow with the genome (MRCNN on 2 cores is the slow part)
 
 Fits peak RSS = fixed + slope x sites for each step, prints the extrapolation to 28M sites / 3.1 Gb, and checks
 the targets (printed, not asserted): encode <= 1 GB + 64 B/site; train <= codes + 1 GB + 64 B/site.
@@ -198,7 +199,7 @@ def main():
         "--predict-sites",
         type=int,
         default=50_000,
-        help="genome-wide predict: the first shard of about this many sites (all chromosomes read)",
+        help="genome-wide predict: the last shard of about this many sites (only its blocks read)",
     )
     ap.add_argument("--keep", help="work here and keep the files")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -261,7 +262,7 @@ def main():
                 os.path.join(d, "train.log"),
                 env,
             )
-            # every chromosome is read (the shard's first pass counts all CpGs), a fixed number predicted
+            # the last shard: its sites found from the codes' CpG counts, only their blocks read
             parts = max(1, n // args.predict_sites)
             row["predict_s"], row["predict_mb"] = timed(
                 [
@@ -274,7 +275,7 @@ def main():
                     "--output-format",
                     "bedgraph",
                     "--shard",
-                    f"1/{parts}",
+                    f"{parts}/{parts}",
                     "-o",
                     os.path.join(d, "pred.bedGraph"),
                 ],

@@ -4,6 +4,7 @@
 import contextlib
 import logging
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 
@@ -13,16 +14,17 @@ from mrcnn_tools.data.attach import attach_genome
 from mrcnn_tools.data.dataset import load_datasets
 from mrcnn_tools.encoding import extract_windows
 from mrcnn_tools.errors import MrcnnError, UsageError
-from mrcnn_tools.genome.codes import open_genome_codes
-from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags, cpg_site_range, cpg_sites
+from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags
 from mrcnn_tools.genome.fasta import Genome, canonical_chrom
 from mrcnn_tools.genome.regions import Selection
 from mrcnn_tools.io import open_output
 from mrcnn_tools.models import registry
+from mrcnn_tools.models.backend import load_tensorflow
 from mrcnn_tools.models.files import check_model_fits, load_model, read_model_meta
 from mrcnn_tools.models.precision import check_precision, use_precision
 from mrcnn_tools.prediction.chroms import ChromNamer
 from mrcnn_tools.prediction.files import PredictionWriter, SampleTracks, write_bigwig
+from mrcnn_tools.prediction.genome_sites import GenomeSites, shard_range
 from mrcnn_tools.prediction.options import PredictOptions
 from mrcnn_tools.prediction.predictors import Predictor, WindowRows, context_predictor
 from mrcnn_tools.prediction.samples import (
@@ -35,109 +37,6 @@ from mrcnn_tools.prediction.samples import (
 from mrcnn_tools.progress import Progress
 
 log = logging.getLogger(__name__)
-
-
-def shard_range(total, shard):
-    """Global site indices [start, end) of shard ``(i, n)``, i 1-based: contiguous, disjoint, covering all."""
-    if shard is None:
-        return 0, total
-    i, n = shard
-    return (i - 1) * total // n, i * total // n
-
-
-class GenomeSites:
-    """The CpGs of a genome in a selection (and a shard), streamed in chunks, one chromosome at a time.
-
-    The bases are read from the genome's memory-mapped codes (:func:`~mrcnn_tools.genome.codes.open_genome_codes`,
-    built once per genome), whose index holds the CpG counts of every chromosome by block: a shard (without
-    regions) reads only the blocks of its own sites, never the chromosomes before them.
-
-    Parameters
-    ----------
-    genome : mrcnn_tools.genome.fasta.Genome
-    regions : IntervalSet, optional
-    chroms_ok : callable, optional
-        Whether a chromosome (by name) is selected.
-    keep_strands : bool
-    shard : (int, int), optional
-        Every shard gets a contiguous, equal part of the sites (counted from the index; with regions, in them).
-    codes : GenomeCodes, optional
-        The genome's codes, when already open.
-    cache_dir : str, optional
-        Where the codes are kept (:func:`~mrcnn_tools.genome.codes.open_genome_codes`).
-    """
-
-    def __init__(
-        self, genome, *, regions=None, chroms_ok=None, keep_strands=False, shard=None, codes=None, cache_dir=None
-    ):
-        self.genome, self.regions, self.keep_strands = genome, regions, keep_strands
-        self.codes = codes if codes is not None else open_genome_codes(genome.path, cache_dir=cache_dir, genome=genome)
-        self.names = [c for c in genome.chromosomes() if chroms_ok is None or chroms_ok(c)]
-        self.counts = self.bounds = None
-        if shard is not None:
-            self.counts = [self._count(c) for c in self.names]
-            self.bounds = shard_range(sum(self.counts), shard)
-        lengths = genome.lengths()
-        self._offset, done = {}, 0
-        for c in self.names:
-            self._offset[c] = done
-            done += self._covered(c, lengths[c])
-        self.bp = done
-
-    def chrom_codes(self, name):
-        """Chromosome *name* as uint8 codes (a view of the memory-mapped file)."""
-        return self.codes.chrom(name)
-
-    def _count(self, name):
-        """Sites of chromosome *name*: from the index, or (with regions) found in the regions' bases."""
-        if self.regions is None:
-            return int(self.codes.cpg_counts(name)[1][-1]) * (2 if self.keep_strands else 1)
-        return len(self._sites(name)[0])
-
-    def _sites(self, name, a=0, b=None):
-        """Sites *a* to *b* - 1 of chromosome *name* (all by default), as :func:`cpg_sites` orders them."""
-        if self.regions is not None:
-            pos, strand = cpg_sites(self.chrom_codes(name), name, self.regions, self.keep_strands)
-            return pos[a:b], strand[a:b]
-        block, cum = self.codes.cpg_counts(name)
-        b = int(cum[-1]) * (2 if self.keep_strands else 1) if b is None else b
-        return cpg_site_range(self.chrom_codes(name), cum, block, a, b, self.keep_strands)
-
-    def _covered(self, name, end):
-        """Selected bases of chromosome *name* before position *end*."""
-        if self.regions is None:
-            return int(end)
-        starts, ends = self.regions.intervals(name)
-        return int(np.clip(np.minimum(ends, end) - starts, 0, None).sum())
-
-    def total(self):
-        """(amount of work, unit) for progress: the CpGs of the shard when counted, else the selected bases."""
-        if self.bounds is not None:
-            return self.bounds[1] - self.bounds[0], "CpG"
-        return self.bp, "bp"
-
-    def done(self, name, pos):
-        """Work done, in the unit of :meth:`total`, once the sites of chromosome *name* up to *pos* (int64 (k,),
-        sorted) are predicted; None when counted in CpGs (add the chunk's size)."""
-        if self.bounds is not None or len(pos) == 0:
-            return None
-        return self._offset[name] + self._covered(name, int(pos[-1]) + 1)
-
-    def chunks(self, chunk_size=65536):
-        """Yield ``(chrom, pos int64 (k,), strand int8 (k,))``; windows are cut by the caller (it knows the flank)."""
-        seen = 0
-        for k, name in enumerate(self.names):
-            if self.counts is None:
-                pos, strand = self._sites(name)
-            else:
-                lo, hi = self.bounds
-                a, b = max(lo - seen, 0), min(hi - seen, self.counts[k])
-                seen += self.counts[k]
-                if a >= b:
-                    continue
-                pos, strand = self._sites(name, a, b)
-            for i in range(0, len(pos), chunk_size):
-                yield name, pos[i : i + chunk_size], strand[i : i + chunk_size]
 
 
 def genome_chunks(
@@ -214,6 +113,24 @@ def _write_genome(predictor, sites, writer, cgi, chunk_size, names, progress):
     total, _ = sites.total()
     if progress.done < total:  # the selected bases after the last CpG
         progress.update(total - progress.done)
+
+
+KERAS_EXTRAS = ("matplotlib", "sklearn")  # what Keras imports for its plots and scikit-learn wrappers: unused here
+
+
+def start_tensorflow(threads=None, skip=KERAS_EXTRAS):
+    """Import TensorFlow and Keras (:func:`~mrcnn_tools.models.backend.load_tensorflow`) without the modules *skip*
+    that Keras imports only for helpers no command uses (it imports them in ``try: ... except ImportError``):
+    1.8 s CPU and 80 MB less start-up (benchmarks/predict.py --startup). Modules already imported are left alone, and
+    a later import of a skipped module works as usual."""
+    hide = [name for name in skip if name not in sys.modules]
+    sys.modules.update(dict.fromkeys(hide, None))  # None there: an import of it raises ImportError
+    try:
+        load_tensorflow(threads)
+    finally:
+        for name in hide:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
 
 
 def _predictor(model_path, data, datasets, batch_size, threads, precision="float32"):
@@ -308,6 +225,8 @@ def predict_to_files(
     if opts.baseline == "samples":
         predictor = SamplesBaseline(data, datasets[0])
     else:
+        if meta.get("arch") not in ("kmer-gbr", registry.NEIGHBOUR_BASELINE):
+            start_tensorflow(opts.threads)
         predictor = _predictor(
             model_path, data if datasets else None, datasets, opts.batch_size, opts.threads, opts.precision
         )

@@ -11,7 +11,7 @@ from mrcnn_tools.genome import codes as genome_codes
 from mrcnn_tools.genome.codes import open_genome_codes
 from mrcnn_tools.genome.cpgs import cpg_block_counts, cpg_rank_range, cpg_site_range, cpg_sites
 from mrcnn_tools.genome.fasta import Genome
-from mrcnn_tools.prediction.predict import GenomeSites
+from mrcnn_tools.prediction.genome_sites import GenomeSites
 
 
 def naive_cpgs(seq):

@@ -8,8 +8,9 @@ from helpers import TEST_DATA
 from mrcnn_tools.genome.fasta import Genome
 from mrcnn_tools.genome.regions import IntervalSet
 from mrcnn_tools.prediction import predict as predict_module
+from mrcnn_tools.prediction.genome_sites import GenomeSites
 from mrcnn_tools.prediction.options import PredictOptions
-from mrcnn_tools.prediction.predict import GenomeSites, predict_to_files
+from mrcnn_tools.prediction.predict import predict_to_files
 
 MODEL = str(TEST_DATA / "model_small_gbr.skops")  # its metadata; its model is replaced by WindowHash below
 
