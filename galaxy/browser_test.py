@@ -7,6 +7,8 @@ GALAXY_USER_EMAIL and GALAXY_USER_PASSWORD. With the Python of .venv-galaxy (req
    decompressed) and checks the type Galaxy gives each, and which data inputs of which tool offer it (tool build API);
 2. logs in through the login page and opens each tool form: its main fields and labels are there, the data inputs
    preselect what they should (never the JSON metrics), predict's model list shows the .keras and the .skops upload;
+   encode's "several samples" choice shows the collection input (and "no genome" among the genomes), predict's
+   "Variant effects" mode its VCF input, null and REF-mismatch fields and offers the uploaded VCF;
 3. imports galaxy/workflows/mrcnn-pipeline.ga, opens its run form, runs it through the API on the test-data inputs
    of galaxy/workflows/mrcnn-pipeline-tests.yml and waits until every job is ok, then shows the invocation, the
    history and the ROC plot in the browser; the encode form, opened in that history, does not preselect eval's JSON.
@@ -349,6 +351,78 @@ def check_forms(browser, checks, uploads_name):
     )
     checks.check(not any("metrics.json" in o for o in options), "predict form: model list offers no JSON")
     browser.screenshot("form-mrcnn_predict-model-options")
+    browser.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    checks.run("encode form, several samples", check_samples_form, browser, checks, uploads_name)
+    checks.run("predict form, variant effects", check_variants_form, browser, checks, uploads_name)
+
+
+def choose(browser, param, text):
+    """Pick the option of the select *param* whose text contains *text*; returns the texts of all its options."""
+    el = browser.element(param)
+    el.find_element(By.CSS_SELECTOR, ".multiselect").click()
+    WebDriverWait(browser.driver, 20).until(
+        lambda d: el.find_elements(By.CSS_SELECTOR, ".multiselect__content-wrapper li .multiselect__option")
+    )
+    options = el.find_elements(By.CSS_SELECTOR, ".multiselect__content-wrapper li .multiselect__option")
+    texts = [o.text.strip() for o in options if o.text.strip()]
+    next(o for o in options if text in o.text).click()
+    time.sleep(1.5)  # the conditional's case is drawn
+    return texts
+
+
+def shown(browser, param, label):
+    try:
+        el = browser.element(param)
+    except Exception:
+        return False
+    return el.is_displayed() and label in el.text
+
+
+def check_samples_form(browser, checks, uploads_name):
+    """Encode: 'several samples' shows a collection input and the minimum of samples; the genome can be left out."""
+    browser.driver.get(f"{browser.url}/?tool_id=mrcnn_encode")
+    browser.wait('div.ui-form-element[id="form-element-input|mode"]')
+    browser.wait_text(uploads_name)
+    time.sleep(1.5)
+    sources = choose(browser, "reference|source", "Use a built-in genome")
+    checks.check(
+        any("None" in t and "no windows" in t for t in sources), f"encode form: a genome can be left out: {sources}"
+    )
+    modes = choose(browser, "input|mode", "several samples")
+    checks.check(len(modes) == 3, f"encode form: sites from one calls file, a collection or every CpG: {modes}")
+    checks.check(
+        shown(browser, "input|calls", "Methylation calls of several samples (a list collection)"),
+        "encode form, several samples: the collection input shown with its label",
+    )
+    checks.check(
+        shown(browser, "input|min_samples", "Minimum samples observing a site"),
+        "encode form, several samples: the minimum of samples shown",
+    )
+    checks.check(shown(browser, "input|context", "Neighbour context"), "encode form, several samples: K shown")
+    browser.screenshot("form-mrcnn_encode-samples")
+
+
+def check_variants_form(browser, checks, uploads_name):
+    """Predict: the Variant effects mode shows its genome, VCF input (offering the uploaded VCF), null and skip."""
+    browser.driver.get(f"{browser.url}/?tool_id=mrcnn_predict")
+    browser.wait('div.ui-form-element[id="form-element-input|mode"]')
+    browser.wait_text(uploads_name)
+    time.sleep(1.5)
+    modes = choose(browser, "input|mode", "Variant effects")
+    checks.check(any("Variant effects" in t for t in modes), f"predict form: a Variant effects mode: {modes}")
+    for param, label in (
+        ("input|reference|source", "Reference genome"),
+        ("input|variants", "Variants (VCF)"),
+        ("input|null", "Random SNVs for the empirical null"),
+        ("input|skip_ref_mismatch", "Skip records whose REF disagrees"),
+    ):
+        checks.check(shown(browser, param, label), f"predict form, variant effects: field {param} with '{label}'")
+    options = dropdown_options(browser, "input|variants")
+    checks.check(
+        any("variants_chr22_small.vcf" in o for o in options),
+        f"predict form, variant effects: the VCF input offers the uploaded VCF: {options}",
+    )
+    browser.screenshot("form-mrcnn_predict-variants")
     browser.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make galaxy-test: run the tool tests of galaxy/*.xml in a real Galaxy server (26.1 from PyPI, offline).
+# make galaxy-test: run the tool tests of galaxy/*.xml and the workflow tests of galaxy/workflows/ in a real Galaxy
+# server (26.1 from PyPI, offline).
 # Galaxy is started by galaxy/serve.sh (own venv .venv-galaxy, a free port, a scratch directory; the server is
 # stopped and its files removed afterwards); exits non-zero when a test fails.
 set -euo pipefail
@@ -23,17 +24,21 @@ for b in bad:
 sys.exit(1 if bad or not tests else 0)
 PY
 if [ "$status" != 0 ]; then tail -40 "$W/test.log"; fi
-# the workflow (encode -> train -> predict -> eval), with planemo against this server
+# the workflows (each .ga with a -tests.yml beside it), with planemo against this server
 PLANEMO="${PLANEMO:-$ROOT/.venv-planemo/bin/planemo}"
 if [ -x "$PLANEMO" ]; then
-  if "$PLANEMO" test --engine external_galaxy --galaxy_url "$URL" --galaxy_admin_key "$ADMIN_KEY" \
-      --galaxy_user_key "$USER_KEY" --test_output_json "$W/wf.json" --test_output "$W/wf.html" \
-      "$ROOT/galaxy/workflows/mrcnn-pipeline.ga" > "$W/wf.log" 2>&1; then
-    echo "galaxy-test: workflow mrcnn-pipeline.ga passed"
-  else
-    tail -30 "$W/wf.log"; echo "galaxy-test: workflow mrcnn-pipeline.ga FAILED"; status=1
-  fi
+  for wf in "$ROOT"/galaxy/workflows/*.ga; do
+    name="$(basename "$wf" .ga)"
+    [ -f "${wf%.ga}-tests.yml" ] || continue
+    if "$PLANEMO" test --engine external_galaxy --galaxy_url "$URL" --galaxy_admin_key "$ADMIN_KEY" \
+        --galaxy_user_key "$USER_KEY" --test_output_json "$W/$name.json" --test_output "$W/$name.html" \
+        "$wf" > "$W/$name.log" 2>&1; then
+      echo "galaxy-test: workflow $name.ga passed"
+    else
+      tail -30 "$W/$name.log"; echo "galaxy-test: workflow $name.ga FAILED"; status=1
+    fi
+  done
 else
-  echo "galaxy-test: no planemo at $PLANEMO (make lint installs it): workflow test not run"; status=1
+  echo "galaxy-test: no planemo at $PLANEMO (make lint installs it): workflow tests not run"; status=1
 fi
 exit $status

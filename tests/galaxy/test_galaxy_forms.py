@@ -29,6 +29,8 @@ PARENT = {
     "binary": "data",
     "tabular.gz": "binary",
     "fasta.gz": "binary",
+    "vcf": "tabular",
+    "vcf_bgzip": "binary",
 }
 
 
@@ -133,13 +135,62 @@ def _top_level_names(tool):
     return names
 
 
-def test_workflow_steps_store_every_tool_input():
+WORKFLOWS = sorted((GALAXY / "workflows").glob("*.ga"))
+
+
+def _missing_state(elem, state, macros, prefix=""):
+    """Inputs of *elem* (a tool's inputs or a conditional's case) that *state* does not store, case by case."""
+    missing = []
+    for child in _expand(elem, macros):
+        if child.tag not in ("param", "conditional", "section", "repeat"):
+            continue
+        name = _name(child)
+        if name not in state:
+            missing.append(prefix + name)
+        elif child.tag == "conditional" and isinstance(state[name], dict):
+            test = child.find("param")
+            case = state[name].get(_name(test))
+            (when,) = [w for w in child.findall("when") if w.get("value") == case]
+            missing += _missing_state(when, state[name], macros, f"{prefix}{name}|")
+    return missing
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_steps_store_every_tool_input(workflow):
     """A tool step missing an input makes Galaxy ask to review 'tools which have changed' before the run form works,
-    and the API refuse the run without allow_tool_state_corrections."""
-    wf = json.loads((GALAXY / "workflows" / "mrcnn-pipeline.ga").read_text())
+    and the API refuse the run without allow_tool_state_corrections: checked down into the chosen conditional cases."""
+    wf = json.loads(workflow.read_text())
     for step in wf["steps"].values():
         if step["type"] != "tool":
             continue
         state = json.loads(step["tool_state"])
-        missing = _top_level_names(step["tool_id"]) - set(state)
-        assert not missing, (step["label"], missing)
+        root = ET.parse(TOOLS[step["tool_id"]]).getroot().find("inputs")
+        missing = _missing_state(root, state, _macros(step["tool_id"]))
+        assert not missing, (workflow.name, step["label"], missing)
+
+
+def test_state_check_catches_a_missing_input_inside_a_case():
+    wf = json.loads((GALAXY / "workflows" / "mrcnn-pipeline.ga").read_text())
+    predict = next(s for s in wf["steps"].values() if s.get("tool_id") == "mrcnn_predict")
+    state = json.loads(predict["tool_state"])
+    del state["input"]["impute_missing"]
+    root = ET.parse(TOOLS["mrcnn_predict"]).getroot().find("inputs")
+    assert _missing_state(root, state, _macros("mrcnn_predict")) == ["input|impute_missing"]
+
+
+def test_encode_takes_a_list_collection_of_the_calls_types():
+    """Several samples: a list collection of the same types as one calls file, in a case of its own."""
+    root = ET.parse(TOOLS["mrcnn_encode"]).getroot()
+    cond = root.find("inputs/conditional[@name='input']")
+    (coll,) = cond.findall("when[@value='samples']/param[@type='data_collection']")
+    assert coll.get("name") == "calls" and coll.get("collection_type") == "list"
+    assert set(coll.get("format").split(",")) == data_inputs("mrcnn_encode")["input|calls"]
+    assert [w.get("value") for w in cond.findall("when")] == ["calls", "samples", "all"]
+    # the genome can be left out (sites as given, no windows)
+    sources = [o.get("value") for o in root.findall("inputs/conditional[@name='reference']/param/option")]
+    assert sources == ["cached", "history", "none"]
+
+
+def test_predict_takes_vcf_and_bgzip_vcf_in_its_variant_mode():
+    assert data_inputs("mrcnn_predict")["input|variants"] == {"vcf", "vcf_bgzip"}
+    assert not _accepts({"vcf", "vcf_bgzip"}, "tabular")  # a calls table is never offered as variants
