@@ -305,7 +305,7 @@ def ab(model_path, fasta, rounds, onnx_path=None):
         base = base or (cpu, wall)
         rate = f"{len(x) / cpu:8,.0f} windows per CPU s ({base[0] / cpu:.2f}x)"
         say(f"  {k:36s} {rate}, {len(x) / wall:8,.0f}/s wall ({base[1] / wall:.2f}x)")
-    write_section("predict-ab", "```text\n$ python benchmarks/predict.py --ab\n" + "\n".join(lines) + "\n```")
+    write_section("predict-ab", "```text\n$ python " + " ".join(sys.argv) + "\n" + "\n".join(lines) + "\n```")
 
 
 STARTUP_REGION = "20:30000001-30010000"  # 10 kb, as acceptance 27 measures start-up

@@ -149,7 +149,7 @@ def ab(sites, batch, rounds):
         say(f"  {k:26s} {rate}, {steps * batch / wall:7,.0f}/s wall ({base[1] / wall:.2f}x); held-out RMSE {rmse:.4f}")
     if "bf16 pipeline" not in cases:
         say("  bf16: not measured, this CPU has no native bfloat16 (avx512_bf16/amx_bf16)")
-    write_section("train-ab", "```text\n$ python benchmarks/train.py --ab\n" + "\n".join(lines) + "\n```")
+    write_section("train-ab", "```text\n$ python " + " ".join(sys.argv) + "\n" + "\n".join(lines) + "\n```")
 
 
 def main():
