@@ -4,6 +4,7 @@ import gzip
 import importlib
 import json
 import re
+import uuid
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -424,3 +425,13 @@ def test_cohort_workflow_encodes_a_collection_without_a_genome_and_trains_one_mo
     for element in case["job"]["Methylation calls of the samples"]["elements"]:
         assert (WORKFLOWS / element["path"]).is_file()
     assert set(case["outputs"]) <= set(outputs)
+
+
+@pytest.mark.parametrize("name", ["mrcnn-pipeline", "mrcnn-cohort"])
+def test_workflow_uuids_are_distinct_version_4(name):
+    """Galaxy refuses an invocation whose step UUIDs are not UUID4 ('Invalid step UUID4')."""
+    wf = json.loads((WORKFLOWS / f"{name}.ga").read_text())
+    steps = wf["steps"].values()
+    found = [wf["uuid"], *(s["uuid"] for s in steps), *(o["uuid"] for s in steps for o in s["workflow_outputs"])]
+    assert len(set(found)) == len(found)
+    assert all(uuid.UUID(u).version == 4 and str(uuid.UUID(u)) == u for u in found)
