@@ -60,6 +60,11 @@ class Variant:
         return f"{self.chrom}:{self.pos} {self.ref_text}>{self.alt_text}"
 
 
+def _starts_with(path, prefix):
+    with open(path, "rb") as fh:
+        return fh.read(len(prefix)) == prefix
+
+
 def trim(pos0, ref, alt):
     """Remove the bases REF and ALT share: suffix first, then prefix.
 
@@ -117,11 +122,17 @@ class VariantReader:
             raise InputFormatError("a directory, not a VCF file; give a .vcf, .vcf.gz or .bcf file", self.path)
         pysam.set_verbosity(0)  # htslib's warnings (contigs not in the header) are not the user's concern here
         path = self.path
-        if os.path.isfile(path) and is_gzip(path) and not is_bgzf(path):
-            # plain gzip (not bgzip): htslib cannot read it as a VCF; decompressed to a temporary file as read
+        plain_gzip = os.path.isfile(path) and is_gzip(path) and not is_bgzf(path)
+        if plain_gzip or (os.path.isfile(path) and not is_gzip(path) and not _starts_with(path, b"##fileformat")):
+            # htslib reads neither plain gzip (only bgzip) nor a VCF without its ##fileformat line (a hand-made
+            # one): such a file is copied, as read, to a temporary file that it can read
             self._plain = tempfile.NamedTemporaryFile(suffix=".vcf")
             try:
-                with gzip.open(path, "rb") as src:
+                with gzip.open(path, "rb") if plain_gzip else open(path, "rb") as src:
+                    head = src.read(12)
+                    if head != b"##fileformat" and head[:6] == b"#CHROM":
+                        self._plain.write(b"##fileformat=VCFv4.2\n")
+                    self._plain.write(head)
                     shutil.copyfileobj(src, self._plain, 1 << 20)
             except (OSError, EOFError) as exc:
                 raise InputFormatError(f"not a readable gzip file ({exc}); check the download", self.path) from None
@@ -131,7 +142,8 @@ class VariantReader:
             return pysam.VariantFile(path)
         except (ValueError, OSError, NotImplementedError) as exc:
             raise InputFormatError(
-                f"not a readable VCF/BCF file ({exc}); give a VCF (plain or bgzip) or a BCF with its '#CHROM' header",
+                f"not a readable VCF/BCF file{'' if self._plain else f' ({exc})'}; give a VCF (plain or bgzip) or a "
+                "BCF with its '#CHROM' header",
                 self.path,
             ) from None
 

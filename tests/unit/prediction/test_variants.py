@@ -2,11 +2,13 @@
 alleles against a naive reference that builds the alternative chromosome by hand, deltas equal to genome-mode
 predictions on the mutated genome, independence of chunk and batch sizes, REF mismatches, the null."""
 
+import gzip
+
 import numpy as np
 import pytest
 
 from mrcnn_tools.encoding import C, G, encode_bytes, extract_windows, find_cpgs
-from mrcnn_tools.errors import GenomeMismatchError, UsageError
+from mrcnn_tools.errors import GenomeMismatchError, InputFormatError, UsageError
 from mrcnn_tools.prediction import predict as predict_module
 from mrcnn_tools.prediction import variants as variants_module
 from mrcnn_tools.prediction.options import PredictOptions
@@ -287,3 +289,17 @@ def test_context_models_are_refused():
     with pytest.raises(UsageError, match="observed neighbours"):
         check_variant_model({"arch": "mrcnn-context"}, "m.keras")
     check_variant_model({"arch": "simple-cnn"}, "m.keras")
+
+
+def test_plain_gzip_and_a_vcf_without_fileformat_line_are_read(tmp_path):
+    body = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nc\t5\tx\tA\tG,T\t.\tPASS\t.\n"
+    bare = tmp_path / "bare.vcf"
+    bare.write_text(body)
+    plain = tmp_path / "plain.vcf.gz"
+    plain.write_bytes(gzip.compress((HEADER.split("\n", 1)[0] + "\n" + body).encode(), mtime=0))
+    for path in (bare, plain):
+        assert [(v.pos, v.alt_text) for v in VariantReader(str(path))] == [(5, "G"), (5, "T")]
+    junk = tmp_path / "junk.vcf"
+    junk.write_text("hello\n")
+    with pytest.raises(InputFormatError, match="not a readable VCF/BCF file; give a VCF"):
+        list(VariantReader(str(junk)))
