@@ -120,9 +120,9 @@ KERAS_EXTRAS = ("matplotlib", "sklearn")  # what Keras imports for its plots and
 
 def start_tensorflow(threads=None, skip=KERAS_EXTRAS):
     """Import TensorFlow and Keras (:func:`~mrcnn_tools.models.backend.load_tensorflow`) without the modules *skip*
-    that Keras imports only for helpers no command uses (it imports them in ``try: ... except ImportError``):
-    1.8 s CPU and 80 MB less start-up (benchmarks/predict.py --startup). Modules already imported are left alone, and
-    a later import of a skipped module works as usual."""
+    that Keras imports only for helpers no command uses (it imports them in ``try: ... except ImportError``): less
+    start-up CPU and memory for every job-array task. Modules already imported are left alone, and a later import of
+    a skipped module works as usual."""
     hide = [name for name in skip if name not in sys.modules]
     sys.modules.update(dict.fromkeys(hide, None))  # None there: an import of it raises ImportError
     try:
