@@ -295,7 +295,7 @@ def _build(genome, directory, name):
     return path
 
 
-def open_genome_codes(fasta, cache_dir=None, genome=None):
+def open_genome_codes(fasta, cache_dir=None, genome=None, required=True):
     """The codes of *fasta*, built on first use.
 
     Parameters
@@ -306,10 +306,12 @@ def open_genome_codes(fasta, cache_dir=None, genome=None):
         Where to keep the codes; otherwise ``$MRCNN_CACHE_DIR``, the FASTA's directory, ``~/.cache/mrcnn-tools``.
     genome : Genome, optional
         *fasta* already opened (e.g. to check its checksum before any codes are written).
+    required : bool
+        False: None when no directory can take them (instead of an error).
 
     Returns
     -------
-    GenomeCodes
+    GenomeCodes (or None)
     """
 
     genome = genome if genome is not None else Genome(fasta)
@@ -326,6 +328,8 @@ def open_genome_codes(fasta, cache_dir=None, genome=None):
                 break
             except OSError as exc:  # full disk, quota: try the next place
                 log.warning("cannot write the genome codes in %s (%s); trying the next directory", d, exc)
+        if path is None and not required:
+            return None
         if path is None:
             raise MrcnnError(
                 f"{fasta}: no writable directory for the genome codes (tried "
@@ -333,6 +337,23 @@ def open_genome_codes(fasta, cache_dir=None, genome=None):
                 f"{ENV_CACHE_DIR}"
             )
     return GenomeCodes(path)
+
+
+class FastaCodes:
+    """What genome-mode prediction reads of :class:`GenomeCodes`, from the FASTA itself (one chromosome at a time):
+    where no directory takes the codes file. The CpGs of each chromosome are counted when first asked for."""
+
+    def __init__(self, genome):
+        self.genome = genome
+        self._counts = {}
+
+    def chrom(self, name):
+        return self.genome.codes(name)
+
+    def cpg_counts(self, name):
+        if name not in self._counts:
+            self._counts[name] = cpg_block_counts(self.chrom(name), CPG_BLOCK)
+        return CPG_BLOCK, self._counts[name]
 
 
 def check_dataset_genome(meta, checksum, data_path, fasta):

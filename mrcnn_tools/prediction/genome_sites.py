@@ -1,10 +1,14 @@
 """The CpGs of a genome to predict, in a selection and a shard, streamed chunk by chunk from the memory-mapped
 genome codes; and the one rule by which shards split sites."""
 
+import logging
+
 import numpy as np
 
-from mrcnn_tools.genome.codes import open_genome_codes
+from mrcnn_tools.genome.codes import FastaCodes, open_genome_codes
 from mrcnn_tools.genome.cpgs import cpg_site_range, cpg_sites
+
+log = logging.getLogger(__name__)
 
 
 def shard_range(total, shard):
@@ -41,7 +45,12 @@ class GenomeSites:
         self, genome, *, regions=None, chroms_ok=None, keep_strands=False, shard=None, codes=None, cache_dir=None
     ):
         self.genome, self.regions, self.keep_strands = genome, regions, keep_strands
-        self.codes = codes if codes is not None else open_genome_codes(genome.path, cache_dir=cache_dir, genome=genome)
+        if codes is None:
+            codes = open_genome_codes(genome.path, cache_dir=cache_dir, genome=genome, required=False)
+        if codes is None:
+            log.warning("%s: no writable directory for the genome codes; reading the FASTA instead", genome.path)
+            codes = FastaCodes(genome)
+        self.codes = codes
         self.names = [c for c in genome.chromosomes() if chroms_ok is None or chroms_ok(c)]
         self.counts = self.bounds = None
         if shard is not None:

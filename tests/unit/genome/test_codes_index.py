@@ -106,3 +106,16 @@ def test_codes_file_from_before_the_counts_still_works(small_genome, caplog):
     assert again.path == codes.path and os.stat(codes.path).st_mtime_ns == mtime
     assert again.index["cpg_block"] == genome_codes.CPG_BLOCK
     assert again.cpg_counts("chr2")[1][-1] == len(naive_cpgs(seqs["chr2"]))
+
+
+def test_no_writable_directory_reads_the_fasta_instead(small_genome, monkeypatch, caplog):
+
+    fa, seqs = small_genome
+    want = [(c, p) for c, s in seqs.items() for p in naive_cpgs(s)]
+    monkeypatch.setattr(genome_codes, "_writable", lambda d: False)
+    with caplog.at_level("WARNING", logger="mrcnn_tools"):
+        parts = [GenomeSites(Genome(str(fa)), shard=(i, 3)) for i in (1, 2, 3)]
+    assert all(isinstance(p.codes, genome_codes.FastaCodes) for p in parts)
+    assert [(c, p) for s in parts for c, pos, _ in s.chunks(5) for p in pos.tolist()] == want
+    assert any("reading the FASTA instead" in r.message for r in caplog.records)
+    assert not [f for f in os.listdir(fa.parent) if ".codes" in f]
