@@ -411,7 +411,7 @@ def check_variants_form(browser, checks, uploads_name):
     modes = choose(browser, "input|mode", "Variant effects")
     checks.check(any("Variant effects" in t for t in modes), f"predict form: a Variant effects mode: {modes}")
     for param, label in (
-        ("input|reference|source", "Reference genome"),
+        ("input|reference|source", ""),  # the conditional's title sits outside its select's element
         ("input|variants", "Variants (VCF)"),
         ("input|null", "Random SNVs for the empirical null"),
         ("input|skip_ref_mismatch", "Skip records whose REF disagrees"),
