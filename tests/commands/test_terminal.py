@@ -222,7 +222,8 @@ def _run_child(argv, cwd, timeout=600):
     return rc, bytes(shown)
 
 
-@pytest.mark.parametrize("case", list(CASES))
+# training the paper's network in a terminal is the slow case (5 s); train-kmer-gbr keeps a training's bar fast
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.slow) if c == "train-mrcnn" else c for c in CASES])
 def test_command_in_a_terminal(case, td, tmp_path):
     out = tmp_path / "out"
     out.mkdir()

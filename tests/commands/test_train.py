@@ -139,7 +139,8 @@ def test_each_architecture_beats_training_mean_on_h1(h1, tmp_path, capsys, arch,
     assert rows[0].startswith("#epoch\tloss") and len(rows) >= 2
 
 
-@pytest.mark.parametrize("arch", ["mrcnn", "simple-cnn", "kmer-gbr"])
+# the paper's network is the slow case (5 s); simple-cnn keeps the Keras path in the fast tier
+@pytest.mark.parametrize("arch", [pytest.param("mrcnn", marks=pytest.mark.slow), "simple-cnn", "kmer-gbr"])
 def test_each_architecture_trains_through_main(trained, arch):
     """main() writes a model of the architecture that loads with its metadata, uses every labelled site for
     training or validation, predicts a level in [0, 1] for every test site, and writes its history."""
@@ -164,6 +165,8 @@ def test_each_architecture_trains_through_main(trained, arch):
         assert len(rows) >= 2
 
 
+# 9 s (three trainings); the fast tier keeps batch/chunk-independent predictions (test_options)
+@pytest.mark.slow
 def test_same_seed_same_weights_under_either_strategy_and_batch_size_independent_predictions(trained, tmp_path, capsys):
     # the second run under MirroredStrategy (one device here): the same seed gives the same weights whichever
     # strategy runs the steps

@@ -153,6 +153,8 @@ def test_sites_only_dataset_windows_equal_stored(pair):
     assert np.array_equal(rows.windows(), w.seq[::7]) and np.array_equal(rows.y, w.y[::7], equal_nan=True)
 
 
+# 9 s; the fast tier keeps the sites-only windows against stored ones (above) and the k-mer GBR case (below)
+@pytest.mark.slow
 def test_train_and_predict_sites_only_equal_stored_windows(pair, tmp_path, capsys):
 
     fa = str(pair / "22_20-21M.fa")

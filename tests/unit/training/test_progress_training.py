@@ -44,6 +44,8 @@ def _train(argv, capsys):
     return run_main(train, [bundled("test_small.npz"), *argv], capsys)
 
 
+# 7 s; the fast tier keeps the terminal's bar for each epoch
+@pytest.mark.slow
 def test_keras_epochs_log_their_batches_without_a_terminal_and_quiet_silences_them(every_update, tmp_path, capsys):
     """A log line at every batch (interval 0) and none with -q; progress only reads what Keras hands it, so the same
     seed gives the same weights, bit for bit, either way."""
