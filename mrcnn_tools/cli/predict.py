@@ -106,6 +106,10 @@ def _body(args, log):
         null=args.null,
     )
     if args.variants:  # variant effects: the library checks what they need (a model, --genome, no datasets)
+        unused = [o for o, v in (("--bigwig", args.bigwig), ("--shard", args.shard), ("--out-dir", args.out_dir)) if v]
+        if unused or args.output_format != DEFAULTS.output_format:
+            what = ", ".join(unused) or "--output-format"
+            raise UsageError(f"--variants writes one effects table (-o FILE): {what} does not apply to it")
         effects = variant_effects_to_file(
             args.model, args.genome, args.variants, args.output, seed=args.seed, options=options, datasets=args.datasets
         )

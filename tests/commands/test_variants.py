@@ -194,3 +194,18 @@ def test_rc_augment_model_deltas_equal_genome_mode(tmp_path, capsys):
     for r in rows:
         s = int(r[6])
         assert (r[9], r[10]) == (levels["ref"][s], levels["alt"][s])
+
+
+@pytest.mark.parametrize(
+    "extra, named",
+    [
+        (["--shard", "1/2"], "--shard"),
+        (["--output-format", "bedgraph"], "--output-format"),
+        (["--out-dir", "d"], "--out-dir"),
+    ],
+)
+def test_options_of_predictions_refused_with_variants(tmp_path, capsys, extra, named):
+    argv = ["-m", bundled("model_small.keras"), "--genome", "g.fa", "--variants", "v.vcf", "-o", tmp_path / "e.tsv"]
+    rc, err = run_main(main, [*argv, *extra], capsys)
+    assert rc == 2 and len(err) == 1 and named in err[0] and "does not apply" in err[0]
+    assert not (tmp_path / "e.tsv").exists()
