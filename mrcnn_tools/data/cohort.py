@@ -72,6 +72,11 @@ def encode_samples(genome_path, samples, options=None, *, cgi_path=None, extra_m
         raise UsageError("give --calls FILE (repeated for several samples) or --calls-list SHEET")
     if opts.all_cpgs:
         raise UsageError("--all-cpgs takes one --calls file and --genome; several samples encode their observed sites")
+    if int(opts.min_samples) > len(samples):
+        raise UsageError(
+            f"--min-samples {opts.min_samples} is more than the {len(samples)} sample(s) given: no site could be kept; "
+            f"give at most --min-samples {len(samples)}"
+        )
     if genome_path is None and opts.windows:
         raise UsageError(
             "--genome FASTA is needed to cut the windows; give --genome, or --no-windows for a dataset of sites "

@@ -106,6 +106,7 @@ def test_cells_with_their_sequence(tmp_path, capsys):
         (["--sample-names", "a,a,b,c,d"], "the sample name 'a' is given twice"),
         (["--sample-names", "a,b"], "--sample-names gives 2 names for 5 --calls files"),
         ([], "--genome FASTA is needed to cut the windows"),
+        (["--no-windows", "--min-samples", "6"], "--min-samples 6 is more than the 5 sample(s) given"),
     ],
 )
 def test_errors_are_one_line(cohort, tmp_path, capsys, extra, message):
