@@ -206,7 +206,8 @@ def train_model(datasets, output, options=DEFAULTS):
         data, validation=val_data, val_chroms=opts.val_chroms, val_fraction=val_fraction, seed=opts.seed
     )
     log.info("training on %d sites, validating on %d (%s)", len(train), len(val) if val is not None else 0, split)
-    leaks = leaking_sites(train, val, train.window) if val is not None else 0
+    # overlapping windows are a leak only for a model that reads them (context-only reads no sequence)
+    leaks = leaking_sites(train, val, train.window) if val is not None and spec.reads_sequence else 0
     if leaks:
         log.warning(
             "warning: %d of %d validation sites (%.1f%%) lie within %d bp of a training site: their windows "
