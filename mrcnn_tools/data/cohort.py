@@ -21,7 +21,7 @@ from mrcnn_tools.data.arrays import Summary, WindowCutter, release_free_memory, 
 from mrcnn_tools.data.dataset import Dataset, make_meta
 from mrcnn_tools.data.options import DEFAULTS
 from mrcnn_tools.data.samples import add_sample_context, join_sites, keep_min_samples
-from mrcnn_tools.data.sites import PlacedCalls, Sites, merge_calls
+from mrcnn_tools.data.sites import PlacedCalls, Sites, merged_sites
 from mrcnn_tools.encoding import ENCODING_NAME
 from mrcnn_tools.errors import GenomeMismatchError, InputFormatError, UsageError
 from mrcnn_tools.genome.cpgs import STRAND_TEXT, cgi_flags
@@ -234,27 +234,10 @@ def _given_sites(calls, opts, summary, path):
             summary.dropped["not selected"] += len(ix)
             continue
         pos, strand = calls.pos[ix].astype(np.int64), calls.strand[ix]
-        if selection.regions is not None:
-            inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
-            summary.dropped["outside regions"] += int((~inside).sum())
-            ix, pos, strand = ix[inside], pos[inside], strand[inside]
-        m, u = calls.count_m[ix].astype(np.float64), calls.count_u[ix].astype(np.float64)
-        level = None if calls.level is None else calls.level[ix]
-        sites = Sites(name, *merge_calls(pos, strand, m, u, level, opts.keep_strands, calls.has_counts, summary))
-        if calls.has_counts:
-            keep = (sites.coverage >= opts.min_coverage) & (sites.coverage > 0)
-            summary.dropped["coverage"] += int((~keep).sum())
-            sites = sites.subset(keep)
+        sites = merged_sites(name, calls, ix, pos, strand, selection, opts.keep_strands, opts.min_coverage, summary)
         key = canonical_chrom(name)
         if key in out:  # one chromosome spelt two ways in one file (chr22 and 22)
-            sites = Sites(
-                out[key].chrom,
-                *(
-                    np.concatenate([getattr(out[key], a), getattr(sites, a)])
-                    for a in ("pos", "strand", "level", "coverage")
-                ),
-            )
-            sites = sites.subset(np.argsort(sites.pos, kind="stable"))
+            sites = Sites.joined(out[key].chrom, [out[key], sites])
         out[key] = sites
     if not calls.has_counts and opts.min_coverage:
         log.info("%s: format %s has no read counts: --min-coverage is not applied", path, calls.format)

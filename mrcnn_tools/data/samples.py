@@ -14,12 +14,12 @@ import numpy as np
 
 from mrcnn_tools.calls.formats import FORMATS
 from mrcnn_tools.data.neighbours import chromosome_context, empty_context
+from mrcnn_tools.data.sites import Sites
 from mrcnn_tools.errors import InputFormatError, UsageError
 from mrcnn_tools.io import check_readable
 
 __all__ = [
     "Sample",
-    "SampleSites",
     "samples_from",
     "read_sample_sheet",
     "default_sample_name",
@@ -160,42 +160,6 @@ def read_sample_sheet(path, calls_format=None):
     return samples
 
 
-@dataclass
-class SampleSites:
-    """The sites of one chromosome observed in any of S samples, in genomic order.
-
-    Attributes
-    ----------
-    chrom : str
-    pos : int64 (n,)
-        0-based position, as :class:`~mrcnn_tools.data.sites.Sites`.
-    strand : int8 (n,)
-        1 '+', -1 '-', 0 merged or unknown.
-    level : float32 (n, S)
-        Methylated fraction, NaN where the sample does not observe the site.
-    coverage : int32 (n, S)
-        Reads, 0 where not observed (or the format has no counts).
-    context : dict of (n, S, 2K) arrays, optional
-        Each sample's own observed neighbours (:func:`add_sample_context`).
-    """
-
-    chrom: str
-    pos: np.ndarray
-    strand: np.ndarray
-    level: np.ndarray
-    coverage: np.ndarray
-    context: dict = None
-
-    def __len__(self):
-        return len(self.pos)
-
-    def subset(self, index):
-        context = None if self.context is None else {k: v[index] for k, v in self.context.items()}
-        return SampleSites(
-            self.chrom, self.pos[index], self.strand[index], self.level[index], self.coverage[index], context
-        )
-
-
 def _keys(pos, strand):
     """One int64 a site: position << 2 | (strand + 1), so sites sort by position, then strand."""
     return (np.asarray(pos, np.int64) << 2) | (np.asarray(strand, np.int64) + 1)
@@ -214,7 +178,7 @@ def join_sites(chrom, parts):
 
     Returns
     -------
-    SampleSites
+    Sites
         A site is the same in two samples when its position and strand are.
     """
     s = len(parts)
@@ -231,7 +195,7 @@ def join_sites(chrom, parts):
             level[rows, t] = part.level
             coverage[rows, t] = np.minimum(part.coverage, 2**31 - 1)
     strand = ((union & 3) - 1).astype(np.int8)
-    return SampleSites(chrom, union >> 2, strand, level, coverage)
+    return Sites(chrom, union >> 2, strand, level, coverage)
 
 
 def keep_min_samples(sites, k):
@@ -247,7 +211,7 @@ def add_sample_context(sites, parts, k, pair_strands=False):
 
     Parameters
     ----------
-    sites : SampleSites
+    sites : Sites
         The sites to give a context (any subset of the union of *parts*).
     parts : list of Sites or None
         Each sample's observed sites of the chromosome, in genomic order.

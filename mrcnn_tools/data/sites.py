@@ -44,11 +44,13 @@ class Sites:
     strand : int8 (n,)
         1 '+', -1 '-', 0 strands merged.
     level : float64 (n,)
-        Methylated fraction, NaN where not observed.
+        Methylated fraction, NaN where not observed. Several samples joined
+        (:func:`mrcnn_tools.data.samples.join_sites`): float32 (n, S).
     coverage : float64 (n,)
-        Reads (whole numbers), 0 where unknown.
+        Reads (whole numbers), 0 where unknown. Several samples: int32 (n, S), 0 where not observed.
     context : dict of (n, 2K) arrays, optional
-        The observed neighbours (stage 2, :func:`mrcnn_tools.data.neighbours.add_neighbours`).
+        The observed neighbours (stage 2, :func:`mrcnn_tools.data.neighbours.add_neighbours`); (n, S, 2K) for
+        several samples (:func:`mrcnn_tools.data.samples.add_sample_context`).
     """
 
     chrom: str
@@ -83,6 +85,35 @@ class Sites:
     @classmethod
     def empty(cls, chrom):
         return cls(chrom, np.empty(0, np.int64), np.empty(0, np.int8), np.empty(0), np.empty(0))
+
+    @classmethod
+    def joined(cls, chrom, parts):
+        """One run of sites in genomic order from *parts* of one chromosome (a file that names it two ways,
+        chr22 and 22)."""
+        joined = cls(
+            chrom, *(np.concatenate([getattr(p, k) for p in parts]) for k in ("pos", "strand", "level", "coverage"))
+        )
+        return joined.subset(np.argsort(joined.pos, kind="stable"))
+
+
+def merged_sites(name, calls, ix, pos, strand, selection, keep_strands, min_coverage, summary):
+    """The sites of the calls *ix* of chromosome *name* (at *pos*, *strand*): those inside the selected regions,
+    both strands merged unless *keep_strands*, those under *min_coverage* dropped (formats with counts)."""
+    if selection.regions is not None:
+        inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
+        summary.dropped["outside regions"] += int((~inside).sum())
+        ix, pos, strand = ix[inside], pos[inside], strand[inside]
+    # counts may be float32 in Calls: summed as float64, as they always were
+    m, u = calls.count_m[ix].astype(np.float64), calls.count_u[ix].astype(np.float64)
+    level = None if calls.level is None else calls.level[ix]
+    sites = Sites(name, *merge_calls(pos, strand, m, u, level, keep_strands, calls.has_counts, summary))
+    del m, u
+    if calls.has_counts:
+        keep = (sites.coverage >= min_coverage) & (sites.coverage > 0)
+        summary.dropped["coverage"] += int((~keep).sum())
+        if not keep.all():
+            sites = sites.subset(keep)
+    return sites
 
 
 def _group_by_chrom(genome, calls, selection, skip_missing, path, summary):
@@ -243,22 +274,8 @@ class PlacedCalls:
         summary.dropped["outside CpG context"] += int((on_c & ~on).sum())
         self._off_base += int((~on_c).sum())
         ix, pos, strand = ix[on], pos[on], strand[on]
-        if selection.regions is not None:
-            inside = selection.regions.contains(name, np.where(strand < 0, pos - 1, pos))
-            summary.dropped["outside regions"] += int((~inside).sum())
-            ix, pos, strand = ix[inside], pos[inside], strand[inside]
-        # counts may be float32 in Calls: summed as float64, as they always were
-        m, u = calls.count_m[ix].astype(np.float64), calls.count_u[ix].astype(np.float64)
-        level = None if calls.level is None else calls.level[ix]
-        sites = Sites(
-            name, *merge_calls(pos, strand, m, u, level, self.options.keep_strands, calls.has_counts, summary)
-        )
-        del m, u
-        if calls.has_counts:
-            keep = (sites.coverage >= self.options.min_coverage) & (sites.coverage > 0)
-            summary.dropped["coverage"] += int((~keep).sum())
-            if not keep.all():
-                sites = sites.subset(keep)
+        opts = self.options
+        sites = merged_sites(name, calls, ix, pos, strand, selection, opts.keep_strands, opts.min_coverage, summary)
         self.observed += len(sites)
         return sites
 
@@ -269,11 +286,7 @@ class PlacedCalls:
             return parts[0]
         if not parts:
             return Sites.empty(gname)
-        # the file names one chromosome two ways (chr22 and 22): one run of sites, in genomic order
-        joined = Sites(
-            gname, *(np.concatenate([getattr(p, k) for p in parts]) for k in ("pos", "strand", "level", "coverage"))
-        )
-        return joined.subset(np.argsort(joined.pos, kind="stable"))
+        return Sites.joined(gname, parts)
 
     def check(self):
         """After every chromosome: refuse calls that do not sit on this genome, warn of a likely 1-based file.

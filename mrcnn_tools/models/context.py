@@ -39,7 +39,8 @@ def context_layers():
 
     @register
     class NeighbourDropout(keras.layers.Layer):
-        """Hide each neighbour (distance set to 0 = missing) with probability *rate*, in training only."""
+        """Hide each entry (set to 0 = missing) with probability *rate*, in training only: a neighbour's distance,
+        or an other sample's coverage (:mod:`mrcnn_tools.models.samples`)."""
 
         def __init__(self, rate=0.0, seed=0, **kwargs):
             super().__init__(**kwargs)
@@ -79,7 +80,8 @@ def context_layers():
 
     @register
     class NeighbourAverage(keras.layers.Layer):
-        """(level, dist) -> float32 (b, 2): the weighted average (1 / (1 + |d|)) and whether any neighbour is there."""
+        """(level, dist) (..., 2K) -> float32 (..., 2): the weighted average (1 / (1 + |d|)) and whether any
+        neighbour is there; (b, S, 2K) for each sample of a multi-sample model."""
 
         def call(self, inputs):
             level, dist = inputs
@@ -91,7 +93,7 @@ def context_layers():
             return ops.stack([avg, ops.cast(total > 0, "float32")], axis=-1)
 
         def compute_output_shape(self, input_shapes):
-            return (input_shapes[0][0], 2)
+            return (*input_shapes[0][:-1], 2)
 
     @register
     class OnAverage(keras.layers.Layer):
@@ -111,6 +113,20 @@ def context_layers():
         OnAverage=OnAverage,
     )
     return _LAYERS
+
+
+def sequence_branch(window, seed, mrcnn_kwargs):
+    """The paper's network up to its last hidden layer (its output layer left out): the sequence branch of
+    mrcnn-context, one or several samples. *mrcnn_kwargs*: MRCNN's settings, ``mrcnn_dense_units`` and
+    ``mrcnn_dropout`` for its dense layer."""
+    import keras
+
+    kw = {k_: v for k_, v in MRCNN_DEFAULTS.items() if k_ not in ("dense_units", "dropout")}
+    kw.update({k_: v for k_, v in mrcnn_kwargs.items() if k_ in kw})
+    kw["dense_units"] = mrcnn_kwargs.get("mrcnn_dense_units", MRCNN_DEFAULTS["dense_units"])
+    kw["dropout"] = mrcnn_kwargs.get("mrcnn_dropout", MRCNN_DEFAULTS["dropout"])
+    mrcnn = build_mrcnn(window, seed=seed, **kw)
+    return keras.Model(mrcnn.input, mrcnn.get_layer("dropout").output, name="mrcnn_sequence")
 
 
 def build_context_model(
@@ -163,14 +179,7 @@ def build_context_model(
     if arch == "mrcnn-context":
         codes = keras.Input((window,), dtype="uint8", name="codes")
         inputs["codes"] = codes
-        kw = {k_: v for k_, v in MRCNN_DEFAULTS.items() if k_ not in ("dense_units", "dropout")}
-        kw.update({k_: v for k_, v in mrcnn_kwargs.items() if k_ in kw})
-        kw["dense_units"] = mrcnn_kwargs.get("mrcnn_dense_units", MRCNN_DEFAULTS["dense_units"])
-        kw["dropout"] = mrcnn_kwargs.get("mrcnn_dropout", MRCNN_DEFAULTS["dropout"])
-        mrcnn = build_mrcnn(window, seed=seed, **kw)
-        # the paper's network up to its last hidden layer: the sequence branch, its output layer left out
-        branch = keras.Model(mrcnn.input, mrcnn.get_layer("dropout").output, name="mrcnn_sequence")
-        joined.append(branch(codes))
+        joined.append(sequence_branch(window, seed, mrcnn_kwargs)(codes))
     x = L.Concatenate(name="join")(joined)
     x = L.Dense(dense_units, activation="relu", kernel_initializer=init(seed + 24), name="joint_dense")(x)
     x = L.Dropout(dropout, seed=seed + 25, name="joint_dropout")(x)

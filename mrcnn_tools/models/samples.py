@@ -21,8 +21,7 @@ and unmethylated read counts (an observed entry without counts counts as one rea
 cells) the cross-entropy of each observed call, every call weighing one.
 """
 
-from mrcnn_tools.models.architectures import MRCNN_DEFAULTS, build_mrcnn
-from mrcnn_tools.models.context import context_layers
+from mrcnn_tools.models.context import context_layers, sequence_branch
 
 SAMPLE_INPUTS = ("sample_level", "sample_coverage")
 SAMPLE_DEFAULTS = dict(embedding=8, sample_dropout=0.3)
@@ -44,39 +43,6 @@ def sample_layers():
     from keras import ops
 
     register = keras.saving.register_keras_serializable(package="mrcnn_tools")
-
-    @register
-    class SampleDropout(keras.layers.Layer):
-        """Hide each observed entry (coverage set to 0) with probability *rate*, in training only."""
-
-        def __init__(self, rate=0.0, seed=0, **kwargs):
-            super().__init__(**kwargs)
-            self.rate, self.seed = float(rate), int(seed)
-            self.generator = keras.random.SeedGenerator(self.seed)
-
-        def call(self, coverage, training=None):
-            if not training or self.rate <= 0:
-                return coverage
-            keep = keras.random.uniform(ops.shape(coverage), seed=self.generator) >= self.rate
-            return ops.where(keep, coverage, ops.zeros_like(coverage))
-
-        def get_config(self):
-            return {**super().get_config(), "rate": self.rate, "seed": self.seed}
-
-    @register
-    class NeighbourSummary(keras.layers.Layer):
-        """(level, dist) (b, S, 2K) -> float32 (b, S, 2): the weighted average (1 / (1 + |d|)) and its presence."""
-
-        def call(self, inputs):
-            level, dist = inputs
-            present = ops.not_equal(dist, 0)
-            w = ops.where(present, 1.0 / (1.0 + ops.abs(ops.cast(dist, "float32"))), ops.zeros_like(level))
-            total = ops.sum(w, axis=-1)
-            avg = ops.sum(w * ops.where(present, level, ops.zeros_like(level)), axis=-1) / ops.maximum(total, 1e-12)
-            return ops.stack([avg, ops.cast(total > 0, "float32")], axis=-1)
-
-        def compute_output_shape(self, input_shapes):
-            return (*input_shapes[0][:-1], 2)
 
     @register
     class OtherSamples(keras.layers.Layer):
@@ -199,8 +165,6 @@ def sample_layers():
             return ops.sqrt(self.sse / ops.maximum(self.count, 1.0))
 
     _LAYERS.update(
-        SampleDropout=SampleDropout,
-        NeighbourSummary=NeighbourSummary,
         OtherSamples=OtherSamples,
         SampleEmbedding=SampleEmbedding,
         OnBaseline=OnBaseline,
@@ -272,25 +236,20 @@ def build_samples_model(
         "sample_coverage": sample_coverage,
     }
     seen = base["NeighbourDropout"](context_dropout, seed=seed + 20, name="neighbour_dropout")(dist)
-    summary = own["NeighbourSummary"](name="neighbour_average")([level, seen])
+    summary = base["NeighbourAverage"](name="neighbour_average")([level, seen])
     x = base["NeighbourFeatures"](name="neighbour_features")([level, seen, coverage])
     x = L.Dense(context_units, activation="relu", kernel_initializer=init(seed + 21), name="neighbour_dense1")(x)
     x = L.Dense(context_units, activation="relu", kernel_initializer=init(seed + 22), name="neighbour_dense2")(x)
     x = L.Reshape((s, k2 * context_units), name="neighbours")(x)
     x = L.Dense(dense_units, activation="relu", kernel_initializer=init(seed + 23), name="context_dense")(x)
-    shown = own["SampleDropout"](sample_dropout, seed=seed + 26, name="sample_dropout")(sample_coverage)
+    shown = base["NeighbourDropout"](sample_dropout, seed=seed + 26, name="sample_dropout")(sample_coverage)
     others = own["OtherSamples"](name="other_samples")([sample_level, shown, summary])
     emb = own["SampleEmbedding"](embedding, seed=seed + 27, name="sample_embedding")(sample_level)
     joined = [x, summary, others, emb]
     if arch == "mrcnn-context":
         codes = keras.Input((window,), dtype="uint8", name="codes")
         inputs["codes"] = codes
-        kw = {k_: v for k_, v in MRCNN_DEFAULTS.items() if k_ not in ("dense_units", "dropout")}
-        kw.update({k_: v for k_, v in mrcnn_kwargs.items() if k_ in kw})
-        kw["dense_units"] = mrcnn_kwargs.get("mrcnn_dense_units", MRCNN_DEFAULTS["dense_units"])
-        kw["dropout"] = mrcnn_kwargs.get("mrcnn_dropout", MRCNN_DEFAULTS["dropout"])
-        mrcnn = build_mrcnn(window, seed=seed, **kw)
-        branch = keras.Model(mrcnn.input, mrcnn.get_layer("dropout").output, name="mrcnn_sequence")
+        branch = sequence_branch(window, seed, mrcnn_kwargs)
         joined.append(own["Broadcast"](name="sequence_per_sample")([branch(codes), sample_level]))
     x = L.Concatenate(name="join")(joined)
     x = L.Dense(dense_units, activation="relu", kernel_initializer=init(seed + 24), name="joint_dense")(x)
