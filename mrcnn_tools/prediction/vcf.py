@@ -134,13 +134,18 @@ class VariantReader:
                         self._plain.write(b"##fileformat=VCFv4.2\n")
                     self._plain.write(head)
                     shutil.copyfileobj(src, self._plain, 1 << 20)
-            except (OSError, EOFError) as exc:
-                raise InputFormatError(f"not a readable gzip file ({exc}); check the download", self.path) from None
-            self._plain.flush()
+                self._plain.flush()
+            except BaseException as exc:  # a bad file, a full disk, a signal: the copy goes at once
+                self._plain.close()
+                if isinstance(exc, (OSError, EOFError)):
+                    raise InputFormatError(f"not a readable gzip file ({exc}); check the download", self.path) from None
+                raise
             path = self._plain.name
         try:
             return pysam.VariantFile(path)
         except (ValueError, OSError, NotImplementedError) as exc:
+            if self._plain is not None:
+                self._plain.close()
             raise InputFormatError(
                 f"not a readable VCF/BCF file{'' if self._plain else f' ({exc})'}; give a VCF (plain or bgzip) or a "
                 "BCF with its '#CHROM' header",

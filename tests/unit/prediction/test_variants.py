@@ -303,3 +303,21 @@ def test_plain_gzip_and_a_vcf_without_fileformat_line_are_read(tmp_path):
     junk.write_text("hello\n")
     with pytest.raises(InputFormatError, match="not a readable VCF/BCF file; give a VCF"):
         list(VariantReader(str(junk)))
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not a VCF"])
+def test_a_bad_plain_gzip_vcf_leaves_no_temporary_copy(tmp_path, monkeypatch, damage):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(scratch))
+    body = (
+        b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        + b"22\t10\t.\tA\tC\t.\tPASS\t.\n" * 500
+    )
+    whole = gzip.compress(body)
+    data = whole[: len(whole) // 2] if damage == "truncated" else gzip.compress(b"\x00\x01 not text" * 100)
+    path = tmp_path / "v.vcf.gz"
+    path.write_bytes(data)
+    with pytest.raises(InputFormatError) as info:  # held, as a caller that reports it does: the copy is gone already
+        list(VariantReader(str(path)))
+    assert list(scratch.iterdir()) == [] and "not a readable" in str(info.value)
